@@ -1,0 +1,59 @@
+using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImapEvents.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>A fixed name, so every instance sharing the key ring can read what another protected.</summary>
+    public const string DataProtectionApplicationName = "ImapEvents";
+
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = DatabaseConnection.FromConfiguration(configuration);
+
+        services.AddSingleton(TimeProvider.System);
+
+        // A factory for Blazor circuits (one context per operation) that also registers a scoped
+        // context for Identity's stores and the Data Protection key ring.
+        services.AddDbContextFactory<AppDbContext>(options => options.UseNpgsql(connectionString));
+
+        services.AddDataProtection()
+            .SetApplicationName(DataProtectionApplicationName)
+            .PersistKeysToDbContext<AppDbContext>();
+
+        services.AddIdentityCore<ApplicationUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.SignIn.RequireConfirmedAccount = false;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.Password.RequiredLength = 12;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireDigit = false;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager<ImapEventsSignInManager>()
+            .AddDefaultTokenProviders();
+
+        services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.SectionName));
+        services.AddScoped<FirstAdministrator>();
+        services.AddScoped<UserAdministration>();
+        services.AddScoped<DatabaseInitializer>();
+        services.AddSingleton<JobSystemStatus>();
+
+        services.AddJobs(configuration, connectionString);
+
+        return services;
+    }
+}

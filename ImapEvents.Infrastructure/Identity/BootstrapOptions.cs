@@ -1,0 +1,14 @@
+namespace ImapEvents.Infrastructure.Identity;
+
+/// <summary>The first administrator, from configuration (Bootstrap__AdminEmail, Bootstrap__AdminPassword).</summary>
+public sealed class BootstrapOptions
+{
+    public const string SectionName = "Bootstrap";
+
+    public string? AdminEmail { get; set; }
+
+    public string? AdminPassword { get; set; }
+
+    /// <summary>How long a logged setup link stays valid.</summary>
+    public TimeSpan SetupLinkLifetime { get; set; } = TimeSpan.FromHours(24);
+}

@@ -1,0 +1,21 @@
+namespace ImapEvents.Infrastructure.Jobs;
+
+public sealed class JobOptions
+{
+    public const string SectionName = "Jobs";
+
+    /// <summary>When false this instance only enqueues and shows jobs; other instances run them.</summary>
+    public bool RunServer { get; set; } = true;
+
+    public int CheckWorkers { get; set; } = Math.Min(20, Environment.ProcessorCount * 5);
+
+    public int ActionWorkers { get; set; } = Math.Min(10, Environment.ProcessorCount * 3);
+
+    /// <summary>
+    /// How long a fetched job stays invisible to other servers. Kept short, with the sliding
+    /// timeout renewing it while the job runs, so a job held by a dead server runs again within minutes.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}

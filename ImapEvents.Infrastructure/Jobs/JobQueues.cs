@@ -1,0 +1,12 @@
+namespace ImapEvents.Infrastructure.Jobs;
+
+public static class JobQueues
+{
+    /// <summary>Mailbox checks: many, periodic, may wait on slow servers.</summary>
+    public const string Checks = "checks";
+
+    /// <summary>Action deliveries: served by their own workers so they never wait behind checks.</summary>
+    public const string Actions = "actions";
+
+    public const string Default = "default";
+}

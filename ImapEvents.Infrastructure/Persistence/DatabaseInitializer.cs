@@ -1,0 +1,17 @@
+using ImapEvents.Infrastructure.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImapEvents.Infrastructure.Persistence;
+
+/// <summary>Runs at start-up: applies migrations, then makes sure an administrator exists or can be created.</summary>
+public sealed class DatabaseInitializer(AppDbContext db, FirstAdministrator firstAdministrator)
+{
+    /// <returns>A setup token when the first administrator still has to be created through the setup link.</returns>
+    public async Task<string?> InitializeAsync(CancellationToken cancellationToken)
+    {
+        // EF Core takes a database lock here, so instances starting together migrate once,
+        // and logs each migration it applies.
+        await db.Database.MigrateAsync(cancellationToken);
+        return await firstAdministrator.EnsureAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,138 @@
+using Hangfire;
+using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Web.Account;
+using ImapEvents.Web.Components;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
+
+namespace ImapEvents.Web;
+
+public static class DependencyInjection
+{
+    public const string JobDashboardPath = "/hangfire";
+
+    public static IServiceCollection AddWeb(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
+
+        services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = IdentityConstants.ApplicationScheme;
+                options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/Account/Login";
+            cookie.LogoutPath = "/Account/Logout";
+            cookie.AccessDeniedPath = "/Account/AccessDenied";
+            cookie.Cookie.Name = "ImapEvents.Auth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Events = new CookieAuthenticationEvents
+            {
+                // Pages get redirects; the job dashboard and other non-page endpoints get status codes.
+                OnRedirectToLogin = context => AnswerOrRedirect(context, StatusCodes.Status401Unauthorized),
+                OnRedirectToAccessDenied = context => AnswerOrRedirect(context, StatusCodes.Status403Forbidden),
+            };
+        });
+
+        // Disabling a user or changing their roles renews the security stamp; check it often so it takes effect soon.
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(AuthorizationPolicies.SystemAdministrator, policy => policy
+                .RequireAuthenticatedUser()
+                .RequireRole(Roles.SystemAdministrator));
+
+        services.AddHttpContextAccessor();
+        return services;
+    }
+
+    public static async Task InitializeDatabaseAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var setupToken = await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>()
+            .InitializeAsync(app.Lifetime.ApplicationStopping);
+
+        if (setupToken is not null)
+        {
+            // Logged once the server listens, so the link carries an address that works.
+            app.Lifetime.ApplicationStarted.Register(() => LogSetupLink(app, setupToken));
+        }
+    }
+
+    public static WebApplication UseWeb(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        }
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        // The sign-in page needs its styles and scripts before anyone has signed in.
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapAccountEndpoints();
+
+        app.MapHangfireDashboardWithAuthorizationPolicy(
+            AuthorizationPolicies.SystemAdministrator,
+            JobDashboardPath,
+            new DashboardOptions
+            {
+                // Never Hangfire's default local-requests filter: behind a reverse proxy every request is local.
+                Authorization = [],
+                DashboardTitle = "ImapEvents jobs",
+                AppPath = "/",
+                DisplayStorageConnectionString = false,
+            });
+
+        return app;
+    }
+
+    private static async Task AnswerOrRedirect(RedirectContext<CookieAuthenticationOptions> context, int statusCode)
+    {
+        var request = context.Request;
+        var wantsPage = HttpMethods.IsGet(request.Method)
+            && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
+        if (wantsPage && !(statusCode == StatusCodes.Status403Forbidden && request.Path.StartsWithSegments(JobDashboardPath)))
+        {
+            context.Response.Redirect(context.RedirectUri);
+            return;
+        }
+
+        context.Response.StatusCode = statusCode;
+        if (wantsPage)
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync("Access denied: the job dashboard is for system administrators only.");
+        }
+    }
+
+    private static void LogSetupLink(WebApplication app, string setupToken)
+    {
+        var baseUrl = app.Configuration["App:PublicUrl"]?.TrimEnd('/')
+            ?? app.Urls.FirstOrDefault()?.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal)
+            ?? "http://127.0.0.1:5080";
+        app.Logger.LogWarning(
+            "No administrator exists yet. Open {SetupLink} to create the first one. The link works once; " +
+            "restarting ImapEvents writes a new one. (Or set Bootstrap__AdminEmail and Bootstrap__AdminPassword.)",
+            $"{baseUrl}/Account/Setup?token={setupToken}");
+    }
+}

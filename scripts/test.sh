@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what is missing (PostgreSQL, Dovecot, Chromium, docker-compose) from the
+# distribution's packages, starts private instances on loopback, runs `dotnet test`, stops them,
+# and ends with one line: "N passed, N failed, N skipped".
+# Extra arguments go to `dotnet test` (for example: --filter "FullyQualifiedName~Browser").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+# shellcheck source=lib/services.sh
+source scripts/lib/services.sh
+
+command -v dotnet >/dev/null 2>&1 || { log "The .NET 10 SDK is needed: https://dotnet.microsoft.com/download"; exit 1; }
+
+ensure_postgres_installed
+install_missing dovecot dovecot-imapd chromium chromium docker-compose docker-compose openssl openssl
+
+work=$(mktemp -d /tmp/imapevents-test.XXXXXX)
+chmod 755 "$work"
+pg_data="$work/postgres"
+dovecot_pid=""
+cleanup() {
+  [ -n "$dovecot_pid" ] && kill "$dovecot_pid" 2>/dev/null && wait "$dovecot_pid" 2>/dev/null
+  stop_postgres "$pg_data"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# PostgreSQL: a throwaway cluster without fsync; tests create one database per test class.
+pg_port=$(free_port 55433)
+pg_password=$(random_secret)
+log "Starting PostgreSQL on 127.0.0.1:$pg_port..."
+start_postgres "$pg_data" "$pg_port" "$pg_password" no
+ensure_app_role "$pg_port" imapevents "$pg_password"
+export IMAPEVENTS_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Database=postgres;Username=imapevents;Password=$pg_password"
+
+# Dovecot: our own configuration, nothing from /etc/dovecot.
+imap_port=$(free_port 10143)
+imaps_port=$(free_port $((imap_port + 1)))
+dovecot_dir="$work/dovecot"
+mkdir -p "$dovecot_dir/mail"
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$dovecot_dir/key.pem" -out "$dovecot_dir/cert.pem" \
+  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
+: >"$dovecot_dir/users"
+for user in alice bob carol dave erin; do printf '%s:{PLAIN}%s-pass\n' "$user" "$user" >>"$dovecot_dir/users"; done
+sed -e "s#@DIR@#$dovecot_dir#g" -e "s#@IMAP_PORT@#$imap_port#g" -e "s#@IMAPS_PORT@#$imaps_port#g" \
+  scripts/lib/dovecot.conf.template >"$dovecot_dir/dovecot.conf"
+chown -R nobody:nogroup "$dovecot_dir/mail" 2>/dev/null || true
+chmod 644 "$dovecot_dir/users"
+rm -rf "$dovecot_dir/run"
+log "Starting Dovecot on 127.0.0.1:$imap_port (IMAP) and :$imaps_port (IMAPS)..."
+as_root dovecot -F -c "$dovecot_dir/dovecot.conf" &
+dovecot_pid=$!
+dovecot_ready=no
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$imap_port" && timeout 2 head -c 4 <&3 | grep -q '\* OK') 2>/dev/null; then
+    dovecot_ready=yes; break
+  fi
+  sleep 0.1
+done
+# The IMAP tests fail with the reason if it is not up; show Dovecot's own words here.
+[ "$dovecot_ready" = yes ] || { log "Dovecot did not greet within 10 s:"; tail -n 20 "$dovecot_dir/dovecot.log" >&2 || true; }
+export IMAPEVENTS_TEST_IMAP_HOST=127.0.0.1
+export IMAPEVENTS_TEST_IMAP_PORT=$imap_port
+export IMAPEVENTS_TEST_IMAPS_PORT=$imaps_port
+export IMAPEVENTS_TEST_IMAP_USERS_FILE="$dovecot_dir/users"
+export IMAPEVENTS_TEST_IMAP_CERT="$dovecot_dir/cert.pem"
+export IMAPEVENTS_TEST_CHROMIUM=/usr/bin/chromium
+
+results="$root/TestResults"
+rm -rf "$results"
+status=0
+dotnet test ImapEvents.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" || status=$?
+
+trx="$results/results.trx"
+if [ -f "$trx" ]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  attr() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  passed=$(attr passed); failed=$(attr failed); total=$(attr total); executed=$(attr executed)
+  skipped=$((total - executed))
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "0 passed, 1 failed (dotnet test produced no results; see the output above)"
+  [ "$status" -ne 0 ] || status=1
+fi
+exit "$status"
