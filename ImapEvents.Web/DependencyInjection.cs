@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
 
@@ -127,9 +129,10 @@ public static class DependencyInjection
 
     private static void LogSetupLink(WebApplication app, string setupToken)
     {
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         var baseUrl = app.Configuration["App:PublicUrl"]?.TrimEnd('/')
-            ?? app.Urls.FirstOrDefault()?.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal)
-            ?? "http://127.0.0.1:5080";
+            ?? listening?.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal)
+            ?? "http://localhost";
         app.Logger.LogWarning(
             "No administrator exists yet. Open {SetupLink} to create the first one. The link works once; " +
             "restarting ImapEvents writes a new one. (Or set Bootstrap__AdminEmail and Bootstrap__AdminPassword.)",

@@ -17,11 +17,12 @@ install_missing dovecot dovecot-imapd chromium chromium docker-compose docker-co
 work=$(mktemp -d /tmp/imapevents-test.XXXXXX)
 chmod 755 "$work"
 pg_data="$work/postgres"
-dovecot_pid=""
+dovecot_dir="$work/dovecot"
 cleanup() {
-  [ -n "$dovecot_pid" ] && kill "$dovecot_pid" 2>/dev/null && wait "$dovecot_pid" 2>/dev/null
+  set +e
+  if [ -f "$dovecot_dir/run/master.pid" ]; then as_root kill "$(cat "$dovecot_dir/run/master.pid")" 2>/dev/null; fi
   stop_postgres "$pg_data"
-  rm -rf "$work"
+  as_root rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -36,7 +37,6 @@ export IMAPEVENTS_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Database=postgres;
 # Dovecot: our own configuration, nothing from /etc/dovecot.
 imap_port=$(free_port 10143)
 imaps_port=$(free_port $((imap_port + 1)))
-dovecot_dir="$work/dovecot"
 mkdir -p "$dovecot_dir/mail"
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$dovecot_dir/key.pem" -out "$dovecot_dir/cert.pem" \
   -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
@@ -48,8 +48,8 @@ chown -R nobody:nogroup "$dovecot_dir/mail" 2>/dev/null || true
 chmod 644 "$dovecot_dir/users"
 rm -rf "$dovecot_dir/run"
 log "Starting Dovecot on 127.0.0.1:$imap_port (IMAP) and :$imaps_port (IMAPS)..."
-as_root dovecot -F -c "$dovecot_dir/dovecot.conf" &
-dovecot_pid=$!
+# Daemonised (not -F), so it holds none of this script's output open; stopped through its master.pid.
+as_root dovecot -c "$dovecot_dir/dovecot.conf"
 dovecot_ready=no
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$imap_port" && timeout 2 head -c 4 <&3 | grep -q '\* OK') 2>/dev/null; then

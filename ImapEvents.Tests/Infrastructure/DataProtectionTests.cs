@@ -1,0 +1,30 @@
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+public sealed class DataProtectionTests : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public Task DisposeAsync() => database.DisposeAsync();
+
+    [Fact]
+    public async Task TheKeyRing_LivesInPostgreSql_SoAnotherInstanceCanUnprotect()
+    {
+        await using var first = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin());
+        await using var second = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin());
+
+        var protectedText = first.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect("a secret");
+        var unprotected = second.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Unprotect(protectedText);
+
+        Assert.Equal("a secret", unprotected);
+        await using var scope = first.Services.CreateAsyncScope();
+        Assert.NotEmpty(await scope.ServiceProvider.GetRequiredService<AppDbContext>().DataProtectionKeys.ToListAsync());
+    }
+}

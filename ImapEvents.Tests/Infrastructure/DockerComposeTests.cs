@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+public sealed class DockerComposeTests
+{
+    [Fact]
+    public async Task TheComposeFile_IsValid()
+    {
+        var (exitCode, errors) = await ComposeConfigAsync(("POSTGRES_PASSWORD", "a-password-from-dot-env"));
+
+        Assert.True(exitCode == 0, $"docker-compose config failed: {errors}");
+    }
+
+    [Fact]
+    public async Task TheComposeFile_RefusesToStartWithoutADatabasePassword()
+    {
+        var (exitCode, errors) = await ComposeConfigAsync(("POSTGRES_PASSWORD", null));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("set POSTGRES_PASSWORD in .env", errors, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Errors)> ComposeConfigAsync(params (string Name, string? Value)[] environment)
+    {
+        var root = RepositoryRoot();
+        // An empty env file, so a developer's own .env does not change the outcome.
+        var emptyEnvFile = Path.GetTempFileName();
+        var start = new ProcessStartInfo("docker-compose", ["--env-file", emptyEnvFile, "-f", Path.Combine(root, "docker-compose.yml"), "config", "--quiet"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = root,
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("docker-compose is not installed: scripts/test.sh installs it (apt-get install docker-compose).", ex);
+        }
+
+        using (process)
+        {
+            var errors = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            File.Delete(emptyEnvFile);
+            return (process.ExitCode, errors);
+        }
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ImapEvents.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root (with ImapEvents.sln) was not found.");
+    }
+}

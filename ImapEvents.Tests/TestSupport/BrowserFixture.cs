@@ -1,0 +1,111 @@
+using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace ImapEvents.Tests.TestSupport;
+
+/// <summary>
+/// The real app on a real Kestrel port, and Debian's Chromium driven by Playwright.
+/// Playwright never downloads a browser here: it launches the system one.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string AgentEmail = "browser-agent@example.test";
+    public const string AgentPassword = "browser-agent-password";
+
+    private readonly TestDatabase database = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IPage, System.Collections.Concurrent.ConcurrentQueue<string>> errorsByPage = new();
+    private IPlaywright? playwright;
+
+    public ImapEventsApp App { get; private set; } = default!;
+
+    public IBrowser Browser { get; private set; } = default!;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public static string ScreenshotDirectory { get; } =
+        Path.Combine(DockerComposeTests.RepositoryRoot(), "TestResults", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        App = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin());
+        App.UseKestrel(0);
+        App.StartServer();
+        BaseUrl = App.ClientOptions.BaseAddress.ToString().TrimEnd('/');
+        await App.CreateUserAsync(AgentEmail, AgentPassword, Roles.Agent);
+
+        var chromium = Environment.GetEnvironmentVariable("IMAPEVENTS_TEST_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+        {
+            throw new InvalidOperationException(
+                $"No Chromium at {chromium}. Run the tests with scripts/test.sh (it installs Debian's chromium) or set IMAPEVENTS_TEST_CHROMIUM.");
+        }
+
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic",
+            ],
+        });
+        Directory.CreateDirectory(ScreenshotDirectory);
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = 1280, Height = 800 } });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        errorsByPage[page] = errors;
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Enqueue($"{page.Url}: {message.Text} ({message.Location})");
+            }
+        };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                errors.Enqueue($"{response.Request.Method} {response.Url} answered {response.Status}");
+            }
+        };
+        return page;
+    }
+
+    /// <summary>A journey ends by asserting its page wrote no console error and had no request fail.</summary>
+    public void AssertNoBrowserErrors(IPage page) =>
+        Assert.True(errorsByPage[page].IsEmpty, "The browser reported errors:\n" + string.Join("\n", errorsByPage[page]));
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = true });
+
+    /// <summary>Clicks made before the Blazor circuit is connected are lost; wait for the marker the layout renders once it is.</summary>
+    public static Task WaitForInteractivityAsync(IPage page) =>
+        page.Locator("#circuit-ready").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        playwright?.Dispose();
+        await App.DisposeAsync();
+        await database.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "Browser";
+}

@@ -1,0 +1,88 @@
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace ImapEvents.Tests.TestSupport;
+
+/// <summary>
+/// The PostgreSQL server the tests use: the one scripts/test.sh started (IMAPEVENTS_TEST_POSTGRES),
+/// or a container when Docker is available. Never a skip: without either the tests fail and say why.
+/// </summary>
+public sealed class PostgresServer
+{
+    public const string EnvironmentVariable = "IMAPEVENTS_TEST_POSTGRES";
+
+    private static readonly Lazy<Task<PostgresServer>> Instance = new(StartAsync);
+
+    private PostgresServer(string adminConnectionString) => AdminConnectionString = adminConnectionString;
+
+    /// <summary>A role that may create databases; each test class gets a database of its own.</summary>
+    public string AdminConnectionString { get; }
+
+    public static Task<PostgresServer> GetAsync() => Instance.Value;
+
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"t_{Guid.NewGuid():N}";
+        await ExecuteAsync($"CREATE DATABASE \"{name}\"");
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    public async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<PostgresServer> StartAsync()
+    {
+        var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return new PostgresServer(configured);
+        }
+
+        try
+        {
+            var container = new PostgreSqlBuilder("postgres:16-alpine").Build();
+            await container.StartAsync();
+            return new PostgresServer(container.GetConnectionString());
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"No PostgreSQL for the tests. Run them with scripts/test.sh (it starts one), set {EnvironmentVariable} " +
+                "to the connection string of a role with CREATEDB, or install Docker so Testcontainers can start one.", ex);
+        }
+    }
+}
+
+/// <summary>A fresh database per test class, dropped afterwards.</summary>
+public sealed class TestDatabase : IAsyncLifetime
+{
+    private PostgresServer? server;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        server = await PostgresServer.GetAsync();
+        ConnectionString = await server.CreateDatabaseAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (server is not null && ConnectionString.Length > 0)
+        {
+            await server.DropDatabaseAsync(ConnectionString);
+        }
+    }
+}

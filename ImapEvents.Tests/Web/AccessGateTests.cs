@@ -1,0 +1,146 @@
+using System.Net;
+using System.Reflection;
+using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components;
+
+namespace ImapEvents.Tests.Web;
+
+public sealed class AccessGateTests(AppFixture fixture) : IClassFixture<AppFixture>
+{
+    private const string JobDashboard = "/hangfire";
+
+    /// <summary>Every routable page of the app outside the account pages, found by reflection so a new page cannot slip through.</summary>
+    public static TheoryData<string> AdminPages()
+    {
+        var pages = new TheoryData<string>();
+        foreach (var route in typeof(Program).Assembly.GetTypes()
+                     .Where(t => t.Namespace?.StartsWith("ImapEvents.Web.Features", StringComparison.Ordinal) == true)
+                     .SelectMany(t => t.GetCustomAttributes<RouteAttribute>())
+                     .Select(r => System.Text.RegularExpressions.Regex.Replace(r.Template, "{[^}]+}", "1"))
+                     .Distinct()
+                     .Order(StringComparer.Ordinal))
+        {
+            pages.Add(route);
+        }
+
+        return pages;
+    }
+
+    [Fact]
+    public void EveryFeaturePage_RequiresTheAdministratorPolicy()
+    {
+        var pages = typeof(Program).Assembly.GetTypes()
+            .Where(t => t.GetCustomAttributes<RouteAttribute>().Any())
+            .Where(t => t.Namespace?.StartsWith("ImapEvents.Web.Features", StringComparison.Ordinal) == true)
+            .ToList();
+
+        Assert.NotEmpty(pages);
+        Assert.All(pages, page => Assert.Contains(
+            page.GetCustomAttributes<AuthorizeAttribute>(),
+            a => a.Policy == AuthorizationPolicies.SystemAdministrator));
+    }
+
+    [Theory]
+    [MemberData(nameof(AdminPages))]
+    [InlineData(JobDashboard)]
+    public async Task Anonymous_IsSentToSignIn(string path)
+    {
+        var client = fixture.App.CreateBrowserLikeClient();
+
+        var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/Account/Login", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        Assert.Contains(Uri.EscapeDataString(path), response.Headers.Location.Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Anonymous_NonPageRequestToJobDashboard_Gets401()
+    {
+        var client = fixture.App.CreateClient(new() { AllowAutoRedirect = false });
+
+        var response = await client.GetAsync($"{JobDashboard}/stats");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(AdminPages))]
+    public async Task Agent_IsDeniedEveryPage(string path)
+    {
+        var client = await fixture.App.SignedInClientAsync(AppFixture.AgentEmail, AppFixture.AgentPassword);
+
+        var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/Account/AccessDenied", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("127.0.0.1")]
+    public async Task Agent_GetsForbiddenFromJobDashboard_EvenWhenTheRequestLooksLocal(string? forwardedFor)
+    {
+        var client = await fixture.App.SignedInClientAsync(AppFixture.AgentEmail, AppFixture.AgentPassword);
+        using var request = new HttpRequestMessage(HttpMethod.Get, JobDashboard);
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.DoesNotContain("Hangfire", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agent_SeesThatTheAreaIsForAdministrators()
+    {
+        var client = await fixture.App.SignedInClientAsync(AppFixture.AgentEmail, AppFixture.AgentPassword);
+
+        var page = await client.GetPageAsync("/Account/AccessDenied");
+
+        Assert.Contains("This area is for system administrators", page.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Contains(AppFixture.AgentEmail, page.Body.TextContent, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(AdminPages))]
+    [InlineData(JobDashboard)]
+    public async Task Administrator_GetsEveryPage(string path)
+    {
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Administrator_SeesTheJobDashboardWithOurTitle()
+    {
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        var page = await client.GetPageAsync(JobDashboard);
+
+        Assert.Contains("ImapEvents jobs", page.Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheSession()
+    {
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        var home = await client.GetPageAsync("/");
+        var token = home.QuerySelector("form[action='Account/Logout'] input[name=__RequestVerificationToken]")!.GetAttribute("value")!;
+
+        var signOut = await client.PostAsync("/Account/Logout", new FormUrlEncodedContent([new("__RequestVerificationToken", token)]));
+        var after = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/Account/Login", after.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Net;
+using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImapEvents.Tests.Web;
+
+public sealed class UserAdministrationTests : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+    private ImapEventsApp app = default!;
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        app = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await app.DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ACreatedAgent_CanSignIn_ButCannotReachAdminPages()
+    {
+        var created = await RunAsync(admin => admin.CreateAsync(new NewUser("new-agent@example.test", "agent-password-1", Roles.Agent), default));
+        Assert.True(created.Succeeded);
+
+        var client = await app.SignedInClientAsync("new-agent@example.test", "agent-password-1");
+
+        Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync("/users")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/hangfire")).StatusCode);
+        var listed = Assert.Single(await RunAsync(admin => admin.ListAsync(default)), u => u.Email == "new-agent@example.test");
+        Assert.Equal([Roles.Agent], listed.Roles);
+    }
+
+    [Fact]
+    public async Task CreatingAUser_WithBadInput_NamesTheField()
+    {
+        var badEmail = await RunAsync(admin => admin.CreateAsync(new NewUser("not an email", "long-enough-password", Roles.Agent), default));
+        var shortPassword = await RunAsync(admin => admin.CreateAsync(new NewUser("ok@example.test", "short", Roles.Agent), default));
+        var duplicate = await RunAsync(admin => admin.CreateAsync(new NewUser(ImapEventsApp.AdminEmail, "long-enough-password", Roles.Agent), default));
+        var noRole = await RunAsync(admin => admin.CreateAsync(new NewUser("ok2@example.test", "long-enough-password", "Nobody"), default));
+
+        Assert.Contains(badEmail.Errors, e => e.Field == "Email");
+        Assert.Contains(shortPassword.Errors, e => e.Field == "Password" && e.Message.Contains("12", StringComparison.Ordinal));
+        Assert.Contains(duplicate.Errors, e => e.Field == "Email");
+        Assert.Contains(noRole.Errors, e => e.Field == "Role");
+    }
+
+    [Fact]
+    public async Task TheLastAdministrator_CannotLoseTheRole_NorBeDisabled()
+    {
+        var admin = await app.FindUserAsync(ImapEventsApp.AdminEmail);
+
+        var demoted = await RunAsync(users => users.SetRolesAsync(admin.Id, [Roles.Agent], default));
+        var disabled = await RunAsync(users => users.SetDisabledAsync(admin.Id, true, default));
+
+        Assert.Equal(UserAdministration.NoAdministratorLeft, Assert.Single(demoted.Errors).Message);
+        Assert.Equal(UserAdministration.NoAdministratorLeft, Assert.Single(disabled.Errors).Message);
+        var stillAdmin = Assert.Single(await RunAsync(users => users.ListAsync(default)), u => u.Id == admin.Id);
+        Assert.Contains(Roles.SystemAdministrator, stillAdmin.Roles);
+        Assert.False(stillAdmin.IsDisabled);
+        await app.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+    }
+
+    [Fact]
+    public async Task WithASecondAdministrator_TheFirstCanStepDown()
+    {
+        await app.CreateUserAsync("second-admin@example.test", "second-admin-password", Roles.SystemAdministrator);
+        var first = await app.FindUserAsync(ImapEventsApp.AdminEmail);
+
+        var demoted = await RunAsync(users => users.SetRolesAsync(first.Id, [Roles.Agent], default));
+
+        Assert.True(demoted.Succeeded);
+        var client = await app.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync("/users")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ADisabledUser_CannotSignIn_AndIsToldWhy_UntilEnabledAgain()
+    {
+        await app.CreateUserAsync("disabled@example.test", "disabled-password", Roles.Agent);
+        var user = await app.FindUserAsync("disabled@example.test");
+
+        Assert.True((await RunAsync(users => users.SetDisabledAsync(user.Id, true, default))).Succeeded);
+        var refused = await app.CreateBrowserLikeClient().SignInAsync("disabled@example.test", "disabled-password");
+
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("This account is disabled", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        Assert.True((await RunAsync(users => users.SetDisabledAsync(user.Id, false, default))).Succeeded);
+        await app.SignedInClientAsync("disabled@example.test", "disabled-password");
+    }
+
+    [Fact]
+    public async Task ChangingRoles_RequiresAKnownRole()
+    {
+        var admin = await app.FindUserAsync(ImapEventsApp.AdminEmail);
+
+        var none = await RunAsync(users => users.SetRolesAsync(admin.Id, [], default));
+        var unknown = await RunAsync(users => users.SetRolesAsync(admin.Id, [Roles.SystemAdministrator, "Root"], default));
+
+        Assert.Equal("Roles", Assert.Single(none.Errors).Field);
+        Assert.Contains("Root", Assert.Single(unknown.Errors).Message, StringComparison.Ordinal);
+    }
+
+    private async Task<T> RunAsync<T>(Func<UserAdministration, Task<T>> operation)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await operation(scope.ServiceProvider.GetRequiredService<UserAdministration>());
+    }
+}
