@@ -1,5 +1,8 @@
+using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -51,6 +54,17 @@ public static class DependencyInjection
         services.AddScoped<UserAdministration>();
         services.AddScoped<DatabaseInitializer>();
         services.AddSingleton<JobSystemStatus>();
+
+        services.Configure<ImapCheckOptions>(configuration.GetSection(ImapCheckOptions.SectionName));
+        services.AddSingleton<MailboxPasswords>();
+        services.AddSingleton<MailboxSchedule>();
+        services.AddSingleton<MessageImporter>();
+        services.AddSingleton<ImapCheck>();
+        services.AddSingleton<CheckRecorder>();
+        services.AddSingleton<IImapEventDispatcher, LoggingEventDispatcher>();
+        services.AddTransient<MailboxCheckJob>();
+        services.AddSingleton<ConnectionTester>();
+        services.AddSingleton<MailboxAdministration>();
 
         services.AddJobs(configuration, connectionString);
 

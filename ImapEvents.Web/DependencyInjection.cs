@@ -1,5 +1,6 @@
 using Hangfire;
 using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
@@ -68,6 +69,9 @@ public static class DependencyInjection
         await using var scope = app.Services.CreateAsyncScope();
         var setupToken = await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>()
             .InitializeAsync(app.Lifetime.ApplicationStopping);
+
+        // Repairs any drift between the mailboxes and their recurring checks (a crash between the two writes).
+        await app.Services.GetRequiredService<MailboxSchedule>().ReconcileAsync(app.Lifetime.ApplicationStopping);
 
         if (setupToken is not null)
         {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace ImapEvents.Infrastructure.Persistence;
 
@@ -10,4 +11,62 @@ internal static class AdvisoryLocks
 
     public static Task LockUsersAsync(this AppDbContext db, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({Users})", cancellationToken);
+
+    /// <summary>
+    /// Takes the session lock that keeps checks of one mailbox from overlapping anywhere in the cluster.
+    /// Returns null when another check holds it. If this process dies, PostgreSQL drops the lock with the connection.
+    /// </summary>
+    public static async Task<MailboxLock?> TryLockMailboxAsync(string connectionString, Guid mailboxId, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        var key = MailboxKey(mailboxId);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
+            command.Parameters.AddWithValue("key", key);
+            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return new MailboxLock(connection, key);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    private static long MailboxKey(Guid mailboxId)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        mailboxId.TryWriteBytes(bytes);
+        return BitConverter.ToInt64(bytes) ^ BitConverter.ToInt64(bytes[8..]);
+    }
+}
+
+/// <summary>Held while a mailbox is checked; releasing it unlocks explicitly, since pooled connections keep session locks.</summary>
+internal sealed class MailboxLock(NpgsqlConnection connection, long key) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            command.Parameters.AddWithValue("key", key);
+            await command.ExecuteScalarAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // A broken connection released the lock already; make sure it does not go back to the pool.
+            NpgsqlConnection.ClearPool(connection);
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
 }

@@ -1,4 +1,7 @@
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Imap;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -12,6 +15,16 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<SetupToken> SetupTokens => Set<SetupToken>();
 
+    public DbSet<Mailbox> Mailboxes => Set<Mailbox>();
+
+    public DbSet<MailboxStatus> MailboxStatuses => Set<MailboxStatus>();
+
+    public DbSet<MailboxCheck> MailboxChecks => Set<MailboxCheck>();
+
+    public DbSet<ImportedMessage> ImportedMessages => Set<ImportedMessage>();
+
+    public DbSet<ImapEvent> Events => Set<ImapEvent>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -24,5 +37,66 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
         });
 
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        builder.Entity<Mailbox>(mailbox =>
+        {
+            mailbox.ToTable("mailboxes");
+            mailbox.Property(m => m.DisplayName).HasMaxLength(200);
+            mailbox.Property(m => m.ServerName).HasMaxLength(253);
+            mailbox.Property(m => m.LoginUsername).HasMaxLength(320);
+            mailbox.Property(m => m.Folder).HasMaxLength(500);
+            mailbox.Property(m => m.MoveToFolder).HasMaxLength(500);
+            mailbox.Property(m => m.Security).HasConversion<string>().HasMaxLength(20);
+            mailbox.Property(m => m.AfterImport).HasConversion<string>().HasMaxLength(20);
+            mailbox.Property(m => m.Version).IsRowVersion();
+            mailbox.HasIndex(m => m.DisplayName);
+        });
+
+        builder.Entity<MailboxStatus>(status =>
+        {
+            status.ToTable("mailbox_status");
+            status.HasKey(s => s.MailboxId);
+            status.HasOne<Mailbox>().WithOne().HasForeignKey<MailboxStatus>(s => s.MailboxId).OnDelete(DeleteBehavior.Cascade);
+            status.Property(s => s.LastOutcome).HasConversion<string>().HasMaxLength(20);
+            status.Property(s => s.LastStage).HasConversion<string>().HasMaxLength(20);
+            status.Property(s => s.LastErrorKind).HasConversion<string>().HasMaxLength(40);
+        });
+
+        builder.Entity<MailboxCheck>(check =>
+        {
+            check.ToTable("mailbox_checks");
+            check.HasOne<Mailbox>().WithMany().HasForeignKey(c => c.MailboxId).OnDelete(DeleteBehavior.Cascade);
+            check.Property(c => c.StageReached).HasConversion<string>().HasMaxLength(20);
+            check.Property(c => c.Outcome).HasConversion<string>().HasMaxLength(20);
+            check.Property(c => c.ErrorKind).HasConversion<string>().HasMaxLength(40);
+            check.HasIndex(c => new { c.MailboxId, c.StartedAt });
+        });
+
+        builder.Entity<ImportedMessage>(message =>
+        {
+            message.ToTable("imported_messages");
+            message.HasOne<Mailbox>().WithMany().HasForeignKey(m => m.MailboxId).OnDelete(DeleteBehavior.Cascade);
+            message.HasIndex(m => new { m.MailboxId, m.UidValidity, m.Uid }).IsUnique();
+            message.HasIndex(m => new { m.MailboxId, m.ServerChangePending }).HasFilter("\"ServerChangePending\"");
+            message.Property(m => m.MessageId).HasMaxLength(1000);
+            message.Property(m => m.From).HasMaxLength(2000);
+            message.Property(m => m.To).HasMaxLength(4000);
+            message.Property(m => m.Subject).HasMaxLength(2000);
+        });
+
+        builder.Entity<ImapEvent>(imapEvent =>
+        {
+            imapEvent.ToTable("imap_events");
+            imapEvent.HasOne<Mailbox>().WithMany().HasForeignKey(e => e.MailboxId).OnDelete(DeleteBehavior.SetNull);
+            imapEvent.Property(e => e.Type).HasConversion<string>().HasMaxLength(30);
+            imapEvent.Property(e => e.Stage).HasConversion<string>().HasMaxLength(20);
+            imapEvent.Property(e => e.ErrorKind).HasConversion<string>().HasMaxLength(40);
+            imapEvent.Property(e => e.MailboxName).HasMaxLength(200);
+            imapEvent.Property(e => e.ServerName).HasMaxLength(253);
+            imapEvent.Property(e => e.LoginUsername).HasMaxLength(320);
+            imapEvent.HasIndex(e => e.OccurredAt);
+            imapEvent.HasIndex(e => new { e.MailboxId, e.OccurredAt });
+            imapEvent.HasIndex(e => new { e.Type, e.OccurredAt });
+        });
     }
 }

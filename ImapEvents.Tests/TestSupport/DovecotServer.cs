@@ -1,4 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using MimeKit;
 
 namespace ImapEvents.Tests.TestSupport;
 
@@ -26,6 +30,95 @@ public sealed class DovecotServer
 
     /// <summary>The server's self-signed certificate, for tests that trust it explicitly.</summary>
     public X509Certificate2 Certificate { get; }
+
+    private static readonly SemaphoreSlim UsersFileLock = new(1, 1);
+
+    /// <summary>
+    /// A fresh account for one test: Dovecot allows 10 connections per user and address, and a test
+    /// must not see another test's mail. Dovecot re-reads the users file when it changes.
+    /// </summary>
+    public async Task<(string Username, string Password)> CreateAccountAsync()
+    {
+        var username = $"u{Guid.NewGuid():N}"[..16];
+        var password = $"pw-{Guid.NewGuid():N}";
+        await UsersFileLock.WaitAsync();
+        try
+        {
+            await File.AppendAllTextAsync(UsersFile, $"{username}:{{PLAIN}}{password}\n");
+        }
+        finally
+        {
+            UsersFileLock.Release();
+        }
+
+        // Returns once Dovecot knows the account, so the code under test never races the reload.
+        using var client = await ConnectAsync(username, password);
+        await client.DisconnectAsync(true);
+        return (username, password);
+    }
+
+    /// <summary>A client logged in to the account, for putting mail in place and looking at the result.</summary>
+    public async Task<ImapClient> ConnectAsync(string username, string password)
+    {
+        var client = new ImapClient { Timeout = 10_000 };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await client.ConnectAsync(Host, Port, SecureSocketOptions.None, timeout.Token);
+        // The users file was just written; Dovecot notices the change on the next login, retry briefly.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.AuthenticateAsync(new SaslMechanismPlain(username, password), timeout.Token);
+                return client;
+            }
+            catch (AuthenticationException) when (attempt < 20)
+            {
+                await Task.Delay(100, timeout.Token);
+            }
+        }
+    }
+
+    public async Task AppendAsync(string username, string password, string folderName, params MimeMessage[] messages)
+    {
+        using var client = await ConnectAsync(username, password);
+        var folder = await GetOrCreateFolderAsync(client, folderName);
+        foreach (var message in messages)
+        {
+            await folder.AppendAsync(message, MessageFlags.None);
+        }
+
+        await client.DisconnectAsync(true);
+    }
+
+    public static async Task<IMailFolder> GetOrCreateFolderAsync(ImapClient client, string folderName)
+    {
+        if (string.Equals(folderName, "INBOX", StringComparison.OrdinalIgnoreCase))
+        {
+            return client.Inbox;
+        }
+
+        try
+        {
+            return await client.GetFolderAsync(folderName);
+        }
+        catch (FolderNotFoundException)
+        {
+            var root = client.GetFolder(client.PersonalNamespaces[0]);
+            return (await root.CreateAsync(folderName, isMessageFolder: true))!;
+        }
+    }
+
+    public static MimeMessage Message(string subject, string body = "Hello from the tests.", int paddingBytes = 0)
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Customer", "customer@example.test"));
+        message.To.Add(new MailboxAddress("Support", "support@example.test"));
+        message.Subject = subject;
+        message.MessageId = $"{Guid.NewGuid():N}@example.test";
+        message.Date = new DateTimeOffset(2026, 11, 27, 9, 30, 0, TimeSpan.Zero);
+        message.Body = new TextPart("plain") { Text = body + new string('x', paddingBytes) };
+        return message;
+    }
 
     public static DovecotServer FromEnvironment()
     {

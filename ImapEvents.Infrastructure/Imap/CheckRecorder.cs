@@ -1,0 +1,93 @@
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImapEvents.Infrastructure.Imap;
+
+/// <summary>Writes each check, the mailbox's health and, when the check failed, exactly one event.</summary>
+public sealed class CheckRecorder(IDbContextFactory<AppDbContext> dbFactory, IImapEventDispatcher dispatcher, TimeProvider time)
+{
+    public async Task<MailboxCheck> StartAsync(Guid mailboxId, bool manual, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var check = new MailboxCheck
+        {
+            Id = Guid.NewGuid(),
+            MailboxId = mailboxId,
+            StartedAt = time.GetUtcNow(),
+            StageReached = CheckStage.Connect,
+            Manual = manual,
+        };
+        db.MailboxChecks.Add(check);
+        await db.SaveChangesAsync(cancellationToken);
+        return check;
+    }
+
+    /// <returns>The event the check raised, or null when it succeeded.</returns>
+    public async Task<ImapEvent?> FinishAsync(Mailbox mailbox, MailboxCheck check, CheckResult result, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        check.FinishedAt = now;
+        check.StageReached = result.StageReached;
+        check.Outcome = result.Succeeded ? CheckOutcome.Succeeded : CheckOutcome.Failed;
+        check.ErrorKind = result.Failure?.Kind ?? CheckErrorKind.None;
+        check.ErrorMessage = result.Failure?.Message;
+        check.MessagesImported = result.Imported;
+        check.MessagesFailed = result.Failed;
+        db.MailboxChecks.Update(check);
+
+        var status = await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == mailbox.Id, cancellationToken);
+        if (status is null)
+        {
+            status = new MailboxStatus { MailboxId = mailbox.Id };
+            db.MailboxStatuses.Add(status);
+        }
+
+        status.LastCheckAt = now;
+        status.LastOutcome = check.Outcome;
+        status.LastStage = result.StageReached;
+        status.LastErrorKind = check.ErrorKind;
+        status.LastError = check.ErrorMessage;
+        status.ConsecutiveFailures = result.Succeeded ? 0 : status.ConsecutiveFailures + 1;
+        status.LastSuccessAt = result.Succeeded ? now : status.LastSuccessAt;
+        status.MessagesImported += result.Imported;
+
+        ImapEvent? raised = null;
+        if (result.Failure is { } failure)
+        {
+            raised = new ImapEvent
+            {
+                Id = Guid.NewGuid(),
+                Type = failure.Stage.EventType(),
+                OccurredAt = now,
+                MailboxId = mailbox.Id,
+                MailboxName = mailbox.DisplayName,
+                ServerName = mailbox.ServerName,
+                ServerPort = mailbox.ServerPort,
+                LoginUsername = mailbox.LoginUsername,
+                Ssl = mailbox.Security.RequiresTls(),
+                Stage = failure.Stage,
+                ErrorKind = failure.Kind,
+                ErrorMessage = failure.Message,
+                CheckId = check.Id,
+            };
+            db.Events.Add(raised);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        if (raised is not null)
+        {
+            await dispatcher.DispatchAsync(raised, cancellationToken);
+        }
+
+        return raised;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Mailboxes;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ImapEvents.Infrastructure.Imap;
+
+public sealed record CheckResult(CheckStage StageReached, int Imported, int Failed, CheckFailure? Failure)
+{
+    public bool Succeeded => Failure is null;
+}
+
+/// <summary>
+/// One check of one mailbox with MailKit: connect, log in, download what is new, import it. The
+/// server copy is changed only after the import committed; a message that fails stays on the server.
+/// </summary>
+public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOptions> options, ILogger<ImapCheck> logger)
+{
+    public async Task<CheckResult> RunAsync(Mailbox mailbox, string password, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var step = new StepTimer(settings.StageTimeout);
+        var stage = CheckStage.Connect;
+        var imported = 0;
+        var importFailures = new List<(long Uid, CheckFailure Failure)>();
+
+        using var client = ImapConnection.CreateClient(mailbox, settings.StageTimeout);
+        try
+        {
+            await step.RunAsync(token => ImapConnection.ConnectAsync(client, mailbox, token), cancellationToken);
+
+            stage = CheckStage.Authenticate;
+            await step.RunAsync(token => ImapConnection.AuthenticateAsync(client, mailbox.LoginUsername, password, token), cancellationToken);
+
+            stage = CheckStage.Download;
+            var folder = await step.RunAsync(token => ImapConnection.OpenFolderAsync(client, mailbox.Folder, FolderAccess.ReadWrite, token), cancellationToken);
+            var uidValidity = (long)folder.UidValidity;
+            var query = mailbox.AfterImport == AfterImport.MarkSeen ? SearchQuery.NotSeen : SearchQuery.All;
+            var found = await step.RunAsync(token => folder.SearchAsync(query, token), cancellationToken);
+            var known = await importer.FindImportedAsync(mailbox.Id, uidValidity, found.Select(u => (long)u.Id).ToList(), cancellationToken);
+
+            // Messages imported by a check that stopped before changing the server copy: finish that, never import again.
+            foreach (var uid in found.Where(u => known.TryGetValue(u.Id, out var pending) && pending))
+            {
+                stage = CheckStage.Import;
+                if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } failure)
+                {
+                    importFailures.Add((uid.Id, failure));
+                }
+            }
+
+            var fresh = found.Where(u => !known.ContainsKey(u.Id)).OrderBy(u => u.Id).Take(settings.MaxMessagesPerCheck).ToList();
+            if (fresh.Count > 0)
+            {
+                stage = CheckStage.Download;
+                var summaries = await step.RunAsync(token => folder.FetchAsync(fresh, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, token), cancellationToken);
+                var sizes = summaries.ToDictionary(s => s.UniqueId, s => s.Size ?? 0);
+                var limit = (long)mailbox.MaxMessageSizeKilobytes * 1024;
+
+                foreach (var uid in fresh)
+                {
+                    if (sizes.GetValueOrDefault(uid) > limit)
+                    {
+                        importFailures.Add((uid.Id, TooLarge(sizes[uid], limit)));
+                        continue;
+                    }
+
+                    stage = CheckStage.Download;
+                    var raw = await step.RunAsync(token => DownloadAsync(folder, uid, token), cancellationToken);
+
+                    stage = CheckStage.Import;
+                    if (raw.Length > limit)
+                    {
+                        importFailures.Add((uid.Id, TooLarge(raw.Length, limit)));
+                        continue;
+                    }
+
+                    try
+                    {
+                        if (await importer.StoreAsync(mailbox.Id, uidValidity, uid.Id, raw, cancellationToken))
+                        {
+                            imported++;
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        logger.LogWarning(ex, "Message UID {Uid} of mailbox {MailboxId} could not be imported; it stays on the server", uid.Id, mailbox.Id);
+                        importFailures.Add((uid.Id, CheckFailure.From(CheckStage.Import, ex, timedOut: false, step.Timeout)));
+                        continue;
+                    }
+
+                    if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } failure)
+                    {
+                        importFailures.Add((uid.Id, failure));
+                    }
+                }
+            }
+
+            return new CheckResult(importFailures.Count > 0 ? CheckStage.Import : stage, imported, importFailures.Count, Summarize(importFailures, imported));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var failure = CheckFailure.From(stage, ex, ex is StepTimedOutException, step.Timeout);
+            return new CheckResult(stage, imported, importFailures.Count, failure);
+        }
+        finally
+        {
+            await ImapConnection.CloseAsync(client);
+        }
+    }
+
+    private async Task<CheckFailure?> TryChangeServerCopyAsync(
+        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, StepTimer step, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await step.RunAsync(token => ChangeServerCopyAsync(client, folder, mailbox, uid, token), cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (!client.IsConnected)
+            {
+                throw;
+            }
+
+            logger.LogWarning(ex, "Message UID {Uid} of mailbox {MailboxId} is imported but its server copy could not be changed", uid.Id, mailbox.Id);
+            return new CheckFailure(CheckStage.Import, CheckErrorKind.ServerUpdate,
+                $"The server copy of message UID {uid.Id} could not be updated ({mailbox.AfterImport.DisplayName().ToLowerInvariant()}): {ex.Message}");
+        }
+
+        await importer.MarkServerChangeDoneAsync(mailbox.Id, uidValidity, uid.Id, cancellationToken);
+        return null;
+    }
+
+    private static async Task ChangeServerCopyAsync(ImapClient client, IMailFolder folder, Mailbox mailbox, UniqueId uid, CancellationToken cancellationToken)
+    {
+        switch (mailbox.AfterImport)
+        {
+            case AfterImport.MarkSeen:
+                await folder.StoreAsync([uid], new StoreFlagsRequest(StoreAction.Add, MessageFlags.Seen) { Silent = true }, cancellationToken);
+                break;
+            case AfterImport.MoveToFolder:
+                var destination = await client.GetFolderAsync(mailbox.MoveToFolder!, cancellationToken);
+                await folder.MoveToAsync([uid], destination, cancellationToken);
+                break;
+            case AfterImport.Delete:
+                await folder.StoreAsync([uid], new StoreFlagsRequest(StoreAction.Add, MessageFlags.Deleted) { Silent = true }, cancellationToken);
+                await folder.ExpungeAsync([uid], cancellationToken);
+                break;
+        }
+    }
+
+    private static async Task<byte[]> DownloadAsync(IMailFolder folder, UniqueId uid, CancellationToken cancellationToken)
+    {
+        await using var stream = await folder.GetStreamAsync(uid, cancellationToken);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
+    }
+
+    private static CheckFailure TooLarge(long size, long limit) =>
+        new(CheckStage.Import, CheckErrorKind.MessageTooLarge,
+            $"{KiloBytes(size)} KB, over the limit of {KiloBytes(limit)} KB");
+
+    private static string KiloBytes(long bytes) => (bytes / 1024.0).ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>One event per check: the import failures of all messages, in one message.</summary>
+    private static CheckFailure? Summarize(List<(long Uid, CheckFailure Failure)> failures, int imported)
+    {
+        if (failures.Count == 0)
+        {
+            return null;
+        }
+
+        var details = string.Join("; ", failures.Take(5).Select(f => $"UID {f.Uid}: {f.Failure.Message}"));
+        var more = failures.Count > 5 ? $"; and {failures.Count - 5} more" : "";
+        var message = $"{failures.Count} message(s) could not be imported and stay on the server ({imported} imported). {details}{more}";
+        return new CheckFailure(CheckStage.Import, failures[0].Failure.Kind, message);
+    }
+}

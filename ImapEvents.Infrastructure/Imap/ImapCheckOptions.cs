@@ -1,0 +1,15 @@
+namespace ImapEvents.Infrastructure.Imap;
+
+public sealed class ImapCheckOptions
+{
+    public const string SectionName = "Imap";
+
+    /// <summary>
+    /// The longest any one step may take (connecting, logging in, each IMAP command, each message).
+    /// A server that accepts TCP and then says nothing fails the check after this, never hangs a worker.
+    /// </summary>
+    public TimeSpan StageTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many new messages one check imports at most; the rest wait for the next check.</summary>
+    public int MaxMessagesPerCheck { get; set; } = 200;
+}

@@ -1,0 +1,106 @@
+using ImapEvents.Core.Mailboxes;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+
+namespace ImapEvents.Infrastructure.Imap;
+
+/// <summary>The first stages every check and every connection test share: connect, log in, open the folder.</summary>
+internal static class ImapConnection
+{
+    public static ImapClient CreateClient(Mailbox mailbox, TimeSpan stepTimeout)
+    {
+        var client = new ImapClient { Timeout = (int)stepTimeout.TotalMilliseconds };
+        if (mailbox.AcceptUntrustedCertificate)
+        {
+            // The administrator chose this for the mailbox, and the UI shows it as a warning.
+#pragma warning disable CA5359
+            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        return client;
+    }
+
+    public static Task ConnectAsync(ImapClient client, Mailbox mailbox, CancellationToken cancellationToken)
+    {
+        var options = mailbox.Security switch
+        {
+            ConnectionSecurity.None => SecureSocketOptions.None,
+            // Never "when available": a server that does not offer STARTTLS must fail, not downgrade.
+            ConnectionSecurity.StartTls => SecureSocketOptions.StartTls,
+            ConnectionSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+        };
+        return client.ConnectAsync(mailbox.ServerName, mailbox.ServerPort, options, cancellationToken);
+    }
+
+    public static Task AuthenticateAsync(ImapClient client, string username, string password, CancellationToken cancellationToken)
+    {
+        // One mechanism, one attempt: servers such as Dovecot delay every further failed attempt by
+        // seconds, so trying each advertised mechanism in turn makes a wrong password slow to report.
+        if (client.AuthenticationMechanisms.Contains("PLAIN"))
+        {
+            return client.AuthenticateAsync(new SaslMechanismPlain(username, password), cancellationToken);
+        }
+
+        return client.AuthenticateAsync(username, password, cancellationToken);
+    }
+
+    public static async Task<IMailFolder> OpenFolderAsync(ImapClient client, string folderName, FolderAccess access, CancellationToken cancellationToken)
+    {
+        var folder = string.Equals(folderName, "INBOX", StringComparison.OrdinalIgnoreCase)
+            ? client.Inbox
+            : await client.GetFolderAsync(folderName, cancellationToken);
+        await folder.OpenAsync(access, cancellationToken);
+        return folder;
+    }
+
+    /// <summary>Logs out politely when the connection is still usable; a broken client is only disposed.</summary>
+    public static async Task CloseAsync(ImapClient client)
+    {
+        if (!client.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await client.DisconnectAsync(true, quick.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ImapProtocolException or ImapCommandException or System.Net.Sockets.SocketException)
+        {
+            // The server is going away anyway; disposing the client closes the socket.
+        }
+    }
+}
+
+/// <summary>Runs one step with the stage timeout, and tells a timeout apart from a cancelled job.</summary>
+internal sealed class StepTimer(TimeSpan timeout)
+{
+    public TimeSpan Timeout => timeout;
+
+    public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            return await step(timer.Token);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new StepTimedOutException(timeout);
+        }
+    }
+
+    public Task RunAsync(Func<CancellationToken, Task> step, CancellationToken cancellationToken) =>
+        RunAsync(async token =>
+        {
+            await step(token);
+            return true;
+        }, cancellationToken);
+}
+
+internal sealed class StepTimedOutException(TimeSpan timeout)
+    : TimeoutException($"No answer within {timeout.TotalSeconds:0} seconds.");

@@ -1,0 +1,210 @@
+using Hangfire;
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImapEvents.Infrastructure.Mailboxes;
+
+public sealed record MailboxRow(
+    Guid Id,
+    string DisplayName,
+    string ServerName,
+    int ServerPort,
+    ConnectionSecurity Security,
+    bool AcceptUntrustedCertificate,
+    string LoginUsername,
+    string Folder,
+    int PollIntervalMinutes,
+    bool Enabled,
+    DateTimeOffset? LastCheckAt,
+    CheckOutcome? LastOutcome,
+    CheckStage? LastStage,
+    string? LastError,
+    int ConsecutiveFailures,
+    long MessagesImported);
+
+public sealed record MailboxListQuery(string? Search = null, int Page = 0, int PageSize = 25);
+
+public sealed record ListPage<T>(IReadOnlyList<T> Items, int TotalCount);
+
+public sealed record MailboxForEdit(Guid Id, MailboxSettings Settings, uint Version);
+
+public sealed record MailboxSaveResult(Guid? Id, IReadOnlyDictionary<string, string> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+
+    public static MailboxSaveResult Failed(string? field, string message) =>
+        new(null, new Dictionary<string, string> { [field ?? ""] = message });
+}
+
+/// <summary>What the Mailboxes page does: list with health, create, edit, enable, delete, check now.</summary>
+public sealed class MailboxAdministration(
+    IDbContextFactory<AppDbContext> dbFactory,
+    MailboxPasswords passwords,
+    MailboxSchedule schedule,
+    IBackgroundJobClient jobs,
+    TimeProvider time)
+{
+    public const string ConcurrencyConflict =
+        "Someone else changed this mailbox while you were editing. Close the form and open it again to see their changes.";
+
+    public async Task<ListPage<MailboxRow>> ListAsync(MailboxListQuery query, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mailboxes = db.Mailboxes.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var pattern = $"%{query.Search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
+            mailboxes = mailboxes.Where(m =>
+                EF.Functions.ILike(m.DisplayName, pattern) || EF.Functions.ILike(m.ServerName, pattern) || EF.Functions.ILike(m.LoginUsername, pattern));
+        }
+
+        var total = await mailboxes.CountAsync(cancellationToken);
+        var rows = await (
+                from mailbox in mailboxes
+                join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
+                from status in statuses.DefaultIfEmpty()
+                orderby mailbox.DisplayName, mailbox.Id
+                select new MailboxRow(
+                    mailbox.Id, mailbox.DisplayName, mailbox.ServerName, mailbox.ServerPort, mailbox.Security,
+                    mailbox.AcceptUntrustedCertificate, mailbox.LoginUsername, mailbox.Folder, mailbox.PollIntervalMinutes,
+                    mailbox.Enabled,
+                    status == null ? null : status.LastCheckAt,
+                    status == null ? null : status.LastOutcome,
+                    status == null ? null : status.LastStage,
+                    status == null ? null : status.LastError,
+                    status == null ? 0 : status.ConsecutiveFailures,
+                    status == null ? 0 : status.MessagesImported))
+            .Skip(query.Page * query.PageSize)
+            .Take(query.PageSize)
+            .ToListAsync(cancellationToken);
+        return new ListPage<MailboxRow>(rows, total);
+    }
+
+    public async Task<MailboxForEdit?> GetForEditAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+        return mailbox is null ? null : new MailboxForEdit(mailbox.Id, MailboxSettings.From(mailbox), mailbox.Version);
+    }
+
+    public async Task<MailboxSaveResult> CreateAsync(MailboxSettings settings, CancellationToken cancellationToken)
+    {
+        var errors = MailboxRules.Validate(settings, isNew: true);
+        if (errors.Count > 0)
+        {
+            return new MailboxSaveResult(null, errors);
+        }
+
+        var now = time.GetUtcNow();
+        var mailbox = new Mailbox { Id = Guid.NewGuid(), CreatedAt = now };
+        Apply(settings, mailbox, now);
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.Mailboxes.Add(mailbox);
+        await db.SaveChangesAsync(cancellationToken);
+        schedule.Apply(mailbox);
+        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>());
+    }
+
+    public async Task<MailboxSaveResult> UpdateAsync(Guid id, MailboxSettings settings, uint version, CancellationToken cancellationToken)
+    {
+        var errors = MailboxRules.Validate(settings, isNew: false);
+        if (errors.Count > 0)
+        {
+            return new MailboxSaveResult(null, errors);
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mailbox = await db.Mailboxes.SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+        if (mailbox is null)
+        {
+            return MailboxSaveResult.Failed(null, "This mailbox was deleted by someone else.");
+        }
+
+        db.Entry(mailbox).Property(m => m.Version).OriginalValue = version;
+        Apply(settings, mailbox, time.GetUtcNow());
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return MailboxSaveResult.Failed(null, ConcurrencyConflict);
+        }
+
+        schedule.Apply(mailbox);
+        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>());
+    }
+
+    public async Task<bool> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mailbox = await db.Mailboxes.SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+        if (mailbox is null)
+        {
+            return false;
+        }
+
+        mailbox.Enabled = enabled;
+        mailbox.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        schedule.Apply(mailbox);
+        return true;
+    }
+
+    public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var deleted = await db.Mailboxes.Where(m => m.Id == id).ExecuteDeleteAsync(cancellationToken);
+        schedule.Remove(id);
+        return deleted > 0;
+    }
+
+    /// <summary>Queues a check right away; returns the Hangfire job id.</summary>
+    public string CheckNow(Guid id) => jobs.Enqueue<MailboxCheckJob>(job => job.RunNowAsync(id, CancellationToken.None));
+
+    /// <summary>The mailbox as the form describes it, with the stored password when the form left it empty.</summary>
+    public async Task<(Mailbox Mailbox, string Password)?> ForTestAsync(Guid? id, MailboxSettings settings, CancellationToken cancellationToken)
+    {
+        var mailbox = new Mailbox { Id = id ?? Guid.Empty };
+        Apply(settings with { Password = null }, mailbox, time.GetUtcNow());
+        if (!string.IsNullOrEmpty(settings.Password))
+        {
+            return (mailbox, settings.Password);
+        }
+
+        if (id is null)
+        {
+            return null;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.Mailboxes.AsNoTracking().Where(m => m.Id == id).Select(m => m.ProtectedPassword).SingleOrDefaultAsync(cancellationToken);
+        return stored is null ? null : (mailbox, passwords.Unprotect(stored));
+    }
+
+    private void Apply(MailboxSettings settings, Mailbox mailbox, DateTimeOffset now)
+    {
+        mailbox.DisplayName = settings.DisplayName.Trim();
+        mailbox.ServerName = settings.ServerName.Trim().Trim('[', ']');
+        mailbox.ServerPort = settings.ServerPort ?? 0;
+        mailbox.Security = settings.Security;
+        mailbox.AcceptUntrustedCertificate = settings.AcceptUntrustedCertificate;
+        mailbox.LoginUsername = settings.LoginUsername.Trim();
+        if (!string.IsNullOrEmpty(settings.Password))
+        {
+            mailbox.ProtectedPassword = passwords.Protect(settings.Password);
+        }
+
+        mailbox.Folder = settings.Folder.Trim();
+        mailbox.PollIntervalMinutes = settings.PollIntervalMinutes ?? 0;
+        mailbox.Enabled = settings.Enabled;
+        mailbox.AfterImport = settings.AfterImport;
+        mailbox.MoveToFolder = settings.AfterImport == AfterImport.MoveToFolder ? settings.MoveToFolder?.Trim() : null;
+        mailbox.MaxMessageSizeKilobytes = settings.MaxMessageSizeKilobytes ?? 0;
+        mailbox.UpdatedAt = now;
+    }
+}

@@ -1,0 +1,298 @@
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Tests.TestSupport;
+using MailKit;
+using MailKit.Search;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+/// <summary>The check against a real Dovecot: what is imported, what the server copy becomes, which event is raised.</summary>
+public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<CheckFixture>
+{
+    [Fact]
+    public async Task NewMessages_AreImportedOnce_AndMarkedSeen()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX",
+            DovecotServer.Message("First"), DovecotServer.Message("Second"), DovecotServer.Message("Third"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+
+        var first = await fixture.CheckAsync(mailboxId);
+        var second = await fixture.CheckAsync(mailboxId);
+
+        Assert.True(first.Result!.Succeeded, first.Result.Failure?.Message);
+        Assert.Equal(3, first.Result.Imported);
+        Assert.Null(first.Event);
+        Assert.Equal(0, second.Result!.Imported);
+        var imported = await fixture.ImportedAsync(mailboxId);
+        Assert.Equal(["First", "Second", "Third"], imported.Select(m => m.Subject));
+        Assert.All(imported, m => Assert.False(m.ServerChangePending));
+        Assert.All(imported, m => Assert.Contains("customer@example.test", m.From, StringComparison.Ordinal));
+        Assert.All(imported, m => Assert.True(m.RawMime.Length == m.Size && m.Size > 0));
+
+        using var client = await fixture.Dovecot.ConnectAsync(user, password);
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(3, client.Inbox.Count);
+        Assert.Empty(await client.Inbox.SearchAsync(SearchQuery.NotSeen));
+    }
+
+    [Fact]
+    public async Task ImportedMessages_AreMovedToTheChosenFolder()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "Archive");
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Move me"), DovecotServer.Message("Me too"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with
+        {
+            AfterImport = AfterImport.MoveToFolder,
+            MoveToFolder = "Archive",
+        });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.Equal(2, run.Result!.Imported);
+        using var client = await fixture.Dovecot.ConnectAsync(user, password);
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(0, client.Inbox.Count);
+        var archive = await client.GetFolderAsync("Archive");
+        await archive.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(2, archive.Count);
+    }
+
+    [Fact]
+    public async Task ImportedMessages_AreDeleted_WhenSoConfigured()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Delete me"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { AfterImport = AfterImport.Delete });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.Equal(1, run.Result!.Imported);
+        using var client = await fixture.Dovecot.ConnectAsync(user, password);
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(0, client.Inbox.Count);
+        Assert.Single(await fixture.ImportedAsync(mailboxId));
+    }
+
+    [Fact]
+    public async Task ClosedPort_RaisesConnectionFailed()
+    {
+        var run = await CheckAgainstAsync(fixture.Dovecot.Host, CuttingProxy.ClosedPort(), ConnectionSecurity.None);
+
+        AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.ConnectionRefused);
+    }
+
+    [Fact]
+    public async Task TlsAgainstThePlainPort_RaisesConnectionFailed()
+    {
+        var run = await CheckAgainstAsync(fixture.Dovecot.Host, fixture.Dovecot.Port, ConnectionSecurity.SslOnConnect);
+
+        AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.TlsHandshake);
+        Assert.True(run.Event!.Ssl);
+    }
+
+    [Fact]
+    public async Task AServerThatNeverSpeaks_RaisesConnectionFailed_AfterTheStageTimeout()
+    {
+        await using var silent = new SilentListener();
+
+        var run = await CheckAgainstAsync("127.0.0.1", silent.Port, ConnectionSecurity.None);
+
+        AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.Timeout);
+        Assert.Contains("3 seconds", run.Event!.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUnknownHost_RaisesConnectionFailed()
+    {
+        var run = await CheckAgainstAsync("no-such-host.invalid", 993, ConnectionSecurity.SslOnConnect);
+
+        AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.HostNotFound);
+    }
+
+    [Fact]
+    public async Task AWrongPassword_RaisesLoginFailed_WithTheEventsFields()
+    {
+        var (user, _) = await fixture.Dovecot.CreateAccountAsync();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, "not-the-password"));
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        AssertEvent(run, ImapEventType.LoginFailed, CheckErrorKind.CredentialsRejected);
+        var raised = run.Event!;
+        Assert.Equal(mailboxId, raised.MailboxId);
+        Assert.Equal(fixture.Dovecot.Host, raised.ServerName);
+        Assert.Equal(fixture.Dovecot.Port, raised.ServerPort);
+        Assert.Equal(user, raised.LoginUsername);
+        Assert.False(raised.Ssl);
+        Assert.Equal(CheckStage.Authenticate, raised.Stage);
+        Assert.Equal(TimeSpan.Zero, raised.OccurredAt.Offset);
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.Single(await db.Events.Where(e => e.MailboxId == mailboxId).ToListAsync());
+        var status = await db.MailboxStatuses.SingleAsync(s => s.MailboxId == mailboxId);
+        Assert.Equal(1, status.ConsecutiveFailures);
+        Assert.Equal(CheckOutcome.Failed, status.LastOutcome);
+    }
+
+    [Fact]
+    public async Task AFolderThatDoesNotExist_RaisesDownloadFailed()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { Folder = "Does-Not-Exist" });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        AssertEvent(run, ImapEventType.DownloadFailed, CheckErrorKind.FolderNotFound);
+    }
+
+    [Fact]
+    public async Task TheConnectionCutMidFetch_RaisesDownloadFailed_AndImportsNothing()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Cut off"));
+        await using var proxy = new CuttingProxy(fixture.Dovecot.Host, fixture.Dovecot.Port);
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { ServerName = "127.0.0.1", ServerPort = proxy.Port });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.True(proxy.Cuts > 0);
+        Assert.Equal(ImapEventType.DownloadFailed, run.Event?.Type);
+        Assert.Contains(run.Event!.ErrorKind, new[] { CheckErrorKind.Network, CheckErrorKind.Protocol });
+        Assert.Empty(await fixture.ImportedAsync(mailboxId));
+    }
+
+    [Fact]
+    public async Task AMessageOverTheSizeLimit_StaysOnTheServer_AndTheOthersAreImported()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX",
+            DovecotServer.Message("Small"), DovecotServer.Message("Huge", paddingBytes: 3000), DovecotServer.Message("Also small"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { MaxMessageSizeKilobytes = 2 });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        AssertEvent(run, ImapEventType.ImportFailed, CheckErrorKind.MessageTooLarge);
+        Assert.Equal(["Small", "Also small"], (await fixture.ImportedAsync(mailboxId)).Select(m => m.Subject));
+        Assert.Contains("over the limit of 2 KB", run.Event!.ErrorMessage, StringComparison.Ordinal);
+        using var client = await fixture.Dovecot.ConnectAsync(user, password);
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var unseen = await client.Inbox.SearchAsync(SearchQuery.NotSeen);
+        var left = await client.Inbox.FetchAsync(unseen, MessageSummaryItems.Envelope);
+        Assert.Equal("Huge", Assert.Single(left).Envelope!.Subject);
+    }
+
+    [Fact]
+    public async Task ADatabaseFailureWhileStoring_LeavesThatMessageOnTheServer_AndImportsTheOthers()
+    {
+        await using (var connection = new NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                """
+                CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger AS $$
+                BEGIN
+                  IF NEW."Subject" = 'Poison' THEN RAISE EXCEPTION 'disk full (simulated)'; END IF;
+                  RETURN NEW;
+                END $$ LANGUAGE plpgsql;
+                DROP TRIGGER IF EXISTS refuse_poison ON imported_messages;
+                CREATE TRIGGER refuse_poison BEFORE INSERT ON imported_messages FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+                """, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX",
+            DovecotServer.Message("Fine"), DovecotServer.Message("Poison"), DovecotServer.Message("Also fine"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        AssertEvent(run, ImapEventType.ImportFailed, CheckErrorKind.Database);
+        Assert.Equal(["Fine", "Also fine"], (await fixture.ImportedAsync(mailboxId)).Select(m => m.Subject));
+        using var client = await fixture.Dovecot.ConnectAsync(user, password);
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var left = await client.Inbox.FetchAsync(await client.Inbox.SearchAsync(SearchQuery.NotSeen), MessageSummaryItems.Envelope);
+        Assert.Equal("Poison", Assert.Single(left).Envelope!.Subject);
+    }
+
+    [Fact]
+    public async Task AServerChangeThatFailedAfterTheCommit_IsFinishedNextTime_WithoutASecondImport()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Exactly once"));
+        // The destination does not exist yet: the import commits, then the move fails, as if the check died in between.
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with
+        {
+            AfterImport = AfterImport.MoveToFolder,
+            MoveToFolder = "Processed",
+        });
+
+        var interrupted = await fixture.CheckAsync(mailboxId);
+
+        AssertEvent(interrupted, ImapEventType.ImportFailed, CheckErrorKind.ServerUpdate);
+        Assert.True(Assert.Single(await fixture.ImportedAsync(mailboxId)).ServerChangePending);
+
+        await fixture.Dovecot.AppendAsync(user, password, "Processed");
+        var resumed = await fixture.CheckAsync(mailboxId);
+
+        Assert.True(resumed.Result!.Succeeded, resumed.Result.Failure?.Message);
+        Assert.Equal(0, resumed.Result.Imported);
+        var stored = Assert.Single(await fixture.ImportedAsync(mailboxId));
+        Assert.False(stored.ServerChangePending);
+        using var client = await fixture.Dovecot.ConnectAsync(user, password);
+        await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(0, client.Inbox.Count);
+    }
+
+    [Fact]
+    public async Task ACheckThatDiedBetweenCommitAndServerChange_DoesNotImportTwice()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Committed, then crash"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+
+        // What a crash leaves behind: the row committed with its server change pending, the message still unseen.
+        using (var client = await fixture.Dovecot.ConnectAsync(user, password))
+        {
+            await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+            var uid = Assert.Single(await client.Inbox.SearchAsync(SearchQuery.All));
+            var raw = new MemoryStream();
+            await (await client.Inbox.GetMessageAsync(uid)).WriteToAsync(raw);
+            await fixture.Service<MessageImporter>().StoreAsync(mailboxId, client.Inbox.UidValidity, uid.Id, raw.ToArray(), CancellationToken.None);
+        }
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.True(run.Result!.Succeeded, run.Result.Failure?.Message);
+        Assert.Equal(0, run.Result.Imported);
+        Assert.False(Assert.Single(await fixture.ImportedAsync(mailboxId)).ServerChangePending);
+        using var after = await fixture.Dovecot.ConnectAsync(user, password);
+        await after.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Empty(await after.Inbox.SearchAsync(SearchQuery.NotSeen));
+    }
+
+    private async Task<CheckRun> CheckAgainstAsync(string host, int port, ConnectionSecurity security)
+    {
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings("nobody", "irrelevant") with
+        {
+            ServerName = host,
+            ServerPort = port,
+            Security = security,
+        });
+        return await fixture.CheckAsync(mailboxId);
+    }
+
+    private static void AssertEvent(CheckRun run, ImapEventType type, CheckErrorKind kind)
+    {
+        Assert.Equal(CheckRunStatus.Completed, run.Status);
+        Assert.NotNull(run.Event);
+        Assert.True(type == run.Event.Type && kind == run.Event.ErrorKind,
+            $"Expected {type}/{kind}, got {run.Event.Type}/{run.Event.ErrorKind}: {run.Event.ErrorMessage}");
+    }
+}
