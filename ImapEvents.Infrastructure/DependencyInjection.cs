@@ -65,6 +65,7 @@ public static class DependencyInjection
         services.AddTransient<MailboxCheckJob>();
         services.AddSingleton<ConnectionTester>();
         services.AddSingleton<MailboxAdministration>();
+        services.AddSingleton<EventQueries>();
 
         services.AddJobs(configuration, connectionString);
 

@@ -51,7 +51,7 @@ public sealed class CheckRecorder(IDbContextFactory<AppDbContext> dbFactory, IIm
 
         status.LastCheckAt = now;
         status.LastOutcome = check.Outcome;
-        status.LastStage = result.StageReached;
+        status.LastStage = result.Failure?.Stage ?? result.StageReached;
         status.LastErrorKind = check.ErrorKind;
         status.LastError = check.ErrorMessage;
         status.ConsecutiveFailures = result.Succeeded ? 0 : status.ConsecutiveFailures + 1;

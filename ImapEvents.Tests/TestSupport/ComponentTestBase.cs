@@ -33,6 +33,27 @@ public abstract class ComponentTestBase : IAsyncLifetime
         return Context.Render(parameters);
     }
 
+    /// <summary>
+    /// Retries an assertion until it holds or the deadline passes. Needed for MudBlazor dialogs:
+    /// their content renders through the dialog provider, which bUnit's WaitForAssertion does not watch.
+    /// </summary>
+    protected static async Task EventuallyAsync(Action assertion, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(5));
+        while (true)
+        {
+            try
+            {
+                assertion();
+                return;
+            }
+            catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await Context.DisposeAsync();

@@ -1,0 +1,95 @@
+using Hangfire;
+using Hangfire.Storage;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Tests.TestSupport;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<CheckFixture>
+{
+    [Fact]
+    public async Task TheRecurringCheck_FollowsCreateUpdateDisableAndDelete()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("schedule", "pw") with { PollIntervalMinutes = 5 });
+
+        var created = Job(id);
+        Assert.NotNull(created);
+        Assert.Equal(JobQueues.Checks, created.Job.Queue);
+        Assert.Equal(PollSchedule.Cron(5, id), created.Cron);
+        Assert.Equal("MailboxCheckJob", created.Job.Type.Name);
+        Assert.Equal([id], created.Job.Args.Cast<object>().Take(1).Select(a => (Guid)a));
+
+        var edit = (await mailboxes.GetForEditAsync(id, default))!;
+        Assert.True((await mailboxes.UpdateAsync(id, edit.Settings with { PollIntervalMinutes = 15 }, edit.Version, default)).Succeeded);
+        Assert.Equal(PollSchedule.Cron(15, id), Job(id)!.Cron);
+
+        Assert.True(await mailboxes.SetEnabledAsync(id, false, default));
+        Assert.Null(Job(id));
+
+        Assert.True(await mailboxes.SetEnabledAsync(id, true, default));
+        Assert.NotNull(Job(id));
+
+        Assert.True(await mailboxes.DeleteAsync(id, default));
+        Assert.Null(Job(id));
+    }
+
+    [Fact]
+    public async Task Reconciliation_RestoresMissingChecks_AndRemovesStrayOnes()
+    {
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("reconcile", "pw"));
+        var recurringJobs = fixture.Service<IRecurringJobManager>();
+        var stray = MailboxSchedule.JobId(Guid.NewGuid());
+        recurringJobs.RemoveIfExists(MailboxSchedule.JobId(id));
+        recurringJobs.AddOrUpdate(stray, () => Console.WriteLine("left behind"), Cron.Hourly());
+
+        await fixture.Service<MailboxSchedule>().ReconcileAsync(default);
+
+        Assert.NotNull(Job(id));
+        Assert.Null(RecurringJob(stray));
+    }
+
+    [Fact]
+    public async Task AnEditFromAStaleForm_IsRefused_NotSilentlyOverwritten()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("stale", "pw"));
+        var first = (await mailboxes.GetForEditAsync(id, default))!;
+        var second = (await mailboxes.GetForEditAsync(id, default))!;
+
+        var saved = await mailboxes.UpdateAsync(id, first.Settings with { DisplayName = "First edit" }, first.Version, default);
+        var stale = await mailboxes.UpdateAsync(id, second.Settings with { DisplayName = "Second edit" }, second.Version, default);
+
+        Assert.True(saved.Succeeded);
+        Assert.Equal(MailboxAdministration.ConcurrencyConflict, Assert.Single(stale.Errors).Value);
+        Assert.Equal("First edit", (await mailboxes.GetForEditAsync(id, default))!.Settings.DisplayName);
+    }
+
+    [Fact]
+    public async Task InvalidSettings_AreRefusedFieldByField_AndNothingIsSaved()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var before = (await mailboxes.ListAsync(new MailboxListQuery(PageSize: 1000), default)).TotalCount;
+
+        var result = await mailboxes.CreateAsync(new MailboxSettings { ServerName = "imap://bad host", ServerPort = 70000, PollIntervalMinutes = 0 }, default);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(nameof(MailboxSettings.DisplayName), result.Errors.Keys);
+        Assert.Contains(nameof(MailboxSettings.ServerName), result.Errors.Keys);
+        Assert.Contains(nameof(MailboxSettings.ServerPort), result.Errors.Keys);
+        Assert.Contains(nameof(MailboxSettings.LoginUsername), result.Errors.Keys);
+        Assert.Contains(nameof(MailboxSettings.Password), result.Errors.Keys);
+        Assert.Contains(nameof(MailboxSettings.PollIntervalMinutes), result.Errors.Keys);
+        Assert.Equal(before, (await mailboxes.ListAsync(new MailboxListQuery(PageSize: 1000), default)).TotalCount);
+    }
+
+    private RecurringJobDto? Job(Guid mailboxId) => RecurringJob(MailboxSchedule.JobId(mailboxId));
+
+    private RecurringJobDto? RecurringJob(string id)
+    {
+        using var connection = fixture.Service<JobStorage>().GetConnection();
+        return connection.GetRecurringJobs([id]).SingleOrDefault(j => !j.Removed && j.Job is not null);
+    }
+}

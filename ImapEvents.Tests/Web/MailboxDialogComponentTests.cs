@@ -1,0 +1,111 @@
+using AngleSharp.Dom;
+using Bunit;
+using ImapEvents.Infrastructure;
+using ImapEvents.Tests.TestSupport;
+using ImapEvents.Web.Features.Mailboxes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace ImapEvents.Tests.Web;
+
+public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await database.InitializeAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Default"] = database.ConnectionString,
+            ["Jobs:RunServer"] = "false",
+        }).Build();
+        Context.Services.AddLogging();
+        Context.Services.AddInfrastructure(configuration);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Saving_AnEmptyForm_ExplainsEachRequiredField_NextToIt()
+    {
+        var provider = await OpenDialogAsync();
+
+        provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        await EventuallyAsync(() =>
+        {
+            Assert.Equal("Give the mailbox a name, like \"Support inbox\".", ErrorNextTo(provider, "Display name"));
+            Assert.Equal("Enter the IMAP server's host name, like imap.example.com.", ErrorNextTo(provider, "Server name"));
+            Assert.Equal("Enter the username ImapEvents logs in with.", ErrorNextTo(provider, "Login username"));
+            Assert.Equal("Enter the password of this account.", ErrorNextTo(provider, "Password"));
+        });
+    }
+
+    [Fact]
+    public async Task BadValues_AreExplained_AndWhatWasTypedIsKept()
+    {
+        var provider = await OpenDialogAsync();
+        Input(provider, "Display name").Change("Support");
+        Input(provider, "Server name").Change("imap://mail.example.com");
+        Input(provider, "Server port").Change("70000");
+        Input(provider, "Poll interval (minutes)").Change("90");
+
+        provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        await EventuallyAsync(() =>
+        {
+            Assert.StartsWith("Enter a host name like imap.example.com", ErrorNextTo(provider, "Server name"), StringComparison.Ordinal);
+            Assert.StartsWith("Enter a port from 1 to 65535", ErrorNextTo(provider, "Server port"), StringComparison.Ordinal);
+            Assert.Equal("Above 60 minutes, use whole hours (120, 180, …).", ErrorNextTo(provider, "Poll interval (minutes)"));
+            Assert.Null(ErrorNextTo(provider, "Display name"));
+            Assert.Equal("Support", Input(provider, "Display name").GetAttribute("value"));
+            Assert.Equal("imap://mail.example.com", Input(provider, "Server name").GetAttribute("value"));
+            Assert.Equal("70000", Input(provider, "Server port").GetAttribute("value"));
+        });
+    }
+
+    [Fact]
+    public async Task ThePassword_IsAWriteOnlyPasswordField()
+    {
+        var provider = await OpenDialogAsync();
+
+        var password = Input(provider, "Password");
+
+        Assert.Equal("password", password.GetAttribute("type"));
+        Assert.True(string.IsNullOrEmpty(password.GetAttribute("value")));
+    }
+
+    private async Task<IRenderedComponent<MailboxDialog>> OpenDialogAsync()
+    {
+        var provider = Render<MudDialogProvider>();
+        Context.Render<MudPopoverProvider>();
+        var dialogs = Context.Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<MailboxDialog>("Add mailbox"));
+        await EventuallyAsync(() => Assert.True(provider.HasComponent<MailboxDialog>()));
+        var dialog = provider.FindComponent<MailboxDialog>();
+        await EventuallyAsync(() => Assert.NotEmpty(dialog.FindAll("label")));
+        return dialog;
+    }
+
+    private static IElement Input(IRenderedComponent<MailboxDialog> provider, string label)
+    {
+        var labelElement = provider.FindAll("label").FirstOrDefault(l => l.TextContent.Trim().TrimEnd('*') == label)
+            ?? throw new InvalidOperationException($"No field labelled '{label}'. Labels: {string.Join(", ", provider.FindAll("label").Select(l => l.TextContent.Trim()))}");
+        var id = labelElement.GetAttribute("for") ?? throw new InvalidOperationException($"The label '{label}' is not tied to an input");
+        return provider.Find($"#{id}");
+    }
+
+    /// <summary>The validation message MudBlazor shows under the input with this label, or null.</summary>
+    private static string? ErrorNextTo(IRenderedComponent<MailboxDialog> provider, string label)
+    {
+        var input = Input(provider, label);
+        var control = input.Closest(".mud-input-control") ?? throw new InvalidOperationException($"'{label}' is not inside a MudBlazor input");
+        return control.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim() is { Length: > 0 } text ? text : null;
+    }
+}

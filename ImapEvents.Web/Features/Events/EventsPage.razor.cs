@@ -1,0 +1,70 @@
+using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Events;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace ImapEvents.Web.Features.Events;
+
+public sealed partial class EventsPage
+{
+    private MudTable<ImapEvent>? table;
+    private IReadOnlyList<MailboxOption> mailboxes = [];
+    private ImapEventType? type;
+    private Guid? mailboxId;
+    private DateTime? from;
+    private DateTime? to;
+    private string? rangeError;
+
+    [Inject]
+    private EventQueries Events { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync() => mailboxes = await Events.MailboxesAsync(CancellationToken.None);
+
+    private async Task<TableData<ImapEvent>> LoadAsync(TableState state, CancellationToken cancellationToken)
+    {
+        if (rangeError is not null)
+        {
+            return new TableData<ImapEvent> { Items = [], TotalItems = 0 };
+        }
+
+        var query = new EventQuery(
+            type,
+            mailboxId,
+            from is { } start ? new DateTimeOffset(start.Date, TimeZoneInfo.Local.GetUtcOffset(start.Date)) : null,
+            to is { } end ? new DateTimeOffset(end.Date.AddDays(1), TimeZoneInfo.Local.GetUtcOffset(end.Date.AddDays(1))) : null,
+            state.Page,
+            state.PageSize);
+        var page = await Events.ListAsync(query, cancellationToken);
+        return new TableData<ImapEvent> { Items = page.Items, TotalItems = page.TotalCount };
+    }
+
+    private Task TypeChanged(ImapEventType? value)
+    {
+        type = value;
+        return ReloadAsync();
+    }
+
+    private Task MailboxChanged(Guid? value)
+    {
+        mailboxId = value;
+        return ReloadAsync();
+    }
+
+    private Task FromChanged(DateTime? value)
+    {
+        from = value;
+        return ReloadAsync();
+    }
+
+    private Task ToChanged(DateTime? value)
+    {
+        to = value;
+        return ReloadAsync();
+    }
+
+    private Task ReloadAsync()
+    {
+        rangeError = from is { } start && to is { } end && start.Date > end.Date ? "The start is after the end of the range." : null;
+        return table?.ReloadServerData() ?? Task.CompletedTask;
+    }
+}

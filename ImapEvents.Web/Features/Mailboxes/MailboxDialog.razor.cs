@@ -1,0 +1,234 @@
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Mailboxes;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace ImapEvents.Web.Features.Mailboxes;
+
+public sealed partial class MailboxDialog : IDisposable
+{
+    private readonly MailboxForm form = new();
+    private readonly Dictionary<CheckStage, StageReport> testReports = [];
+    private readonly CancellationTokenSource closing = new();
+    private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
+    private List<string> generalErrors = [];
+    private uint version;
+    private bool loading;
+    private bool saving;
+    private bool testing;
+
+    [CascadingParameter]
+    private IMudDialogInstance Dialog { get; set; } = default!;
+
+    /// <summary>The mailbox to edit; null to add a new one.</summary>
+    [Parameter]
+    public Guid? MailboxId { get; set; }
+
+    [Inject]
+    private MailboxAdministration Mailboxes { get; set; } = default!;
+
+    [Inject]
+    private ConnectionTester Tester { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync()
+    {
+        if (MailboxId is not { } id)
+        {
+            return;
+        }
+
+        loading = true;
+        var existing = await Mailboxes.GetForEditAsync(id, closing.Token);
+        loading = false;
+        if (existing is null)
+        {
+            generalErrors = ["This mailbox was deleted by someone else."];
+            return;
+        }
+
+        form.Load(existing.Settings);
+        version = existing.Version;
+    }
+
+    private bool HasError(string field) => errors.ContainsKey(field);
+
+    private string? ErrorFor(string field) => errors.GetValueOrDefault(field);
+
+    private void SecurityChanged(ConnectionSecurity security)
+    {
+        // Suggest the usual port when the person has not chosen another one.
+        if (form.ServerPort is null or 143 or 993)
+        {
+            form.ServerPort = security == ConnectionSecurity.SslOnConnect ? 993 : 143;
+        }
+
+        form.Security = security;
+    }
+
+    private async Task SaveAsync()
+    {
+        generalErrors = [];
+        var settings = form.ToSettings();
+        var problems = MailboxRules.Validate(settings, isNew: MailboxId is null);
+        if (problems.Count > 0)
+        {
+            ShowErrors(problems);
+            return;
+        }
+
+        saving = true;
+        try
+        {
+            var result = MailboxId is { } id
+                ? await Mailboxes.UpdateAsync(id, settings, version, closing.Token)
+                : await Mailboxes.CreateAsync(settings, closing.Token);
+            if (result.Succeeded)
+            {
+                Dialog.Close(DialogResult.Ok(result.Id));
+                return;
+            }
+
+            ShowErrors(result.Errors);
+        }
+        finally
+        {
+            saving = false;
+        }
+    }
+
+    private async Task TestAsync()
+    {
+        generalErrors = [];
+        var settings = form.ToSettings();
+        var problems = MailboxRules.Validate(settings, isNew: false)
+            .Where(e => e.Key is not nameof(MailboxSettings.DisplayName))
+            .ToDictionary();
+        if (problems.Count > 0)
+        {
+            ShowErrors(problems);
+            return;
+        }
+
+        errors = new Dictionary<string, string>();
+        testing = true;
+        testReports.Clear();
+        foreach (var stage in Enum.GetValues<CheckStage>())
+        {
+            testReports[stage] = new StageReport(stage, StageState.Waiting, "", TimeSpan.Zero);
+        }
+
+        try
+        {
+            var target = await Mailboxes.ForTestAsync(MailboxId, settings, closing.Token);
+            if (target is not { } mailbox)
+            {
+                testReports.Clear();
+                ShowErrors(new Dictionary<string, string> { [nameof(MailboxSettings.Password)] = "Enter the password to test the connection." });
+                return;
+            }
+
+            var progress = new Progress<StageReport>(report =>
+            {
+                testReports[report.Stage] = report;
+                _ = InvokeAsync(StateHasChanged);
+            });
+            await Tester.TestAsync(mailbox.Mailbox, mailbox.Password, progress, closing.Token);
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            testing = false;
+        }
+    }
+
+    private void ShowErrors(IReadOnlyDictionary<string, string> found)
+    {
+        errors = found;
+        generalErrors = found.Where(e => e.Key.Length == 0).Select(e => e.Value).ToList();
+    }
+
+    private static string StateText(StageReport report) => report.State switch
+    {
+        StageState.Waiting => "waiting",
+        StageState.Running => "running…",
+        StageState.Passed => $"passed in {report.Elapsed.TotalMilliseconds:0} ms. {report.Detail}",
+        StageState.Failed => $"failed. {report.Detail}",
+        StageState.NotRun => report.Detail,
+    };
+
+    private void Cancel() => Dialog.Cancel();
+
+    public void Dispose()
+    {
+        closing.Cancel();
+        closing.Dispose();
+    }
+
+    /// <summary>The form's fields; kept as typed on every error.</summary>
+    private sealed class MailboxForm
+    {
+        public string DisplayName { get; set; } = "";
+
+        public string ServerName { get; set; } = "";
+
+        public int? ServerPort { get; set; } = 993;
+
+        public ConnectionSecurity Security { get; set; } = ConnectionSecurity.SslOnConnect;
+
+        public bool AcceptUntrustedCertificate { get; set; }
+
+        public string LoginUsername { get; set; } = "";
+
+        public string Password { get; set; } = "";
+
+        public string Folder { get; set; } = "INBOX";
+
+        public int? PollIntervalMinutes { get; set; } = 5;
+
+        public bool Enabled { get; set; } = true;
+
+        public AfterImport AfterImport { get; set; } = AfterImport.MarkSeen;
+
+        public string MoveToFolder { get; set; } = "";
+
+        public int? MaxMessageSizeKilobytes { get; set; } = 25 * 1024;
+
+        public void Load(MailboxSettings settings)
+        {
+            DisplayName = settings.DisplayName;
+            ServerName = settings.ServerName;
+            ServerPort = settings.ServerPort;
+            Security = settings.Security;
+            AcceptUntrustedCertificate = settings.AcceptUntrustedCertificate;
+            LoginUsername = settings.LoginUsername;
+            Password = "";
+            Folder = settings.Folder;
+            PollIntervalMinutes = settings.PollIntervalMinutes;
+            Enabled = settings.Enabled;
+            AfterImport = settings.AfterImport;
+            MoveToFolder = settings.MoveToFolder ?? "";
+            MaxMessageSizeKilobytes = settings.MaxMessageSizeKilobytes;
+        }
+
+        public MailboxSettings ToSettings() => new()
+        {
+            DisplayName = DisplayName,
+            ServerName = ServerName,
+            ServerPort = ServerPort,
+            Security = Security,
+            AcceptUntrustedCertificate = AcceptUntrustedCertificate && Security != ConnectionSecurity.None,
+            LoginUsername = LoginUsername,
+            Password = string.IsNullOrEmpty(Password) ? null : Password,
+            Folder = Folder,
+            PollIntervalMinutes = PollIntervalMinutes,
+            Enabled = Enabled,
+            AfterImport = AfterImport,
+            MoveToFolder = AfterImport == AfterImport.MoveToFolder ? MoveToFolder : null,
+            MaxMessageSizeKilobytes = MaxMessageSizeKilobytes,
+        };
+    }
+}

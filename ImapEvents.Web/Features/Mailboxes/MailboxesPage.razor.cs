@@ -1,0 +1,91 @@
+using ImapEvents.Infrastructure.Mailboxes;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace ImapEvents.Web.Features.Mailboxes;
+
+public sealed partial class MailboxesPage
+{
+    private MudTable<MailboxRow>? table;
+    private string search = "";
+
+    [Inject]
+    private MailboxAdministration Mailboxes { get; set; } = default!;
+
+    [Inject]
+    private IDialogService DialogService { get; set; } = default!;
+
+    [Inject]
+    private ISnackbar Snackbar { get; set; } = default!;
+
+    private async Task<TableData<MailboxRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
+    {
+        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize), cancellationToken);
+        return new TableData<MailboxRow> { Items = page.Items, TotalItems = page.TotalCount };
+    }
+
+    private async Task SearchAsync(string value)
+    {
+        search = value ?? "";
+        await ReloadAsync();
+    }
+
+    private Task ReloadAsync() => table?.ReloadServerData() ?? Task.CompletedTask;
+
+    private async Task CreateAsync()
+    {
+        var dialog = await DialogService.ShowAsync<MailboxDialog>("Add mailbox", new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add("Mailbox added. Its first check runs at the next interval; use Check now to run it at once.", Severity.Success);
+            await ReloadAsync();
+        }
+    }
+
+    private async Task EditAsync(MailboxRow row)
+    {
+        var parameters = new DialogParameters<MailboxDialog> { { d => d.MailboxId, row.Id } };
+        var dialog = await DialogService.ShowAsync<MailboxDialog>($"Edit {row.DisplayName}", parameters, new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add("Mailbox saved.", Severity.Success);
+            await ReloadAsync();
+        }
+    }
+
+    private async Task SetEnabledAsync(MailboxRow row, bool enabled)
+    {
+        if (await Mailboxes.SetEnabledAsync(row.Id, enabled, CancellationToken.None))
+        {
+            Snackbar.Add(enabled ? $"{row.DisplayName} is checked again." : $"{row.DisplayName} is no longer checked.", Severity.Info);
+        }
+        else
+        {
+            Snackbar.Add($"{row.DisplayName} was deleted by someone else.", Severity.Warning);
+        }
+
+        await ReloadAsync();
+    }
+
+    private void CheckNow(MailboxRow row)
+    {
+        Mailboxes.CheckNow(row.Id);
+        Snackbar.Add($"A check of {row.DisplayName} is queued. Its result appears here and on the Events page.", Severity.Info);
+    }
+
+    private async Task DeleteAsync(MailboxRow row)
+    {
+        var confirmed = await DialogService.ShowMessageBoxAsync(
+            "Delete mailbox",
+            $"Delete {row.DisplayName}? Its checks stop, and its imported messages and check history are deleted. Its events stay in the event list.",
+            yesText: "Delete", cancelText: "Cancel");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        await Mailboxes.DeleteAsync(row.Id, CancellationToken.None);
+        Snackbar.Add($"{row.DisplayName} deleted.", Severity.Success);
+        await ReloadAsync();
+    }
+}
