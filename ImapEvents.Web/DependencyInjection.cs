@@ -4,10 +4,12 @@ using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
+using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
@@ -26,6 +28,7 @@ public static class DependencyInjection
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
+        services.AddScoped<CurrentUser>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         services.AddAuthentication(options =>
@@ -54,11 +57,14 @@ public static class DependencyInjection
         // Disabling a user or changing their roles renews the security stamp; check it often so it takes effect soon.
         services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
 
+        // Everything is for administrators unless it says otherwise ([AllowAnonymous] on the account pages).
+        var administratorsOnly = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.SystemAdministrator).Build();
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(AuthorizationPolicies.SystemAdministrator, policy => policy
-                .RequireAuthenticatedUser()
-                .RequireRole(Roles.SystemAdministrator));
+            .SetFallbackPolicy(administratorsOnly)
+            .AddPolicy(AuthorizationPolicies.SystemAdministrator, administratorsOnly);
+
+        // Behind a reverse proxy on this host, take the scheme from it, so cookies are Secure and redirects use https.
+        services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
         services.AddHttpContextAccessor();
         return services;
@@ -82,10 +88,19 @@ public static class DependencyInjection
 
     public static WebApplication UseWeb(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
+
+        // No page of this app, the job dashboard included, may be framed by another (clickjacking).
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XFrameOptions = "DENY";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
 
         app.UseAuthentication();
         app.UseAuthorization();
@@ -93,7 +108,7 @@ public static class DependencyInjection
 
         // The sign-in page needs its styles and scripts before anyone has signed in.
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = "'none'");
         app.MapAccountEndpoints();
 
         app.MapHangfireDashboardWithAuthorizationPolicy(
@@ -138,7 +153,7 @@ public static class DependencyInjection
             ?? listening?.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal)
             ?? "http://localhost";
         app.Logger.LogWarning(
-            "No administrator exists yet. Open {SetupLink} to create the first one. The link works once; " +
+            "No administrator exists yet. Open {SetupLink} to create the first one. The link works once and for 24 hours; " +
             "restarting ImapEvents writes a new one. (Or set Bootstrap__AdminEmail and Bootstrap__AdminPassword.)",
             $"{baseUrl}/Account/Setup?token={setupToken}");
     }

@@ -20,7 +20,11 @@ pg_data="$work/postgres"
 dovecot_dir="$work/dovecot"
 cleanup() {
   set +e
-  if [ -f "$dovecot_dir/run/master.pid" ]; then as_root kill "$(cat "$dovecot_dir/run/master.pid")" 2>/dev/null; fi
+  if [ -f "$dovecot_dir/run/master.pid" ]; then
+    dovecot_master=$(cat "$dovecot_dir/run/master.pid")
+    as_root kill "$dovecot_master" 2>/dev/null
+    for _ in $(seq 1 50); do as_root kill -0 "$dovecot_master" 2>/dev/null || break; sleep 0.1; done
+  fi
   stop_postgres "$pg_data"
   as_root rm -rf "$work"
 }
@@ -44,7 +48,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$dovecot_dir/key.p
 for user in alice bob carol dave erin; do printf '%s:{PLAIN}%s-pass\n' "$user" "$user" >>"$dovecot_dir/users"; done
 sed -e "s#@DIR@#$dovecot_dir#g" -e "s#@IMAP_PORT@#$imap_port#g" -e "s#@IMAPS_PORT@#$imaps_port#g" \
   scripts/lib/dovecot.conf.template >"$dovecot_dir/dovecot.conf"
-chown -R nobody:nogroup "$dovecot_dir/mail" 2>/dev/null || true
+as_root chown -R nobody:nogroup "$dovecot_dir/mail"
 chmod 644 "$dovecot_dir/users"
 rm -rf "$dovecot_dir/run"
 log "Starting Dovecot on 127.0.0.1:$imap_port (IMAP) and :$imaps_port (IMAPS)..."

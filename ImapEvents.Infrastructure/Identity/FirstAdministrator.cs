@@ -58,10 +58,15 @@ public sealed class FirstAdministrator(
             return null;
         }
 
-        // Earlier links die with this start, so only the newest logged link works.
-        await db.SetupTokens.Where(t => t.UsedAt == null).ExecuteDeleteAsync(cancellationToken);
-        var token = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        if (string.IsNullOrWhiteSpace(bootstrap.AdminEmail) != string.IsNullOrEmpty(bootstrap.AdminPassword))
+        {
+            logger.LogWarning("Only one of Bootstrap__AdminEmail and Bootstrap__AdminPassword is set; both are needed. Falling back to a setup link.");
+        }
+
+        // Expired links go; unexpired ones stay, so each instance of a cluster starting together logs a link that works.
         var now = time.GetUtcNow();
+        await db.SetupTokens.Where(t => t.UsedAt == null && t.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
+        var token = WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         db.SetupTokens.Add(new SetupToken
         {
             Id = Guid.NewGuid(),

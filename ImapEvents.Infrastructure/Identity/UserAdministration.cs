@@ -23,6 +23,9 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
     public const string NoAdministratorLeft =
         "ImapEvents needs at least one enabled administrator. Make another user an administrator first.";
 
+    public const string ActorNotAdministrator =
+        "Your account is no longer an enabled administrator, so this change was not made. Sign in again.";
+
     public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken cancellationToken)
     {
         var users = await db.Users.AsNoTracking().OrderBy(u => u.Email).ToListAsync(cancellationToken);
@@ -46,8 +49,13 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
             .ToList();
     }
 
-    public async Task<OperationResult> CreateAsync(NewUser input, CancellationToken cancellationToken)
+    public async Task<OperationResult> CreateAsync(string actingUserId, NewUser input, CancellationToken cancellationToken)
     {
+        if (!await IsEnabledAdministratorAsync(actingUserId, cancellationToken))
+        {
+            return OperationResult.Fail(null, ActorNotAdministrator);
+        }
+
         if (!Roles.All.Contains(input.Role))
         {
             return OperationResult.Fail(nameof(NewUser.Role), "Choose a role.");
@@ -73,8 +81,8 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
         return OperationResult.Success;
     }
 
-    public Task<OperationResult> SetDisabledAsync(string userId, bool disabled, CancellationToken cancellationToken) =>
-        ChangeGuardedAsync(userId, async user =>
+    public Task<OperationResult> SetDisabledAsync(string actingUserId, string userId, bool disabled, CancellationToken cancellationToken) =>
+        ChangeGuardedAsync(actingUserId, userId, async user =>
         {
             user.IsDisabled = disabled;
             var updated = await userManager.UpdateAsync(user);
@@ -82,7 +90,7 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
             return updated.Succeeded ? await userManager.UpdateSecurityStampAsync(user) : updated;
         }, cancellationToken);
 
-    public Task<OperationResult> SetRolesAsync(string userId, IReadOnlyCollection<string> roles, CancellationToken cancellationToken)
+    public Task<OperationResult> SetRolesAsync(string actingUserId, string userId, IReadOnlyCollection<string> roles, CancellationToken cancellationToken)
     {
         if (roles.Count == 0)
         {
@@ -94,7 +102,7 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
             return Task.FromResult(OperationResult.Fail("Roles", $"There is no role named {unknown}."));
         }
 
-        return ChangeGuardedAsync(userId, async user =>
+        return ChangeGuardedAsync(actingUserId, userId, async user =>
         {
             var current = await userManager.GetRolesAsync(user);
             var removed = await userManager.RemoveFromRolesAsync(user, current.Except(roles));
@@ -108,8 +116,13 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
         }, cancellationToken);
     }
 
-    public async Task<OperationResult> ResetPasswordAsync(string userId, string newPassword, CancellationToken cancellationToken)
+    public async Task<OperationResult> ResetPasswordAsync(string actingUserId, string userId, string newPassword, CancellationToken cancellationToken)
     {
+        if (!await IsEnabledAdministratorAsync(actingUserId, cancellationToken))
+        {
+            return OperationResult.Fail(null, ActorNotAdministrator);
+        }
+
         var user = await userManager.FindByIdAsync(userId);
         if (user is null)
         {
@@ -129,8 +142,13 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
         return OperationResult.Success;
     }
 
-    public async Task<OperationResult> UnlockAsync(string userId, CancellationToken cancellationToken)
+    public async Task<OperationResult> UnlockAsync(string actingUserId, string userId, CancellationToken cancellationToken)
     {
+        if (!await IsEnabledAdministratorAsync(actingUserId, cancellationToken))
+        {
+            return OperationResult.Fail(null, ActorNotAdministrator);
+        }
+
         var user = await userManager.FindByIdAsync(userId);
         if (user is null)
         {
@@ -143,10 +161,16 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
     }
 
     private async Task<OperationResult> ChangeGuardedAsync(
-        string userId, Func<ApplicationUser, Task<IdentityResult>> change, CancellationToken cancellationToken)
+        string actingUserId, string userId, Func<ApplicationUser, Task<IdentityResult>> change, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockUsersAsync(cancellationToken);
+
+        // Checked under the lock: an administrator demoted a moment ago cannot still act from an open page.
+        if (!await IsEnabledAdministratorAsync(actingUserId, cancellationToken))
+        {
+            return OperationResult.Fail(null, ActorNotAdministrator);
+        }
 
         var user = await userManager.FindByIdAsync(userId);
         if (user is null)
@@ -169,6 +193,13 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
         await transaction.CommitAsync(cancellationToken);
         return OperationResult.Success;
     }
+
+    private Task<bool> IsEnabledAdministratorAsync(string userId, CancellationToken cancellationToken) =>
+        (from user in db.Users
+         join userRole in db.UserRoles on user.Id equals userRole.UserId
+         join role in db.Roles on userRole.RoleId equals role.Id
+         where user.Id == userId && role.Name == Roles.SystemAdministrator && !user.IsDisabled
+         select user.Id).AnyAsync(cancellationToken);
 
     private Task<int> CountEnabledAdministratorsAsync(CancellationToken cancellationToken) =>
         (from user in db.Users

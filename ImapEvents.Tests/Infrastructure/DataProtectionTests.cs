@@ -24,6 +24,8 @@ public sealed class DataProtectionTests : IAsyncLifetime
         var unprotected = second.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Unprotect(protectedText);
 
         Assert.Equal("a secret", unprotected);
+        // Both test instances share a content root, which would match anyway; real instances rely on the fixed name.
+        Assert.Equal("ImapEvents", first.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DataProtectionOptions>>().Value.ApplicationDiscriminator);
         await using var scope = first.Services.CreateAsyncScope();
         Assert.NotEmpty(await scope.ServiceProvider.GetRequiredService<AppDbContext>().DataProtectionKeys.ToListAsync());
     }

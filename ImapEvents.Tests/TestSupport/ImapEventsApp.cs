@@ -51,9 +51,10 @@ public sealed class ImapEventsApp(string connectionString, IReadOnlyDictionary<s
     /// <summary>Creates a user with a role directly, as the Users page would.</summary>
     public async Task CreateUserAsync(string email, string password, string role)
     {
+        var admin = await FindUserAsync(AdminEmail);
         await using var scope = Services.CreateAsyncScope();
         var result = await scope.ServiceProvider.GetRequiredService<UserAdministration>()
-            .CreateAsync(new NewUser(email, password, role), CancellationToken.None);
+            .CreateAsync(admin.Id, new NewUser(email, password, role), CancellationToken.None);
         Assert.True(result.Succeeded, string.Join(" ", result.Errors.Select(e => e.Message)));
     }
 

@@ -11,12 +11,18 @@ public sealed class AccessGateTests(AppFixture fixture) : IClassFixture<AppFixtu
 {
     private const string JobDashboard = "/hangfire";
 
-    /// <summary>Every routable page of the app outside the account pages, found by reflection so a new page cannot slip through.</summary>
-    public static TheoryData<string> AdminPages()
+    /// <summary>The pages anyone may open: signing in and what surrounds it.</summary>
+    private static readonly string[] AnonymousPages =
+        ["/Account/AccessDenied", "/Account/Lockout", "/Account/Login", "/Account/Setup", "/Error", "/not-found"];
+
+    /// <summary>Every other routable page of the app, found by reflection so a new page cannot slip through.</summary>
+    public static TheoryData<string> AdminPages() => new(AdminRoutes());
+
+    private static List<string> AdminRoutes()
     {
-        var pages = new TheoryData<string>();
+        var pages = new List<string>();
         foreach (var route in typeof(Program).Assembly.GetTypes()
-                     .Where(t => t.Namespace?.StartsWith("ImapEvents.Web.Features", StringComparison.Ordinal) == true)
+                     .Where(t => t.GetCustomAttribute<AllowAnonymousAttribute>() is null)
                      .SelectMany(t => t.GetCustomAttributes<RouteAttribute>())
                      .Select(r => System.Text.RegularExpressions.Regex.Replace(r.Template, "{[^}]+}", "1"))
                      .Distinct()
@@ -29,17 +35,42 @@ public sealed class AccessGateTests(AppFixture fixture) : IClassFixture<AppFixtu
     }
 
     [Fact]
-    public void EveryFeaturePage_RequiresTheAdministratorPolicy()
+    public void OnlyTheSignInPages_AreOpenToAnonymousUsers()
     {
-        var pages = typeof(Program).Assembly.GetTypes()
-            .Where(t => t.GetCustomAttributes<RouteAttribute>().Any())
-            .Where(t => t.Namespace?.StartsWith("ImapEvents.Web.Features", StringComparison.Ordinal) == true)
-            .ToList();
+        var anonymous = typeof(Program).Assembly.GetTypes()
+            .Where(t => t.GetCustomAttribute<AllowAnonymousAttribute>() is not null)
+            .SelectMany(t => t.GetCustomAttributes<RouteAttribute>())
+            .Select(r => r.Template)
+            .Order(StringComparer.Ordinal);
 
-        Assert.NotEmpty(pages);
-        Assert.All(pages, page => Assert.Contains(
-            page.GetCustomAttributes<AuthorizeAttribute>(),
-            a => a.Policy == AuthorizationPolicies.SystemAdministrator));
+        Assert.Equal(AnonymousPages, anonymous);
+        Assert.Contains("/", AdminRoutes());
+        Assert.Contains("/users", AdminRoutes());
+    }
+
+    [Fact]
+    public async Task SignOut_WithoutTheFormsToken_IsRefused()
+    {
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        var forged = await client.PostAsync("/Account/Logout", new FormUrlEncodedContent([]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/users")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/Account/Login")]
+    [InlineData(JobDashboard)]
+    public async Task NoPage_MayBeFramedByAnotherSite(string path)
+    {
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
     }
 
     [Theory]

@@ -46,8 +46,9 @@ public sealed class SignInTests(AppFixture fixture) : IClassFixture<AppFixture>
         await using (var scope = fixture.App.Services.CreateAsyncScope())
         {
             var user = await fixture.App.FindUserAsync(email);
+            var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
             var reset = await scope.ServiceProvider.GetRequiredService<UserAdministration>()
-                .ResetPasswordAsync(user.Id, "brand-new-password", CancellationToken.None);
+                .ResetPasswordAsync(admin.Id, user.Id, "brand-new-password", CancellationToken.None);
             Assert.True(reset.Succeeded);
         }
 

@@ -9,11 +9,13 @@ public sealed class UserAdministrationTests : IAsyncLifetime
 {
     private readonly TestDatabase database = new();
     private ImapEventsApp app = default!;
+    private string adminId = "";
 
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
         app = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin());
+        adminId = (await app.FindUserAsync(ImapEventsApp.AdminEmail)).Id;
     }
 
     public async Task DisposeAsync()
@@ -25,7 +27,7 @@ public sealed class UserAdministrationTests : IAsyncLifetime
     [Fact]
     public async Task ACreatedAgent_CanSignIn_ButCannotReachAdminPages()
     {
-        var created = await RunAsync(admin => admin.CreateAsync(new NewUser("new-agent@example.test", "agent-password-1", Roles.Agent), default));
+        var created = await RunAsync(admin => admin.CreateAsync(adminId, new NewUser("new-agent@example.test", "agent-password-1", Roles.Agent), default));
         Assert.True(created.Succeeded);
 
         var client = await app.SignedInClientAsync("new-agent@example.test", "agent-password-1");
@@ -39,10 +41,10 @@ public sealed class UserAdministrationTests : IAsyncLifetime
     [Fact]
     public async Task CreatingAUser_WithBadInput_NamesTheField()
     {
-        var badEmail = await RunAsync(admin => admin.CreateAsync(new NewUser("not an email", "long-enough-password", Roles.Agent), default));
-        var shortPassword = await RunAsync(admin => admin.CreateAsync(new NewUser("ok@example.test", "short", Roles.Agent), default));
-        var duplicate = await RunAsync(admin => admin.CreateAsync(new NewUser(ImapEventsApp.AdminEmail, "long-enough-password", Roles.Agent), default));
-        var noRole = await RunAsync(admin => admin.CreateAsync(new NewUser("ok2@example.test", "long-enough-password", "Nobody"), default));
+        var badEmail = await RunAsync(admin => admin.CreateAsync(adminId, new NewUser("not an email", "long-enough-password", Roles.Agent), default));
+        var shortPassword = await RunAsync(admin => admin.CreateAsync(adminId, new NewUser("ok@example.test", "short", Roles.Agent), default));
+        var duplicate = await RunAsync(admin => admin.CreateAsync(adminId, new NewUser(ImapEventsApp.AdminEmail, "long-enough-password", Roles.Agent), default));
+        var noRole = await RunAsync(admin => admin.CreateAsync(adminId, new NewUser("ok2@example.test", "long-enough-password", "Nobody"), default));
 
         Assert.Contains(badEmail.Errors, e => e.Field == "Email");
         Assert.Contains(shortPassword.Errors, e => e.Field == "Password" && e.Message.Contains("12", StringComparison.Ordinal));
@@ -55,8 +57,8 @@ public sealed class UserAdministrationTests : IAsyncLifetime
     {
         var admin = await app.FindUserAsync(ImapEventsApp.AdminEmail);
 
-        var demoted = await RunAsync(users => users.SetRolesAsync(admin.Id, [Roles.Agent], default));
-        var disabled = await RunAsync(users => users.SetDisabledAsync(admin.Id, true, default));
+        var demoted = await RunAsync(users => users.SetRolesAsync(adminId, admin.Id, [Roles.Agent], default));
+        var disabled = await RunAsync(users => users.SetDisabledAsync(adminId, admin.Id, true, default));
 
         Assert.Equal(UserAdministration.NoAdministratorLeft, Assert.Single(demoted.Errors).Message);
         Assert.Equal(UserAdministration.NoAdministratorLeft, Assert.Single(disabled.Errors).Message);
@@ -72,7 +74,7 @@ public sealed class UserAdministrationTests : IAsyncLifetime
         await app.CreateUserAsync("second-admin@example.test", "second-admin-password", Roles.SystemAdministrator);
         var first = await app.FindUserAsync(ImapEventsApp.AdminEmail);
 
-        var demoted = await RunAsync(users => users.SetRolesAsync(first.Id, [Roles.Agent], default));
+        var demoted = await RunAsync(users => users.SetRolesAsync(adminId, first.Id, [Roles.Agent], default));
 
         Assert.True(demoted.Succeeded);
         var client = await app.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
@@ -85,14 +87,35 @@ public sealed class UserAdministrationTests : IAsyncLifetime
         await app.CreateUserAsync("disabled@example.test", "disabled-password", Roles.Agent);
         var user = await app.FindUserAsync("disabled@example.test");
 
-        Assert.True((await RunAsync(users => users.SetDisabledAsync(user.Id, true, default))).Succeeded);
+        Assert.True((await RunAsync(users => users.SetDisabledAsync(adminId, user.Id, true, default))).Succeeded);
         var refused = await app.CreateBrowserLikeClient().SignInAsync("disabled@example.test", "disabled-password");
 
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("This account is disabled", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Without the password nobody learns that the account exists and is disabled.
+        var guessed = await app.CreateBrowserLikeClient().SignInAsync("disabled@example.test", "a-guessed-password");
+        var guessedPage = await guessed.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("This account is disabled", guessedPage, StringComparison.Ordinal);
+        Assert.Contains("The email or password is wrong", guessedPage, StringComparison.Ordinal);
 
-        Assert.True((await RunAsync(users => users.SetDisabledAsync(user.Id, false, default))).Succeeded);
+        Assert.True((await RunAsync(users => users.SetDisabledAsync(adminId, user.Id, false, default))).Succeeded);
         await app.SignedInClientAsync("disabled@example.test", "disabled-password");
+    }
+
+    [Fact]
+    public async Task ADemotedAdministrator_CannotChangeUsers_FromAPageStillOpen()
+    {
+        await app.CreateUserAsync("second-admin@example.test", "second-admin-password", Roles.SystemAdministrator);
+        var second = await app.FindUserAsync("second-admin@example.test");
+        Assert.True((await RunAsync(users => users.SetRolesAsync(adminId, second.Id, [Roles.Agent], default))).Succeeded);
+
+        var create = await RunAsync(users => users.CreateAsync(second.Id, new NewUser("sneaky@example.test", "sneaky-password-1", Roles.SystemAdministrator), default));
+        var promote = await RunAsync(users => users.SetRolesAsync(second.Id, second.Id, [Roles.SystemAdministrator], default));
+        var reset = await RunAsync(users => users.ResetPasswordAsync(second.Id, adminId, "taken-over-password", default));
+
+        Assert.All(new[] { create, promote, reset }, result => Assert.Equal(UserAdministration.ActorNotAdministrator, Assert.Single(result.Errors).Message));
+        Assert.DoesNotContain(await RunAsync(users => users.ListAsync(default)), u => u.Email == "sneaky@example.test");
+        await app.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
     }
 
     [Fact]
@@ -100,8 +123,8 @@ public sealed class UserAdministrationTests : IAsyncLifetime
     {
         var admin = await app.FindUserAsync(ImapEventsApp.AdminEmail);
 
-        var none = await RunAsync(users => users.SetRolesAsync(admin.Id, [], default));
-        var unknown = await RunAsync(users => users.SetRolesAsync(admin.Id, [Roles.SystemAdministrator, "Root"], default));
+        var none = await RunAsync(users => users.SetRolesAsync(adminId, admin.Id, [], default));
+        var unknown = await RunAsync(users => users.SetRolesAsync(adminId, admin.Id, [Roles.SystemAdministrator, "Root"], default));
 
         Assert.Equal("Roles", Assert.Single(none.Errors).Field);
         Assert.Contains("Root", Assert.Single(unknown.Errors).Message, StringComparison.Ordinal);

@@ -8,8 +8,9 @@ internal static class AccountEndpoints
 {
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        // A form post (with antiforgery), so another site cannot sign an administrator out.
-        endpoints.MapPost("/Account/Logout", async ([FromServices] SignInManager<ApplicationUser> signInManager) =>
+        // Binding a form field makes ASP.NET Core validate the antiforgery token, so another site
+        // cannot sign an administrator out.
+        endpoints.MapPost("/Account/Logout", async ([FromServices] SignInManager<ApplicationUser> signInManager, [FromForm(Name = "__RequestVerificationToken")] string? token) =>
             {
                 await signInManager.SignOutAsync();
                 return TypedResults.LocalRedirect("~/Account/Login");

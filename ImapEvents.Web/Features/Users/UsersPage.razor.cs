@@ -20,6 +20,9 @@ public sealed partial class UsersPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
+    [Inject]
+    private CurrentUser CurrentUser { get; set; } = default!;
+
     protected override Task OnInitializedAsync() => LoadAsync();
 
     private async Task LoadAsync() =>
@@ -64,15 +67,16 @@ public sealed partial class UsersPage
     }
 
     private Task SetDisabledAsync(UserSummary user, bool disabled) =>
-        RunAsync(admin => admin.SetDisabledAsync(user.Id, disabled, CancellationToken.None),
+        RunAsync((admin, actor) => admin.SetDisabledAsync(actor, user.Id, disabled, CancellationToken.None),
             disabled ? $"{user.Email} is disabled." : $"{user.Email} is enabled.");
 
     private Task UnlockAsync(UserSummary user) =>
-        RunAsync(admin => admin.UnlockAsync(user.Id, CancellationToken.None), $"{user.Email} is unlocked.");
+        RunAsync((admin, actor) => admin.UnlockAsync(actor, user.Id, CancellationToken.None), $"{user.Email} is unlocked.");
 
-    private async Task RunAsync(Func<UserAdministration, Task<OperationResult>> change, string successMessage)
+    private async Task RunAsync(Func<UserAdministration, string, Task<OperationResult>> change, string successMessage)
     {
-        var result = await ScopeFactory.RunAsync(change);
+        var actor = await CurrentUser.IdAsync();
+        var result = await ScopeFactory.RunAsync<UserAdministration, OperationResult>(admin => change(admin, actor));
         if (result.Succeeded)
         {
             actionError = null;
