@@ -81,7 +81,7 @@ public sealed partial class SignInJourneyTests(BrowserFixture fixture)
         Assert.Equal(403, dashboard!.Status);
     }
 
-    private static async Task SignInAsync(IPage page, string email, string password)
+    internal static async Task SignInAsync(IPage page, string email, string password)
     {
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);

@@ -4,8 +4,12 @@ using MudBlazor;
 
 namespace ImapEvents.Web.Features.Mailboxes;
 
-public sealed partial class MailboxesPage
+public sealed partial class MailboxesPage : IDisposable
 {
+    /// <summary>Health changes while the page is open; show it without asking for a reload.</summary>
+    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(5);
+
+    private readonly CancellationTokenSource closing = new();
     private MudTable<MailboxRow>? table;
     private string search = "";
 
@@ -18,9 +22,33 @@ public sealed partial class MailboxesPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
+    protected override void OnInitialized() => _ = RefreshPeriodicallyAsync();
+
+    private async Task RefreshPeriodicallyAsync()
+    {
+        using var timer = new PeriodicTimer(RefreshEvery);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(closing.Token))
+            {
+                await InvokeAsync(ReloadAsync);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        closing.Cancel();
+        closing.Dispose();
+    }
+
     private async Task<TableData<MailboxRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
-        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize), cancellationToken);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing.Token);
+        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize), both.Token);
         return new TableData<MailboxRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
@@ -55,7 +83,7 @@ public sealed partial class MailboxesPage
 
     private async Task SetEnabledAsync(MailboxRow row, bool enabled)
     {
-        if (await Mailboxes.SetEnabledAsync(row.Id, enabled, CancellationToken.None))
+        if (await Mailboxes.SetEnabledAsync(row.Id, enabled, closing.Token))
         {
             Snackbar.Add(enabled ? $"{row.DisplayName} is checked again." : $"{row.DisplayName} is no longer checked.", Severity.Info);
         }
@@ -84,7 +112,7 @@ public sealed partial class MailboxesPage
             return;
         }
 
-        await Mailboxes.DeleteAsync(row.Id, CancellationToken.None);
+        await Mailboxes.DeleteAsync(row.Id, closing.Token);
         Snackbar.Add($"{row.DisplayName} deleted.", Severity.Success);
         await ReloadAsync();
     }

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ImapEvents.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class MailboxJourneyTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task Administrator_AddsAMailbox_TestsTheConnection_AndChecksIt()
+    {
+        var dovecot = DovecotServer.FromEnvironment();
+        var (user, password) = await dovecot.CreateAccountAsync();
+        await dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Hello from the browser test"));
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/mailboxes");
+        await SignInJourneyTests.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailboxes" })).ToBeVisibleAsync();
+        await BrowserFixture.WaitForInteractivityAsync(page);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(dialog.GetByText("Give the mailbox a name")).ToBeVisibleAsync();
+        await Expect(dialog.GetByText("Enter the password of this account.")).ToBeVisibleAsync();
+
+        await dialog.GetByLabel("Display name").FillAsync("Support (browser)");
+        await dialog.GetByLabel("Server name").FillAsync("localhost");
+        await dialog.GetByLabel("Server port").FillAsync(dovecot.TlsPort.ToString(CultureInfo.InvariantCulture));
+        await dialog.GetByLabel("Accept untrusted certificate").CheckAsync();
+        await Expect(dialog.GetByText("Any certificate is accepted")).ToBeVisibleAsync();
+        await dialog.GetByLabel("Login username").FillAsync(user);
+        await dialog.GetByLabel("Password").FillAsync(password);
+
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
+
+        var test = dialog.GetByRole(AriaRole.Region, new() { Name = "Connection test" });
+        await Expect(test.GetByText(new Regex("^Connect: passed"))).ToBeVisibleAsync();
+        await Expect(test.GetByText(new Regex("^Log in: passed"))).ToBeVisibleAsync();
+        await Expect(test.GetByText(new Regex("^Download: passed.*holds 1 message"))).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "07-mailbox-test-connection");
+
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Support (browser)" });
+        await Expect(row.GetByText("Not checked yet")).ToBeVisibleAsync();
+        await Expect(row.GetByText("Untrusted certificate accepted")).ToBeVisibleAsync();
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Check now: Support (browser)" }).ClickAsync();
+
+        // The job server runs the check; the page refreshes health by itself.
+        await Expect(row.GetByText("OK", new() { Exact = true })).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(row.GetByRole(AriaRole.Cell, new() { Name = "1", Exact = true })).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "08-mailboxes");
+        fixture.AssertNoBrowserErrors(page);
+    }
+
+    [Fact]
+    public async Task AFailedCheck_ShowsOnTheMailboxAndOnTheEventsPage()
+    {
+        var dovecot = DovecotServer.FromEnvironment();
+        var (user, _) = await dovecot.CreateAccountAsync();
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/mailboxes");
+        await SignInJourneyTests.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        await BrowserFixture.WaitForInteractivityAsync(page);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByLabel("Display name").FillAsync("Wrong password (browser)");
+        await dialog.GetByLabel("Server name").FillAsync("localhost");
+        await dialog.GetByLabel("Server port").FillAsync(dovecot.TlsPort.ToString(CultureInfo.InvariantCulture));
+        await dialog.GetByLabel("Accept untrusted certificate").CheckAsync();
+        await dialog.GetByLabel("Login username").FillAsync(user);
+        await dialog.GetByLabel("Password").FillAsync("not-the-password");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Wrong password (browser)" });
+        await row.GetByRole(AriaRole.Button, new() { Name = "Check now: Wrong password (browser)" }).ClickAsync();
+
+        await Expect(row.GetByText("IMAP Login Failed")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main navigation" }).GetByRole(AriaRole.Link, new() { Name = "Events", Exact = true }).ClickAsync();
+        var eventRow = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Wrong password (browser)" });
+        await Expect(eventRow.GetByText("IMAP Login Failed")).ToBeVisibleAsync();
+        await Expect(eventRow.GetByText("Credentials rejected")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "09-events");
+        fixture.AssertNoBrowserErrors(page);
+    }
+}
