@@ -4,35 +4,35 @@ using System.Text.RegularExpressions;
 
 namespace ImapEvents.Core.Mailboxes;
 
-/// <summary>What an administrator types into the mailbox form, before it is saved.</summary>
+/// <summary>What an administrator types into the mailbox form (which binds to it directly), before it is saved.</summary>
 public sealed record MailboxSettings
 {
-    public string DisplayName { get; init; } = "";
+    public string DisplayName { get; set; } = "";
 
-    public string ServerName { get; init; } = "";
+    public string ServerName { get; set; } = "";
 
-    public int? ServerPort { get; init; } = 993;
+    public int? ServerPort { get; set; } = 993;
 
-    public ConnectionSecurity Security { get; init; } = ConnectionSecurity.SslOnConnect;
+    public ConnectionSecurity Security { get; set; } = ConnectionSecurity.SslOnConnect;
 
-    public bool AcceptUntrustedCertificate { get; init; }
+    public bool AcceptUntrustedCertificate { get; set; }
 
-    public string LoginUsername { get; init; } = "";
+    public string LoginUsername { get; set; } = "";
 
     /// <summary>Empty when editing means "keep the stored password".</summary>
-    public string? Password { get; init; }
+    public string? Password { get; set; }
 
-    public string Folder { get; init; } = "INBOX";
+    public string Folder { get; set; } = "INBOX";
 
-    public int? PollIntervalMinutes { get; init; } = 5;
+    public int? PollIntervalMinutes { get; set; } = 5;
 
-    public bool Enabled { get; init; } = true;
+    public bool Enabled { get; set; } = true;
 
-    public AfterImport AfterImport { get; init; } = AfterImport.MarkSeen;
+    public AfterImport AfterImport { get; set; } = AfterImport.MarkSeen;
 
-    public string? MoveToFolder { get; init; }
+    public string? MoveToFolder { get; set; }
 
-    public int? MaxMessageSizeKilobytes { get; init; } = 25 * 1024;
+    public int? MaxMessageSizeKilobytes { get; set; } = 25 * 1024;
 
     public static MailboxSettings From(Mailbox mailbox) => new()
     {

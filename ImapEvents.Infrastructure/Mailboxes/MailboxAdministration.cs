@@ -192,7 +192,7 @@ public sealed class MailboxAdministration(
         mailbox.ServerName = settings.ServerName.Trim().Trim('[', ']');
         mailbox.ServerPort = settings.ServerPort ?? 0;
         mailbox.Security = settings.Security;
-        mailbox.AcceptUntrustedCertificate = settings.AcceptUntrustedCertificate;
+        mailbox.AcceptUntrustedCertificate = settings.AcceptUntrustedCertificate && settings.Security != ConnectionSecurity.None;
         mailbox.LoginUsername = settings.LoginUsername.Trim();
         if (!string.IsNullOrEmpty(settings.Password))
         {

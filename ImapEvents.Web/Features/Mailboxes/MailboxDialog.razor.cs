@@ -9,7 +9,8 @@ namespace ImapEvents.Web.Features.Mailboxes;
 
 public sealed partial class MailboxDialog : IDisposable
 {
-    private readonly MailboxForm form = new();
+    /// <summary>The form binds to the settings directly; what was typed stays on every error.</summary>
+    private MailboxSettings form = new();
     private readonly Dictionary<CheckStage, StageReport> testReports = [];
     private readonly CancellationTokenSource closing = new();
     private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
@@ -48,7 +49,7 @@ public sealed partial class MailboxDialog : IDisposable
             return;
         }
 
-        form.Load(existing.Settings);
+        form = existing.Settings;
         version = existing.Version;
     }
 
@@ -70,7 +71,7 @@ public sealed partial class MailboxDialog : IDisposable
     private async Task SaveAsync()
     {
         generalErrors = [];
-        var settings = form.ToSettings();
+        var settings = form;
         var problems = MailboxRules.Validate(settings, isNew: MailboxId is null);
         if (problems.Count > 0)
         {
@@ -101,7 +102,7 @@ public sealed partial class MailboxDialog : IDisposable
     private async Task TestAsync()
     {
         generalErrors = [];
-        var settings = form.ToSettings();
+        var settings = form;
         var problems = MailboxRules.Validate(settings, isNew: false)
             .Where(e => e.Key is not nameof(MailboxSettings.DisplayName))
             .ToDictionary();
@@ -166,69 +167,5 @@ public sealed partial class MailboxDialog : IDisposable
     {
         closing.Cancel();
         closing.Dispose();
-    }
-
-    /// <summary>The form's fields; kept as typed on every error.</summary>
-    private sealed class MailboxForm
-    {
-        public string DisplayName { get; set; } = "";
-
-        public string ServerName { get; set; } = "";
-
-        public int? ServerPort { get; set; } = 993;
-
-        public ConnectionSecurity Security { get; set; } = ConnectionSecurity.SslOnConnect;
-
-        public bool AcceptUntrustedCertificate { get; set; }
-
-        public string LoginUsername { get; set; } = "";
-
-        public string Password { get; set; } = "";
-
-        public string Folder { get; set; } = "INBOX";
-
-        public int? PollIntervalMinutes { get; set; } = 5;
-
-        public bool Enabled { get; set; } = true;
-
-        public AfterImport AfterImport { get; set; } = AfterImport.MarkSeen;
-
-        public string MoveToFolder { get; set; } = "";
-
-        public int? MaxMessageSizeKilobytes { get; set; } = 25 * 1024;
-
-        public void Load(MailboxSettings settings)
-        {
-            DisplayName = settings.DisplayName;
-            ServerName = settings.ServerName;
-            ServerPort = settings.ServerPort;
-            Security = settings.Security;
-            AcceptUntrustedCertificate = settings.AcceptUntrustedCertificate;
-            LoginUsername = settings.LoginUsername;
-            Password = "";
-            Folder = settings.Folder;
-            PollIntervalMinutes = settings.PollIntervalMinutes;
-            Enabled = settings.Enabled;
-            AfterImport = settings.AfterImport;
-            MoveToFolder = settings.MoveToFolder ?? "";
-            MaxMessageSizeKilobytes = settings.MaxMessageSizeKilobytes;
-        }
-
-        public MailboxSettings ToSettings() => new()
-        {
-            DisplayName = DisplayName,
-            ServerName = ServerName,
-            ServerPort = ServerPort,
-            Security = Security,
-            AcceptUntrustedCertificate = AcceptUntrustedCertificate && Security != ConnectionSecurity.None,
-            LoginUsername = LoginUsername,
-            Password = string.IsNullOrEmpty(Password) ? null : Password,
-            Folder = Folder,
-            PollIntervalMinutes = PollIntervalMinutes,
-            Enabled = Enabled,
-            AfterImport = AfterImport,
-            MoveToFolder = AfterImport == AfterImport.MoveToFolder ? MoveToFolder : null,
-            MaxMessageSizeKilobytes = MaxMessageSizeKilobytes,
-        };
     }
 }
