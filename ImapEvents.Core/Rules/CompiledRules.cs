@@ -36,7 +36,7 @@ public sealed class CompiledRules
     {
         var zoneIndex = new Dictionary<string, int>(StringComparer.Ordinal) { [defaultZone.Id] = 0 };
         var zoneList = new List<TimeZoneInfo> { defaultZone };
-        var byType = new Dictionary<ImapEventType, (Dictionary<string, List<CompiledRule>> Exact, List<CompiledRule> Other)>();
+        var byType = new Dictionary<ImapEventType, BucketBuilder>();
         var count = 0;
 
         foreach (var rule in rules.Where(r => r.Enabled).OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ThenBy(r => r.Id))
@@ -52,34 +52,18 @@ public sealed class CompiledRules
             var compiled = new CompiledRule(rule, zoneSlot);
             if (!byType.TryGetValue(rule.EventType, out var bucket))
             {
-                bucket = (new Dictionary<string, List<CompiledRule>>(StringComparer.OrdinalIgnoreCase), []);
+                bucket = new BucketBuilder();
                 byType[rule.EventType] = bucket;
             }
 
-            if (compiled.Server.IsExact && !compiled.Server.IsAny)
-            {
-                if (!bucket.Exact.TryGetValue(compiled.Server.Text, out var list))
-                {
-                    list = [];
-                    bucket.Exact[compiled.Server.Text] = list;
-                }
-
-                list.Add(compiled);
-            }
-            else
-            {
-                bucket.Other.Add(compiled);
-            }
-
+            bucket.Add(compiled);
             count++;
         }
 
         var buckets = new Bucket[Enum.GetValues<ImapEventType>().Max(t => (int)t) + 1];
         foreach (var (type, bucket) in byType)
         {
-            buckets[(int)type] = new Bucket(
-                bucket.Exact.ToFrozenDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.OrdinalIgnoreCase),
-                bucket.Other.ToArray());
+            buckets[(int)type] = bucket.Build();
         }
 
         return new CompiledRules(buckets, zoneList.ToArray(), count, version);
@@ -99,9 +83,34 @@ public sealed class CompiledRules
         Span<long> localTicks = zones.Length <= 64 ? stackalloc long[zones.Length] : new long[zones.Length];
         localTicks.Clear();
 
-        if (bucket.Exact.TryGetValue(imapEvent.ServerName, out var exact))
+        if (bucket.ExactServer.TryGetValue(imapEvent.ServerName, out var exact))
         {
             Collect(exact, imapEvent, now, localTicks, results);
+        }
+
+        // "*.example.com" rules, looked up by each domain suffix of the server name.
+        if (bucket.ServerSuffix.Count > 0)
+        {
+            var lookup = bucket.ServerSuffix.GetAlternateLookup<ReadOnlySpan<char>>();
+            var server = imapEvent.ServerName.AsSpan();
+            for (var dot = server.IndexOf('.'); dot >= 0; dot = NextDot(server, dot))
+            {
+                if (lookup.TryGetValue(server[dot..], out var bySuffix))
+                {
+                    Collect(bySuffix, imapEvent, now, localTicks, results);
+                }
+            }
+        }
+
+        // "*@example.com" rules (on any server), looked up by the username's domain.
+        if (bucket.UserDomain.Count > 0)
+        {
+            var user = imapEvent.LoginUsername.AsSpan();
+            var at = user.LastIndexOf('@');
+            if (at >= 0 && bucket.UserDomain.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(user[at..], out var byDomain))
+            {
+                Collect(byDomain, imapEvent, now, localTicks, results);
+            }
         }
 
         Collect(bucket.Other, imapEvent, now, localTicks, results);
@@ -136,13 +145,78 @@ public sealed class CompiledRules
     public static TimeZoneInfo ResolveZone(string? zoneId, TimeZoneInfo defaultZone) =>
         !string.IsNullOrWhiteSpace(zoneId) && TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var zone) ? zone : defaultZone;
 
-    private sealed record Bucket(FrozenDictionary<string, CompiledRule[]> Exact, CompiledRule[] Other);
+    private static int NextDot(ReadOnlySpan<char> server, int dot)
+    {
+        var next = server[(dot + 1)..].IndexOf('.');
+        return next < 0 ? -1 : dot + 1 + next;
+    }
+
+    private sealed record Bucket(
+        FrozenDictionary<string, CompiledRule[]> ExactServer,
+        FrozenDictionary<string, CompiledRule[]> ServerSuffix,
+        FrozenDictionary<string, CompiledRule[]> UserDomain,
+        CompiledRule[] Other);
+
+    /// <summary>Sorts each rule into the most selective index its conditions allow.</summary>
+    private sealed class BucketBuilder
+    {
+        private readonly Dictionary<string, List<CompiledRule>> exactServer = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, List<CompiledRule>> serverSuffix = new(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, List<CompiledRule>> userDomain = new(StringComparer.OrdinalIgnoreCase);
+        private readonly List<CompiledRule> other = [];
+
+        public void Add(CompiledRule rule)
+        {
+            if (rule.Server.IsExact && !rule.Server.IsAny)
+            {
+                Into(exactServer, rule.Server.Text, rule);
+            }
+            else if (DomainSuffix(rule.Server, '.') is { } suffix)
+            {
+                Into(serverSuffix, suffix, rule);
+            }
+            else if (rule.Server.IsAny && DomainSuffix(rule.Username, '@') is { } domain)
+            {
+                Into(userDomain, domain, rule);
+            }
+            else
+            {
+                other.Add(rule);
+            }
+        }
+
+        public Bucket Build() => new(Freeze(exactServer), Freeze(serverSuffix), Freeze(userDomain), other.ToArray());
+
+        /// <summary>For "*.example.com" the key ".example.com"; for "*@example.com" the key "@example.com"; otherwise null.</summary>
+        private static string? DomainSuffix(WildcardPattern pattern, char separator)
+        {
+            var text = pattern.Text;
+            return text.Length > 2 && text[0] == '*' && text[1] == separator && text.IndexOf('*', 1) < 0
+                && (separator != '@' || text.IndexOf('@', 2) < 0)
+                ? text[1..]
+                : null;
+        }
+
+        private static void Into(Dictionary<string, List<CompiledRule>> index, string key, CompiledRule rule)
+        {
+            if (!index.TryGetValue(key, out var list))
+            {
+                list = [];
+                index[key] = list;
+            }
+
+            list.Add(rule);
+        }
+
+        private static FrozenDictionary<string, CompiledRule[]> Freeze(Dictionary<string, List<CompiledRule>> index) =>
+            index.ToFrozenDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.OrdinalIgnoreCase);
+    }
 
     private sealed class CompiledRule(EventRule rule, int zoneSlot)
     {
         private readonly int? port = rule.ServerPort;
         private readonly SslCondition ssl = rule.Ssl;
-        private readonly WildcardPattern username = WildcardPattern.Parse(rule.LoginUsername);
+        public WildcardPattern Username { get; } = WildcardPattern.Parse(rule.LoginUsername);
         private readonly DaysOfWeek days = rule.DaysOfWeek;
         private readonly TimeOnly? from = rule.HasTimeOfDay ? rule.TimeFrom : null;
         private readonly TimeOnly? to = rule.HasTimeOfDay ? rule.TimeTo : null;
@@ -163,7 +237,7 @@ public sealed class CompiledRules
             (port is not { } p || p == imapEvent.ServerPort)
             && (ssl == SslCondition.Any || (ssl == SslCondition.True) == imapEvent.Ssl)
             && Server.IsMatch(imapEvent.ServerName)
-            && username.IsMatch(imapEvent.LoginUsername);
+            && Username.IsMatch(imapEvent.LoginUsername);
 
         public bool HoldsAt(DateTime local) =>
             RuleConditions.DayHolds(days, local.DayOfWeek)

@@ -1,7 +1,9 @@
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Rules;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +26,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<ImportedMessage> ImportedMessages => Set<ImportedMessage>();
 
     public DbSet<ImapEvent> Events => Set<ImapEvent>();
+
+    public DbSet<EventRule> Rules => Set<EventRule>();
+
+    public DbSet<EventRuleMatch> RuleMatches => Set<EventRuleMatch>();
+
+    public DbSet<RuleAuditEntry> RuleAudit => Set<RuleAuditEntry>();
+
+    public DbSet<RuleSetVersion> RuleSetVersions => Set<RuleSetVersion>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -97,6 +107,50 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             imapEvent.HasIndex(e => e.OccurredAt);
             imapEvent.HasIndex(e => new { e.MailboxId, e.OccurredAt });
             imapEvent.HasIndex(e => new { e.Type, e.OccurredAt });
+        });
+
+        builder.Entity<EventRule>(rule =>
+        {
+            rule.ToTable("event_rules");
+            rule.Property(r => r.Name).HasMaxLength(200);
+            rule.Property(r => r.EventType).HasConversion<string>().HasMaxLength(30);
+            rule.Property(r => r.Ssl).HasConversion<string>().HasMaxLength(10);
+            rule.Property(r => r.DaysOfWeek).HasConversion<int>();
+            rule.Property(r => r.TimeZoneId).HasMaxLength(100);
+            rule.Property(r => r.ServerName).HasMaxLength(253);
+            rule.Property(r => r.LoginUsername).HasMaxLength(320);
+            rule.Property(r => r.OwnerId).HasMaxLength(450);
+            rule.Property(r => r.Version).IsRowVersion();
+            rule.Ignore(r => r.HasTimeOfDay);
+            rule.HasIndex(r => r.Name);
+        });
+
+        builder.Entity<EventRuleMatch>(match =>
+        {
+            match.ToTable("event_rule_matches");
+            match.HasKey(m => new { m.EventId, m.RuleId });
+            match.HasOne<ImapEvent>().WithMany().HasForeignKey(m => m.EventId).OnDelete(DeleteBehavior.Cascade);
+            match.Property(m => m.RuleName).HasMaxLength(200);
+            match.HasIndex(m => m.RuleId);
+        });
+
+        builder.Entity<RuleAuditEntry>(entry =>
+        {
+            entry.ToTable("rule_audit");
+            entry.Property(e => e.Change).HasConversion<string>().HasMaxLength(20);
+            entry.Property(e => e.RuleName).HasMaxLength(200);
+            entry.Property(e => e.UserId).HasMaxLength(450);
+            entry.Property(e => e.UserEmail).HasMaxLength(256);
+            entry.Property(e => e.Before).HasColumnType("jsonb");
+            entry.Property(e => e.After).HasColumnType("jsonb");
+            entry.HasIndex(e => new { e.RuleId, e.At });
+        });
+
+        builder.Entity<RuleSetVersion>(version =>
+        {
+            version.ToTable("rule_set_version");
+            version.Property(v => v.Id).ValueGeneratedNever();
+            version.HasData(new RuleSetVersion { Id = 1, Version = 0 });
         });
     }
 }

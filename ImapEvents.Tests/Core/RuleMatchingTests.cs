@@ -211,9 +211,9 @@ public sealed class RuleMatchingTests
     {
         var random = new Random(20261127);
         string[] servers = ["imap.example.com", "mail.example.org", "IMAP.EXAMPLE.COM", "outlook.office365.com", "mx1.corp.local"];
-        string[] serverPatterns = ["", "imap.example.com", "*.example.com", "mail.*", "*office*", "mx?.corp.local", "MX1.CORP.LOCAL"];
+        string[] serverPatterns = ["", "imap.example.com", "*.example.com", "*.EXAMPLE.COM", "*.com", "*.corp.local", "mail.*", "*office*", "mx?.corp.local", "MX1.CORP.LOCAL"];
         string[] users = ["support@example.com", "sales@example.org", "helpdesk"];
-        string[] userPatterns = ["", "support@*", "*@example.org", "HELPDESK"];
+        string[] userPatterns = ["", "support@*", "*@example.org", "*@EXAMPLE.COM", "*@*", "HELPDESK"];
         string?[] zones = [null, "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"];
         var types = Enum.GetValues<ImapEventType>();
 

@@ -1,0 +1,332 @@
+using System.Text.Json;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImapEvents.Infrastructure.Rules;
+
+public sealed record RuleSaveResult(Guid? Id, IReadOnlyDictionary<string, string> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+
+    public static RuleSaveResult Failed(string message) => new(null, new Dictionary<string, string> { [""] = message });
+}
+
+public sealed record RuleImportResult(int Imported, IReadOnlyList<string> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>
+/// What the Rules pages do. Every change writes an audit entry with the rule before and after,
+/// bumps the rule-set version and notifies the other instances, all in one transaction.
+/// </summary>
+public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, TimeProvider time)
+{
+    public const string ConcurrencyConflict =
+        "Someone else changed this rule while you were editing. Close the editor and open the rule again to see their changes.";
+
+    /// <summary>How far back "would have fired" looks.</summary>
+    public static readonly TimeSpan WouldHaveFiredWindow = TimeSpan.FromDays(7);
+
+    public async Task<IReadOnlyList<EventRule>> ListAsync(string? search, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rules = db.Rules.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            var pattern = $"%{search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
+            rules = rules.Where(r => EF.Functions.ILike(r.Name, pattern)
+                || (r.ServerName != null && EF.Functions.ILike(r.ServerName, pattern))
+                || (r.LoginUsername != null && EF.Functions.ILike(r.LoginUsername, pattern)));
+        }
+
+        return await rules.OrderBy(r => r.Name).ThenBy(r => r.Id).ToListAsync(cancellationToken);
+    }
+
+    public async Task<EventRule?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Rules.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+    }
+
+    public async Task<RuleSaveResult> CreateAsync(string actingUserId, EventRule draft, CancellationToken cancellationToken)
+    {
+        var errors = RuleValidation.Validate(draft);
+        if (errors.Count > 0)
+        {
+            return new RuleSaveResult(null, errors);
+        }
+
+        var now = time.GetUtcNow();
+        var rule = Copy(draft);
+        rule.Id = Guid.NewGuid();
+        rule.OwnerId = actingUserId;
+        rule.CreatedAt = now;
+        rule.UpdatedAt = now;
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Rules.Add(rule);
+        await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Created, null, rule, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await AnnounceChangeAsync(db, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        ruleSet.MarkStale();
+        return new RuleSaveResult(rule.Id, errors);
+    }
+
+    public async Task<RuleSaveResult> UpdateAsync(string actingUserId, Guid id, EventRule draft, uint version, CancellationToken cancellationToken)
+    {
+        var errors = RuleValidation.Validate(draft);
+        if (errors.Count > 0)
+        {
+            return new RuleSaveResult(null, errors);
+        }
+
+        return await ChangeAsync(actingUserId, id, version, RuleChange.Updated, rule =>
+        {
+            rule.Name = draft.Name.Trim();
+            rule.Enabled = draft.Enabled;
+            rule.EventType = draft.EventType;
+            rule.TimeFrom = draft.TimeFrom;
+            rule.TimeTo = draft.TimeTo;
+            rule.TimeZoneId = Blank(draft.TimeZoneId);
+            rule.DaysOfWeek = draft.DaysOfWeek;
+            rule.ServerName = Blank(draft.ServerName);
+            rule.ServerPort = draft.ServerPort;
+            rule.LoginUsername = Blank(draft.LoginUsername);
+            rule.Ssl = draft.Ssl;
+        }, cancellationToken);
+    }
+
+    public Task<RuleSaveResult> SetEnabledAsync(string actingUserId, Guid id, bool enabled, CancellationToken cancellationToken) =>
+        ChangeAsync(actingUserId, id, null, enabled ? RuleChange.Enabled : RuleChange.Disabled, rule => rule.Enabled = enabled, cancellationToken);
+
+    /// <param name="until">Null ends a snooze.</param>
+    public Task<RuleSaveResult> SnoozeAsync(string actingUserId, Guid id, DateTimeOffset? until, CancellationToken cancellationToken)
+    {
+        if (until is { } end && end <= time.GetUtcNow())
+        {
+            return Task.FromResult(new RuleSaveResult(null, new Dictionary<string, string> { ["Snooze until"] = "Choose a time in the future." }));
+        }
+
+        return ChangeAsync(actingUserId, id, null, until is null ? RuleChange.Unsnoozed : RuleChange.Snoozed, rule => rule.SnoozedUntil = until, cancellationToken);
+    }
+
+    public async Task<RuleSaveResult> DuplicateAsync(string actingUserId, Guid id, CancellationToken cancellationToken)
+    {
+        var original = await GetAsync(id, cancellationToken);
+        if (original is null)
+        {
+            return RuleSaveResult.Failed("This rule was deleted by someone else.");
+        }
+
+        var copy = Copy(original);
+        copy.Name = original.Name.Length > 190 ? original.Name[..190] + " (copy)" : original.Name + " (copy)";
+        copy.Enabled = false;
+        copy.SnoozedUntil = null;
+        return await CreateAsync(actingUserId, copy, cancellationToken);
+    }
+
+    public async Task<bool> DeleteAsync(string actingUserId, Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var rule = await db.Rules.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (rule is null)
+        {
+            return false;
+        }
+
+        db.Rules.Remove(rule);
+        await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Deleted, rule, null, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await AnnounceChangeAsync(db, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        ruleSet.MarkStale();
+        return true;
+    }
+
+    /// <summary>How many stored events of the last 7 days the rule as edited would have matched (Enabled and snooze aside).</summary>
+    public async Task<int> WouldHaveFiredAsync(EventRule draft, CancellationToken cancellationToken)
+    {
+        var zone = CompiledRules.ResolveZone(draft.TimeZoneId, ruleSet.DefaultZone);
+        var since = time.GetUtcNow() - WouldHaveFiredWindow;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var candidates = db.Events.AsNoTracking().Where(e => e.Type == draft.EventType && e.OccurredAt >= since);
+        if (draft.ServerPort is { } port)
+        {
+            candidates = candidates.Where(e => e.ServerPort == port);
+        }
+
+        if (draft.Ssl != SslCondition.Any)
+        {
+            var ssl = draft.Ssl == SslCondition.True;
+            candidates = candidates.Where(e => e.Ssl == ssl);
+        }
+
+        var count = 0;
+        await foreach (var imapEvent in candidates.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            if (RuleConditions.Hold(draft, imapEvent, zone))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    public async Task<IReadOnlyList<RuleAuditEntry>> AuditTrailAsync(Guid ruleId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.RuleAudit.AsNoTracking().Where(a => a.RuleId == ruleId).OrderByDescending(a => a.At).ToListAsync(cancellationToken);
+    }
+
+    public async Task<string> ExportAsync(CancellationToken cancellationToken)
+    {
+        var rules = await ListAsync(null, cancellationToken);
+        var export = new RuleExport { ExportedAt = time.GetUtcNow(), Rules = rules.Select(RuleDocument.From).ToList() };
+        return JsonSerializer.Serialize(export, RuleDocument.Json);
+    }
+
+    /// <summary>Adds the rules of an export file: all of them, or none when any is invalid.</summary>
+    public async Task<RuleImportResult> ImportAsync(string actingUserId, string json, CancellationToken cancellationToken)
+    {
+        RuleExport? export;
+        try
+        {
+            export = JsonSerializer.Deserialize<RuleExport>(json, RuleDocument.Json);
+        }
+        catch (JsonException ex)
+        {
+            return new RuleImportResult(0, [$"The file is not valid JSON: {ex.Message}"]);
+        }
+
+        if (export is null || export.Format != "imapevents-rules")
+        {
+            return new RuleImportResult(0, ["The file is not an ImapEvents rules export (its \"format\" should be \"imapevents-rules\")."]);
+        }
+
+        var errors = new List<string>();
+        var rules = new List<EventRule>();
+        for (var i = 0; i < export.Rules.Count; i++)
+        {
+            var document = export.Rules[i];
+            var (rule, ruleErrors) = document.ToRule();
+            var label = string.IsNullOrWhiteSpace(document.Name) ? $"Rule {i + 1}" : $"Rule {i + 1} (“{document.Name}”)";
+            errors.AddRange(ruleErrors.Select(e => $"{label}: {e.Key}: {e.Value}"));
+            if (rule is not null)
+            {
+                rules.Add(rule);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return new RuleImportResult(0, errors);
+        }
+
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        foreach (var rule in rules)
+        {
+            rule.Id = Guid.NewGuid();
+            rule.OwnerId = actingUserId;
+            rule.CreatedAt = now;
+            rule.UpdatedAt = now;
+            db.Rules.Add(rule);
+            await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Imported, null, rule, cancellationToken);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await AnnounceChangeAsync(db, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        ruleSet.MarkStale();
+        return new RuleImportResult(rules.Count, []);
+    }
+
+    private async Task<RuleSaveResult> ChangeAsync(
+        string actingUserId, Guid id, uint? version, RuleChange change, Action<EventRule> apply, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var rule = await db.Rules.SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (rule is null)
+        {
+            return RuleSaveResult.Failed("This rule was deleted by someone else.");
+        }
+
+        if (version is { } expected)
+        {
+            db.Entry(rule).Property(r => r.Version).OriginalValue = expected;
+        }
+
+        var before = Copy(rule);
+        apply(rule);
+        rule.UpdatedAt = time.GetUtcNow();
+        await AuditAsync(db, actingUserId, rule.Id, rule.Name, change, before, rule, cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return RuleSaveResult.Failed(ConcurrencyConflict);
+        }
+
+        await AnnounceChangeAsync(db, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        ruleSet.MarkStale();
+        return new RuleSaveResult(rule.Id, new Dictionary<string, string>());
+    }
+
+    private async Task AuditAsync(
+        AppDbContext db, string actingUserId, Guid ruleId, string ruleName, RuleChange change, EventRule? before, EventRule? after, CancellationToken cancellationToken)
+    {
+        var email = await db.Users.AsNoTracking().Where(u => u.Id == actingUserId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken);
+        db.RuleAudit.Add(new RuleAuditEntry
+        {
+            Id = Guid.NewGuid(),
+            RuleId = ruleId,
+            RuleName = ruleName,
+            Change = change,
+            UserId = actingUserId,
+            UserEmail = email ?? actingUserId,
+            At = time.GetUtcNow(),
+            Before = before is null ? null : JsonSerializer.Serialize(RuleDocument.From(before), RuleDocument.Json),
+            After = after is null ? null : JsonSerializer.Serialize(RuleDocument.From(after), RuleDocument.Json),
+        });
+    }
+
+    /// <summary>Bumps the version and tells every instance (delivered when the transaction commits).</summary>
+    private static async Task AnnounceChangeAsync(AppDbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync($"UPDATE rule_set_version SET \"Version\" = \"Version\" + 1 WHERE \"Id\" = 1", cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({RuleChangeListener.Channel}, 'changed')", cancellationToken);
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static EventRule Copy(EventRule rule) => new()
+    {
+        Id = rule.Id,
+        Name = rule.Name.Trim(),
+        Enabled = rule.Enabled,
+        EventType = rule.EventType,
+        TimeFrom = rule.TimeFrom,
+        TimeTo = rule.TimeTo,
+        TimeZoneId = Blank(rule.TimeZoneId),
+        DaysOfWeek = rule.DaysOfWeek,
+        ServerName = Blank(rule.ServerName),
+        ServerPort = rule.ServerPort,
+        LoginUsername = Blank(rule.LoginUsername),
+        Ssl = rule.Ssl,
+        SnoozedUntil = rule.SnoozedUntil,
+        OwnerId = rule.OwnerId,
+        CreatedAt = rule.CreatedAt,
+        UpdatedAt = rule.UpdatedAt,
+    };
+}

@@ -1,0 +1,33 @@
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace ImapEvents.Infrastructure.Rules;
+
+/// <summary>Evaluates the rules for every stored event and records which matched (snoozed ones as such).</summary>
+internal sealed class RuleDispatcher(RuleSet ruleSet, IDbContextFactory<AppDbContext> dbFactory, TimeProvider time, ILogger<RuleDispatcher> logger)
+    : IImapEventDispatcher
+{
+    public async Task DispatchAsync(ImapEvent imapEvent, CancellationToken cancellationToken)
+    {
+        var rules = await ruleSet.GetAsync(cancellationToken);
+        var matches = new List<RuleMatch>();
+        rules.Match(imapEvent, time.GetUtcNow(), matches);
+
+        logger.LogWarning(
+            "{EventType} for mailbox {MailboxName} ({ServerName}:{ServerPort}, user {LoginUsername}): {ErrorMessage}. {Matched} rule(s) matched",
+            imapEvent.Type.DisplayName(), imapEvent.MailboxName, imapEvent.ServerName, imapEvent.ServerPort,
+            imapEvent.LoginUsername, imapEvent.ErrorMessage, matches.Count);
+        if (matches.Count == 0)
+        {
+            return;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.RuleMatches.AddRange(matches.Select(m => new EventRuleMatch { EventId = imapEvent.Id, RuleId = m.RuleId, RuleName = m.RuleName, Snoozed = m.Snoozed }));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

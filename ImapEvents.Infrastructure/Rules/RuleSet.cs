@@ -1,0 +1,88 @@
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ImapEvents.Infrastructure.Rules;
+
+public sealed class RuleOptions
+{
+    public const string SectionName = "Rules";
+
+    /// <summary>IANA zone for rules that name none; the machine's zone when empty.</summary>
+    public string? DefaultTimeZone { get; set; }
+
+    public TimeZoneInfo ResolveDefaultZone() => CompiledRules.ResolveZone(DefaultTimeZone, TimeZoneInfo.Local);
+}
+
+/// <summary>
+/// This instance's compiled rules. Rebuilt when the rule-set version in PostgreSQL moves on: every
+/// change bumps it and sends a NOTIFY, which <see cref="RuleChangeListener"/> turns into a rebuild here.
+/// </summary>
+public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<RuleOptions> options, ILogger<RuleSet> logger) : IDisposable
+{
+    private readonly SemaphoreSlim rebuilding = new(1, 1);
+    private volatile CompiledRules current = CompiledRules.Empty;
+    private volatile bool stale = true;
+
+    public TimeZoneInfo DefaultZone { get; } = options.Value.ResolveDefaultZone();
+
+    /// <summary>The compiled rules, rebuilt first when a change was announced.</summary>
+    public async Task<CompiledRules> GetAsync(CancellationToken cancellationToken)
+    {
+        if (stale)
+        {
+            await RebuildAsync(cancellationToken);
+        }
+
+        return current;
+    }
+
+    public void MarkStale() => stale = true;
+
+    /// <summary>The safety net under NOTIFY: compares versions and marks the rules stale when they differ.</summary>
+    public async Task CheckVersionAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var version = await db.RuleSetVersions.AsNoTracking().Where(v => v.Id == 1).Select(v => v.Version).SingleAsync(cancellationToken);
+        if (version != current.Version)
+        {
+            stale = true;
+        }
+    }
+
+    private async Task RebuildAsync(CancellationToken cancellationToken)
+    {
+        await rebuilding.WaitAsync(cancellationToken);
+        try
+        {
+            if (!stale)
+            {
+                return;
+            }
+
+            stale = false;
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            // One snapshot, so the version belongs to exactly these rules.
+            await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+            var version = await db.RuleSetVersions.AsNoTracking().Where(v => v.Id == 1).Select(v => v.Version).SingleAsync(cancellationToken);
+            var rules = await db.Rules.AsNoTracking().Where(r => r.Enabled).ToListAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            current = CompiledRules.Compile(rules, DefaultZone, version);
+            logger.LogInformation("Compiled {Count} enabled rules (rule set version {Version})", current.Count, version);
+        }
+        catch
+        {
+            stale = true;
+            throw;
+        }
+        finally
+        {
+            rebuilding.Release();
+        }
+    }
+
+    public void Dispose() => rebuilding.Dispose();
+}
