@@ -4,6 +4,7 @@ using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
+using ImapEvents.Web.Features.Rules;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -110,6 +111,7 @@ public static class DependencyInjection
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = "'none'");
         app.MapAccountEndpoints();
+        app.MapRuleExport();
 
         app.MapHangfireDashboardWithAuthorizationPolicy(
             AuthorizationPolicies.SystemAdministrator,

@@ -15,9 +15,23 @@ public sealed record EventQuery(
 
 public sealed record MailboxOption(Guid Id, string DisplayName);
 
+public sealed record MatchedRule(Guid RuleId, string RuleName, bool Snoozed);
+
+public sealed record EventRow(ImapEvent Event, IReadOnlyList<MatchedRule> MatchedRules);
+
 /// <summary>The Events page: stored events, newest first, filtered and paged in PostgreSQL.</summary>
 public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
 {
+    public async Task<ListPage<EventRow>> ListWithRulesAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        var page = await ListAsync(query, cancellationToken);
+        var ids = page.Items.Select(e => e.Id).ToArray();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var matches = (await db.RuleMatches.AsNoTracking().Where(m => ids.Contains(m.EventId)).ToListAsync(cancellationToken))
+            .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Snoozed));
+        return new ListPage<EventRow>(page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList())).ToList(), page.TotalCount);
+    }
+
     public async Task<ListPage<ImapEvent>> ListAsync(EventQuery query, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

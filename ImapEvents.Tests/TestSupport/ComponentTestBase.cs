@@ -1,5 +1,6 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
@@ -52,6 +53,44 @@ public abstract class ComponentTestBase : IAsyncLifetime
                 await Task.Delay(20);
             }
         }
+    }
+
+    /// <summary>Opens a MudBlazor dialog the way a page does, through the dialog service.</summary>
+    protected async Task<IRenderedComponent<TDialog>> OpenDialogAsync<TDialog>(string title)
+        where TDialog : IComponent
+    {
+        var provider = Render<MudDialogProvider>();
+        Context.Render<MudPopoverProvider>();
+        var dialogs = Context.Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<TDialog>(title));
+        await EventuallyAsync(() => Assert.True(provider.HasComponent<TDialog>()));
+        var dialog = provider.FindComponent<TDialog>();
+        await EventuallyAsync(() => Assert.NotEmpty(dialog.FindAll("label")));
+        return dialog;
+    }
+
+    /// <summary>The input a visible label belongs to (through its "for" attribute), as a screen reader finds it.</summary>
+    protected static AngleSharp.Dom.IElement Input<TComponent>(IRenderedComponent<TComponent> component, string label)
+        where TComponent : IComponent
+    {
+        var labelElement = component.FindAll("label").FirstOrDefault(l => l.TextContent.Trim().TrimEnd('*') == label)
+            ?? throw new InvalidOperationException($"No field labelled '{label}'. Labels: {string.Join(", ", component.FindAll("label").Select(l => l.TextContent.Trim()))}");
+        // A label names its input either with "for" or by wrapping it (MudBlazor's checkboxes).
+        if (labelElement.GetAttribute("for") is { } id)
+        {
+            return component.Find($"#{id}");
+        }
+
+        return labelElement.QuerySelector("input") ?? throw new InvalidOperationException($"The label '{label}' is not tied to an input");
+    }
+
+    /// <summary>The validation message MudBlazor shows under the input with this label, or null.</summary>
+    protected static string? ErrorNextTo<TComponent>(IRenderedComponent<TComponent> component, string label)
+        where TComponent : IComponent
+    {
+        var input = Input(component, label);
+        var control = input.Closest(".mud-input-control") ?? throw new InvalidOperationException($"'{label}' is not inside a MudBlazor input");
+        return control.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim() is { Length: > 0 } text ? text : null;
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

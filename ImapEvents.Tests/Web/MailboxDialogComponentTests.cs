@@ -81,31 +81,5 @@ public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifet
         Assert.True(string.IsNullOrEmpty(password.GetAttribute("value")));
     }
 
-    private async Task<IRenderedComponent<MailboxDialog>> OpenDialogAsync()
-    {
-        var provider = Render<MudDialogProvider>();
-        Context.Render<MudPopoverProvider>();
-        var dialogs = Context.Services.GetRequiredService<IDialogService>();
-        await provider.InvokeAsync(() => dialogs.ShowAsync<MailboxDialog>("Add mailbox"));
-        await EventuallyAsync(() => Assert.True(provider.HasComponent<MailboxDialog>()));
-        var dialog = provider.FindComponent<MailboxDialog>();
-        await EventuallyAsync(() => Assert.NotEmpty(dialog.FindAll("label")));
-        return dialog;
-    }
-
-    private static IElement Input(IRenderedComponent<MailboxDialog> provider, string label)
-    {
-        var labelElement = provider.FindAll("label").FirstOrDefault(l => l.TextContent.Trim().TrimEnd('*') == label)
-            ?? throw new InvalidOperationException($"No field labelled '{label}'. Labels: {string.Join(", ", provider.FindAll("label").Select(l => l.TextContent.Trim()))}");
-        var id = labelElement.GetAttribute("for") ?? throw new InvalidOperationException($"The label '{label}' is not tied to an input");
-        return provider.Find($"#{id}");
-    }
-
-    /// <summary>The validation message MudBlazor shows under the input with this label, or null.</summary>
-    private static string? ErrorNextTo(IRenderedComponent<MailboxDialog> provider, string label)
-    {
-        var input = Input(provider, label);
-        var control = input.Closest(".mud-input-control") ?? throw new InvalidOperationException($"'{label}' is not inside a MudBlazor input");
-        return control.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim() is { Length: > 0 } text ? text : null;
-    }
+    private Task<IRenderedComponent<MailboxDialog>> OpenDialogAsync() => OpenDialogAsync<MailboxDialog>("Add mailbox");
 }

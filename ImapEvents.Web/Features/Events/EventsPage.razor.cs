@@ -7,7 +7,7 @@ namespace ImapEvents.Web.Features.Events;
 
 public sealed partial class EventsPage
 {
-    private MudTable<ImapEvent>? table;
+    private MudTable<EventRow>? table;
     private IReadOnlyList<MailboxOption> mailboxes = [];
     private ImapEventType? type;
     private Guid? mailboxId;
@@ -20,11 +20,11 @@ public sealed partial class EventsPage
 
     protected override async Task OnInitializedAsync() => mailboxes = await Events.MailboxesAsync(CancellationToken.None);
 
-    private async Task<TableData<ImapEvent>> LoadAsync(TableState state, CancellationToken cancellationToken)
+    private async Task<TableData<EventRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
         if (rangeError is not null)
         {
-            return new TableData<ImapEvent> { Items = [], TotalItems = 0 };
+            return new TableData<EventRow> { Items = [], TotalItems = 0 };
         }
 
         var query = new EventQuery(
@@ -34,8 +34,8 @@ public sealed partial class EventsPage
             to is { } end ? new DateTimeOffset(end.Date.AddDays(1), TimeZoneInfo.Local.GetUtcOffset(end.Date.AddDays(1))) : null,
             state.Page,
             state.PageSize);
-        var page = await Events.ListAsync(query, cancellationToken);
-        return new TableData<ImapEvent> { Items = page.Items, TotalItems = page.TotalCount };
+        var page = await Events.ListWithRulesAsync(query, cancellationToken);
+        return new TableData<EventRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
     private Task TypeChanged(ImapEventType? value)

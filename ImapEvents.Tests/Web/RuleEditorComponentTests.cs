@@ -1,0 +1,82 @@
+using Bunit;
+using ImapEvents.Infrastructure;
+using ImapEvents.Tests.TestSupport;
+using ImapEvents.Web.Features.Rules;
+using ImapEvents.Web.Shared;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImapEvents.Tests.Web;
+
+public sealed class RuleEditorComponentTests : ComponentTestBase, IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await database.InitializeAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Default"] = database.ConnectionString,
+            ["Jobs:RunServer"] = "false",
+        }).Build();
+        Context.Services.AddLogging();
+        Context.Services.AddInfrastructure(configuration);
+        Context.Services.AddScoped<CurrentUser>();
+        Context.AddAuthorization().SetAuthorized("admin@example.test");
+        // The editor counts stored events as it is edited; the schema must exist.
+        await using var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+        await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.MigrateAsync(
+            scope.ServiceProvider.GetRequiredService<ImapEvents.Infrastructure.Persistence.AppDbContext>().Database);
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TheEditor_UsesTheSourceFeaturesFieldLabels()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+
+        foreach (var label in new[] { "Name", "Enabled", "Event Type", "Time of Day", "Day of Week", "Server Name", "Server Port", "Login Username", "SSL" })
+        {
+            Assert.NotNull(Input(editor, label));
+        }
+    }
+
+    [Fact]
+    public async Task BadInput_IsExplainedNextToTheField_AndKept()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        Input(editor, "Time of Day").Change("25:00 until 6");
+        Input(editor, "Server Port").Change("70000");
+        Input(editor, "Server Name").Change("imap example.com");
+
+        editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+
+        await EventuallyAsync(() =>
+        {
+            Assert.Equal("Give the rule a name, like \"Page on-call when support cannot log in\".", ErrorNextTo(editor, "Name"));
+            Assert.StartsWith("Write the time frame as from-to", ErrorNextTo(editor, "Time of Day"), StringComparison.Ordinal);
+            Assert.StartsWith("Enter a port from 1 to 65535", ErrorNextTo(editor, "Server Port"), StringComparison.Ordinal);
+            Assert.StartsWith("Spaces are not allowed", ErrorNextTo(editor, "Server Name"), StringComparison.Ordinal);
+            Assert.Equal("25:00 until 6", Input(editor, "Time of Day").GetAttribute("value"));
+            Assert.Equal("70000", Input(editor, "Server Port").GetAttribute("value"));
+            Assert.Equal("imap example.com", Input(editor, "Server Name").GetAttribute("value"));
+        });
+    }
+
+    [Fact]
+    public async Task WouldHaveFired_IsShownWhileEditing()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+
+        await EventuallyAsync(() => Assert.Contains("would not have fired in the last 7 days", editor.Markup, StringComparison.Ordinal));
+
+        Input(editor, "Time of Day").Change("nonsense");
+        await EventuallyAsync(() => Assert.Contains("Fix the fields marked in red", editor.Markup, StringComparison.Ordinal));
+    }
+}

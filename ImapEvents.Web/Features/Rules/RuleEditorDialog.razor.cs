@@ -1,0 +1,176 @@
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Web.Shared;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace ImapEvents.Web.Features.Rules;
+
+public sealed partial class RuleEditorDialog : IDisposable
+{
+    private static readonly DayOfWeek[] WeekFromMonday =
+        [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
+
+    private static readonly string[] ZoneIds = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Order(StringComparer.Ordinal).ToArray();
+
+    private readonly CancellationTokenSource closing = new();
+    private CancellationTokenSource? counting_;
+    private EventRule form = new();
+    private string timeOfDay = "";
+    private IReadOnlyCollection<DayOfWeek> days = [];
+    private uint version;
+    private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
+    private List<string> generalErrors = [];
+    private string wouldHaveFiredText = "";
+    private bool loading;
+    private bool saving;
+    private bool counting;
+
+    [CascadingParameter]
+    private IMudDialogInstance Dialog { get; set; } = default!;
+
+    /// <summary>The rule to edit; null to add one.</summary>
+    [Parameter]
+    public Guid? RuleId { get; set; }
+
+    [Inject]
+    private RuleAdministration Rules { get; set; } = default!;
+
+    [Inject]
+    private RuleSet RuleSet { get; set; } = default!;
+
+    [Inject]
+    private CurrentUser CurrentUser { get; set; } = default!;
+
+    private const string UsernamePlaceholder = "support@example.com or *@example.com";
+
+    private string DefaultZoneName => RuleSet.DefaultZone.Id;
+
+    protected override async Task OnInitializedAsync()
+    {
+        if (RuleId is { } id)
+        {
+            loading = true;
+            var existing = await Rules.GetAsync(id, closing.Token);
+            loading = false;
+            if (existing is null)
+            {
+                generalErrors = ["This rule was deleted by someone else."];
+                return;
+            }
+
+            form = existing;
+            version = existing.Version;
+            timeOfDay = TimeOfDayText.Format(existing.TimeFrom, existing.TimeTo);
+            days = WeekFromMonday.Where(d => existing.DaysOfWeek != DaysOfWeek.None && RuleConditions.DayHolds(existing.DaysOfWeek, d)).ToList();
+        }
+
+        await RecountAsync();
+    }
+
+    private bool HasError(string field) => errors.ContainsKey(field);
+
+    private string? ErrorFor(string field) => errors.GetValueOrDefault(field);
+
+    private static Task<IEnumerable<string>> SearchZones(string? text, CancellationToken cancellationToken) =>
+        Task.FromResult<IEnumerable<string>>(string.IsNullOrWhiteSpace(text)
+            ? ZoneIds
+            : ZoneIds.Where(z => z.Contains(text.Trim(), StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>Applies the form's text fields to the rule; returns the problems the form itself can see.</summary>
+    private Dictionary<string, string> ReadForm()
+    {
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (TimeOfDayText.TryParse(timeOfDay, out var from, out var to) is { } timeProblem)
+        {
+            problems[RuleValidation.TimeOfDay] = timeProblem;
+        }
+
+        form.TimeFrom = from;
+        form.TimeTo = to;
+        form.DaysOfWeek = days.Aggregate(DaysOfWeek.None, (set, day) => set | (DaysOfWeek)(1 << (int)day));
+        foreach (var (field, message) in RuleValidation.Validate(form))
+        {
+            problems.TryAdd(field, message);
+        }
+
+        return problems;
+    }
+
+    /// <summary>"Would have fired": the draft against the stored events of the last 7 days, as it is edited.</summary>
+    private async Task RecountAsync()
+    {
+        if (counting_ is not null)
+        {
+            await counting_.CancelAsync();
+        }
+
+        var problems = ReadForm();
+        problems.Remove(RuleValidation.Name);
+        if (problems.Count > 0)
+        {
+            wouldHaveFiredText = "Fix the fields marked in red to see how often this rule would have fired.";
+            return;
+        }
+
+        counting_ = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
+        counting = true;
+        try
+        {
+            var count = await Rules.WouldHaveFiredAsync(form, counting_.Token);
+            wouldHaveFiredText = count switch
+            {
+                0 => "This rule as edited would not have fired in the last 7 days.",
+                1 => "This rule as edited would have fired once in the last 7 days.",
+                _ => $"This rule as edited would have fired {count} times in the last 7 days.",
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            // A newer edit started its own count.
+        }
+        finally
+        {
+            counting = false;
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        generalErrors = [];
+        var problems = ReadForm();
+        errors = problems;
+        if (problems.Count > 0)
+        {
+            return;
+        }
+
+        saving = true;
+        try
+        {
+            var actor = await CurrentUser.IdAsync();
+            var result = RuleId is { } id
+                ? await Rules.UpdateAsync(actor, id, form, version, closing.Token)
+                : await Rules.CreateAsync(actor, form, closing.Token);
+            if (result.Succeeded)
+            {
+                Dialog.Close(DialogResult.Ok(result.Id));
+                return;
+            }
+
+            errors = result.Errors;
+            generalErrors = result.Errors.Where(e => e.Key.Length == 0).Select(e => e.Value).ToList();
+        }
+        finally
+        {
+            saving = false;
+        }
+    }
+
+    public void Dispose()
+    {
+        closing.Cancel();
+        closing.Dispose();
+        counting_?.Dispose();
+    }
+}

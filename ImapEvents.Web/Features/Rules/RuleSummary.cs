@@ -1,0 +1,49 @@
+using ImapEvents.Core.Rules;
+
+namespace ImapEvents.Web.Features.Rules;
+
+/// <summary>A rule's conditions in one line, for the rules list.</summary>
+internal static class RuleSummary
+{
+    public static string Conditions(EventRule rule)
+    {
+        var parts = new List<string>();
+        if (rule.HasTimeOfDay)
+        {
+            parts.Add($"{TimeOfDayText.Format(rule.TimeFrom, rule.TimeTo)}{(rule.TimeZoneId is { } zone ? $" ({zone})" : "")}");
+        }
+
+        if (rule.DaysOfWeek != DaysOfWeek.None)
+        {
+            parts.Add(rule.DaysOfWeek switch
+            {
+                DaysOfWeek.Weekdays => "weekdays",
+                DaysOfWeek.Weekend => "weekends",
+                DaysOfWeek.All => "every day",
+                _ => string.Join(", ", Enum.GetValues<DayOfWeek>().Where(d => RuleConditions.DayHolds(rule.DaysOfWeek, d)).Select(d => d.ToString()[..3])),
+            });
+        }
+
+        if (rule.ServerName is { } server)
+        {
+            parts.Add($"server {server}");
+        }
+
+        if (rule.ServerPort is { } port)
+        {
+            parts.Add($"port {port}");
+        }
+
+        if (rule.LoginUsername is { } user)
+        {
+            parts.Add($"user {user}");
+        }
+
+        if (rule.Ssl != SslCondition.Any)
+        {
+            parts.Add($"SSL {rule.Ssl.ToString().ToLowerInvariant()}");
+        }
+
+        return parts.Count == 0 ? "Every event of this type" : string.Join(" · ", parts);
+    }
+}

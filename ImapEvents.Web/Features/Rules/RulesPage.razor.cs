@@ -1,0 +1,135 @@
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Web.Shared;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using MudBlazor;
+
+namespace ImapEvents.Web.Features.Rules;
+
+public sealed partial class RulesPage : IDisposable
+{
+    private const long MaxImportBytes = 5 * 1024 * 1024;
+
+    private readonly CancellationTokenSource closing = new();
+    private IReadOnlyList<EventRule>? rules;
+    private string search = "";
+    private List<string> importErrors = [];
+
+    [Inject]
+    private RuleAdministration Rules { get; set; } = default!;
+
+    [Inject]
+    private CurrentUser CurrentUser { get; set; } = default!;
+
+    [Inject]
+    private IDialogService DialogService { get; set; } = default!;
+
+    [Inject]
+    private ISnackbar Snackbar { get; set; } = default!;
+
+    protected override Task OnInitializedAsync() => LoadAsync();
+
+    private async Task LoadAsync() => rules = await Rules.ListAsync(search, closing.Token);
+
+    private async Task SearchAsync(string value)
+    {
+        search = value ?? "";
+        await LoadAsync();
+    }
+
+    private async Task CreateAsync()
+    {
+        var dialog = await DialogService.ShowAsync<RuleEditorDialog>("Add rule", new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add("Rule added.", Severity.Success);
+            await LoadAsync();
+        }
+    }
+
+    private async Task EditAsync(EventRule rule)
+    {
+        var parameters = new DialogParameters<RuleEditorDialog> { { d => d.RuleId, rule.Id } };
+        var dialog = await DialogService.ShowAsync<RuleEditorDialog>($"Edit {rule.Name}", parameters, new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add("Rule saved.", Severity.Success);
+            await LoadAsync();
+        }
+    }
+
+    private Task SetEnabledAsync(EventRule rule, bool enabled) =>
+        RunAsync(actor => Rules.SetEnabledAsync(actor, rule.Id, enabled, closing.Token), enabled ? $"{rule.Name} is enabled." : $"{rule.Name} is disabled.");
+
+    private Task DuplicateAsync(EventRule rule) =>
+        RunAsync(actor => Rules.DuplicateAsync(actor, rule.Id, closing.Token), $"{rule.Name} duplicated; the copy is disabled until you enable it.");
+
+    private Task SnoozeAsync(EventRule rule, TimeSpan? length) =>
+        RunAsync(
+            actor => Rules.SnoozeAsync(actor, rule.Id, length is { } span ? DateTimeOffset.UtcNow + span : null, closing.Token),
+            length is null ? $"{rule.Name} is no longer snoozed." : $"{rule.Name} is snoozed; its matches are recorded but nothing fires.");
+
+    private async Task HistoryAsync(EventRule rule)
+    {
+        var parameters = new DialogParameters<RuleHistoryDialog> { { d => d.RuleId, rule.Id } };
+        await DialogService.ShowAsync<RuleHistoryDialog>($"History of {rule.Name}", parameters, new DialogOptions { MaxWidth = MaxWidth.Large, FullWidth = true });
+    }
+
+    private async Task DeleteAsync(EventRule rule)
+    {
+        var confirmed = await DialogService.ShowMessageBoxAsync("Delete rule", $"Delete the rule {rule.Name}? Its history stays in the audit trail.", yesText: "Delete", cancelText: "Cancel");
+        if (confirmed != true)
+        {
+            return;
+        }
+
+        await Rules.DeleteAsync(await CurrentUser.IdAsync(), rule.Id, closing.Token);
+        Snackbar.Add($"{rule.Name} deleted.", Severity.Success);
+        await LoadAsync();
+    }
+
+    private async Task ImportAsync(IBrowserFile file)
+    {
+        importErrors = [];
+        if (file.Size > MaxImportBytes)
+        {
+            importErrors = [$"The file is {file.Size / 1024} KB; an export of rules is far smaller. Choose the JSON file \"Export rules\" wrote."];
+            return;
+        }
+
+        using var reader = new StreamReader(file.OpenReadStream(MaxImportBytes, closing.Token));
+        var json = await reader.ReadToEndAsync(closing.Token);
+        var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, closing.Token);
+        if (result.Succeeded)
+        {
+            Snackbar.Add($"{result.Imported} rule(s) imported.", Severity.Success);
+            await LoadAsync();
+        }
+        else
+        {
+            importErrors = [.. result.Errors];
+        }
+    }
+
+    private async Task RunAsync(Func<string, Task<RuleSaveResult>> change, string success)
+    {
+        var result = await change(await CurrentUser.IdAsync());
+        if (result.Succeeded)
+        {
+            Snackbar.Add(success, Severity.Success);
+        }
+        else
+        {
+            Snackbar.Add(string.Join(" ", result.Errors.Values), Severity.Error);
+        }
+
+        await LoadAsync();
+    }
+
+    public void Dispose()
+    {
+        closing.Cancel();
+        closing.Dispose();
+    }
+}
