@@ -49,6 +49,23 @@ public sealed class AccessGateTests(AppFixture fixture) : IClassFixture<AppFixtu
     }
 
     [Fact]
+    public async Task TheRulesExport_IsForAdministratorsOnly()
+    {
+        var admin = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        var agent = await fixture.App.SignedInClientAsync(AppFixture.AgentEmail, AppFixture.AgentPassword);
+
+        var exported = await admin.GetAsync("/rules/export");
+        var denied = await agent.GetAsync("/rules/export");
+        var anonymous = await fixture.App.CreateBrowserLikeClient().GetAsync("/rules/export");
+
+        Assert.Equal(HttpStatusCode.OK, exported.StatusCode);
+        Assert.Equal("application/json", exported.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"format\": \"imapevents-rules\"", await exported.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("/Account/AccessDenied", denied.RedirectPath(), StringComparison.Ordinal);
+        Assert.StartsWith("/Account/Login", anonymous.RedirectPath(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SignOut_WithoutTheFormsToken_IsRefused()
     {
         var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);

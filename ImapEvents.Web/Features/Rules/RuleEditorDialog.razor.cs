@@ -106,6 +106,12 @@ public sealed partial class RuleEditorDialog : IDisposable
         }
 
         var problems = ReadForm();
+        if (errors.Count > 0)
+        {
+            // After a first Save, messages follow the fields as they are corrected.
+            errors = new Dictionary<string, string>(problems);
+        }
+
         problems.Remove(RuleValidation.Name);
         if (problems.Count > 0)
         {

@@ -1,0 +1,52 @@
+using System.Text.RegularExpressions;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ImapEvents.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class RuleJourneyTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task Administrator_AddsARule_SnoozesIt_AndReadsItsHistory()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/rules");
+        await SignInJourneyTests.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Event rules" })).ToBeVisibleAsync();
+        await BrowserFixture.WaitForInteractivityAsync(page);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add rule" }).ClickAsync();
+        var editor = page.GetByRole(AriaRole.Dialog);
+        await Expect(editor.GetByRole(AriaRole.Status, new() { Name = "Would have fired" })).ToContainTextAsync("in the last 7 days");
+        await editor.GetByLabel("Time of Day").FillAsync("22:00 to 06:00");
+        await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(editor.GetByText("Give the rule a name")).ToBeVisibleAsync();
+        await Expect(editor.GetByText("Write the time frame as from-to")).ToBeVisibleAsync();
+
+        await editor.GetByLabel(new Regex(@"^Name\*?$")).FillAsync("Night-time login failures");
+        await editor.GetByLabel("Time of Day").FillAsync("22:00-06:00");
+        await editor.GetByLabel("Server Name").FillAsync("*.example.com");
+        await editor.GetByLabel("Server Port").FillAsync("993");
+        await BrowserFixture.ScreenshotAsync(page, "10-rule-editor");
+        await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Night-time login failures" });
+        await Expect(row.GetByText("22:00-06:00 · server *.example.com · port 993")).ToBeVisibleAsync();
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Actions for Night-time login failures" }).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Snooze for 1 day" }).ClickAsync();
+        await Expect(row.GetByText(new Regex("^Snoozed until"))).ToBeVisibleAsync();
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Actions for Night-time login failures" }).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "History" }).ClickAsync();
+        var history = page.GetByRole(AriaRole.Dialog);
+        await Expect(history.GetByRole(AriaRole.Cell, new() { Name = "Created", Exact = true })).ToBeVisibleAsync();
+        await Expect(history.GetByRole(AriaRole.Cell, new() { Name = "Snoozed", Exact = true })).ToBeVisibleAsync();
+        await Expect(history.GetByRole(AriaRole.Cell, new() { Name = ImapEventsApp.AdminEmail }).First).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "11-rule-history");
+        fixture.AssertNoBrowserErrors(page);
+    }
+}
