@@ -1,5 +1,7 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,25 +16,30 @@ internal static class HangfireSetup
         var options = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
         services.Configure<JobOptions>(configuration.GetSection(JobOptions.SectionName));
 
-        services.AddHangfire(config => config
+        var storageOptions = new PostgreSqlStorageOptions
+        {
+            SchemaName = SchemaName,
+            PrepareSchemaIfNecessary = true,
+            InvisibilityTimeout = options.InvisibilityTimeout,
+            UseSlidingInvisibilityTimeout = true,
+            QueuePollInterval = options.QueuePollInterval,
+            // Long polling gained nothing in-process and left fetched jobs stuck until the
+            // invisibility timeout in measured runs; in-process enqueues wake workers anyway.
+            EnableLongPolling = false,
+        };
+
+        // Storage and activator belong to this host's container, not to Hangfire's process-wide
+        // JobStorage.Current / JobActivator.Current: with two hosts in one process (tests, or a
+        // worker beside the web host) the globals would point at whichever started last.
+        services.AddSingleton<JobStorage>(_ => new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions));
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((provider, config) => config
+            .UseLogProvider(new HostLogProvider(provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()))
             // Measured here: compatibility level 1.8 with short type names and the recommended
             // serializer settings makes each job noticeably cheaper to store and read.
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(
-                bootstrap => bootstrap.UseNpgsqlConnection(connectionString),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = SchemaName,
-                    PrepareSchemaIfNecessary = true,
-                    InvisibilityTimeout = options.InvisibilityTimeout,
-                    UseSlidingInvisibilityTimeout = true,
-                    QueuePollInterval = options.QueuePollInterval,
-                    // Long polling gained nothing in-process and left fetched jobs stuck until the
-                    // invisibility timeout in measured runs; in-process enqueues wake workers anyway.
-                    EnableLongPolling = false,
-                }));
+            .UseRecommendedSerializerSettings());
 
         if (options.RunServer)
         {

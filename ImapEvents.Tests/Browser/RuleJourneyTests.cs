@@ -37,7 +37,10 @@ public sealed class RuleJourneyTests(BrowserFixture fixture)
         await Expect(row.GetByText("22:00-06:00 · server *.example.com · port 993")).ToBeVisibleAsync();
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Actions for Night-time login failures" }).ClickAsync();
-        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Snooze for 1 day" }).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Snooze until…" }).ClickAsync();
+        var snooze = page.GetByRole(AriaRole.Dialog);
+        await Expect(snooze.GetByLabel("Snooze until")).Not.ToBeEmptyAsync();
+        await snooze.GetByRole(AriaRole.Button, new() { Name = "Snooze", Exact = true }).ClickAsync();
         await Expect(row.GetByText(new Regex("^Snoozed until"))).ToBeVisibleAsync();
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Actions for Night-time login failures" }).ClickAsync();

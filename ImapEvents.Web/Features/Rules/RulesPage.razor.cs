@@ -70,6 +70,17 @@ public sealed partial class RulesPage : IDisposable
             actor => Rules.SnoozeAsync(actor, rule.Id, length is { } span ? DateTimeOffset.UtcNow + span : null, closing.Token),
             length is null ? $"{rule.Name} is no longer snoozed." : $"{rule.Name} is snoozed; its matches are recorded but nothing fires.");
 
+    private async Task SnoozeUntilAsync(EventRule rule)
+    {
+        var parameters = new DialogParameters<RuleSnoozeDialog> { { d => d.RuleId, rule.Id } };
+        var dialog = await DialogService.ShowAsync<RuleSnoozeDialog>($"Snooze {rule.Name}", parameters);
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add($"{rule.Name} is snoozed; its matches are recorded but nothing fires.", Severity.Success);
+            await LoadAsync();
+        }
+    }
+
     private async Task HistoryAsync(EventRule rule)
     {
         var parameters = new DialogParameters<RuleHistoryDialog> { { d => d.RuleId, rule.Id } };
