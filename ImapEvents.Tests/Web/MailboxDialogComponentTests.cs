@@ -1,5 +1,7 @@
 using AngleSharp.Dom;
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using ImapEvents.Infrastructure;
 using ImapEvents.Tests.TestSupport;
 using ImapEvents.Web.Features.Mailboxes;
@@ -36,7 +38,7 @@ public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifet
     {
         var provider = await OpenDialogAsync();
 
-        provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+        await provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
 
         await EventuallyAsync(() =>
         {
@@ -51,12 +53,12 @@ public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifet
     public async Task BadValues_AreExplained_AndWhatWasTypedIsKept()
     {
         var provider = await OpenDialogAsync();
-        Input(provider, "Display name").Change("Support");
-        Input(provider, "Server name").Change("imap://mail.example.com");
-        Input(provider, "Server port").Change("70000");
-        Input(provider, "Poll interval (minutes)").Change("90");
+        await Input(provider, "Display name").ChangeAsync(new ChangeEventArgs { Value = "Support" });
+        await Input(provider, "Server name").ChangeAsync(new ChangeEventArgs { Value = "imap://mail.example.com" });
+        await Input(provider, "Server port").ChangeAsync(new ChangeEventArgs { Value = "70000" });
+        await Input(provider, "Poll interval (minutes)").ChangeAsync(new ChangeEventArgs { Value = "90" });
 
-        provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+        await provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
 
         await EventuallyAsync(() =>
         {

@@ -1,4 +1,6 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using ImapEvents.Infrastructure;
 using ImapEvents.Tests.TestSupport;
 using ImapEvents.Web.Features.Rules;
@@ -51,11 +53,11 @@ public sealed class RuleEditorComponentTests : ComponentTestBase, IAsyncLifetime
     public async Task BadInput_IsExplainedNextToTheField_AndKept()
     {
         var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
-        Input(editor, "Time of Day").Change("25:00 until 6");
-        Input(editor, "Server Port").Change("70000");
-        Input(editor, "Server Name").Change("imap example.com");
+        await Input(editor, "Time of Day").ChangeAsync(new ChangeEventArgs { Value = "25:00 until 6" });
+        await Input(editor, "Server Port").ChangeAsync(new ChangeEventArgs { Value = "70000" });
+        await Input(editor, "Server Name").ChangeAsync(new ChangeEventArgs { Value = "imap example.com" });
 
-        editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").Click();
+        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
 
         await EventuallyAsync(() =>
         {
@@ -76,7 +78,7 @@ public sealed class RuleEditorComponentTests : ComponentTestBase, IAsyncLifetime
 
         await EventuallyAsync(() => Assert.Contains("would not have fired in the last 7 days", editor.Markup, StringComparison.Ordinal));
 
-        Input(editor, "Time of Day").Change("nonsense");
+        await Input(editor, "Time of Day").ChangeAsync(new ChangeEventArgs { Value = "nonsense" });
         await EventuallyAsync(() => Assert.Contains("Fix the fields marked in red", editor.Markup, StringComparison.Ordinal));
     }
 }
