@@ -66,6 +66,7 @@ public static class DependencyInjection
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();
         services.AddSingleton<RuleAdministration>();
+        services.AddTransient<PendingEventSweep>();
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<RuleChangeListener>(provider, connectionString));
         services.AddTransient<MailboxCheckJob>();
         services.AddSingleton<ConnectionTester>();

@@ -1,4 +1,5 @@
 using Hangfire;
+using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
@@ -79,6 +80,7 @@ public static class DependencyInjection
 
         // Repairs any drift between the mailboxes and their recurring checks (a crash between the two writes).
         await app.Services.GetRequiredService<MailboxSchedule>().ReconcileAsync(app.Lifetime.ApplicationStopping);
+        PendingEventSweep.Schedule(app.Services.GetRequiredService<IRecurringJobManager>());
 
         if (setupToken is not null)
         {

@@ -15,6 +15,9 @@ public enum CheckOutcome
 {
     Succeeded = 1,
     Failed = 2,
+
+    /// <summary>Stopped by a shutdown before it finished; raises no event, the next check runs as usual.</summary>
+    Interrupted = 3,
 }
 
 /// <summary>What went wrong, finer than the event type: what an administrator needs to know to fix it.</summary>
@@ -36,6 +39,7 @@ public enum CheckErrorKind
     Database = 13,
     ServerUpdate = 14,
     Unexpected = 15,
+    PasswordUnreadable = 16,
 }
 
 public static class CheckStageFacts
@@ -74,5 +78,6 @@ public static class CheckStageFacts
         CheckErrorKind.Database => "Database error",
         CheckErrorKind.ServerUpdate => "Server update failed",
         CheckErrorKind.Unexpected => "Unexpected error",
+        CheckErrorKind.PasswordUnreadable => "Stored password unreadable",
     };
 }

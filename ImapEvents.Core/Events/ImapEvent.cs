@@ -33,4 +33,7 @@ public sealed class ImapEvent
     public string ErrorMessage { get; set; } = "";
 
     public Guid? CheckId { get; set; }
+
+    /// <summary>When the rules were evaluated for this event; null until then (a sweep retries it).</summary>
+    public DateTimeOffset? DispatchedAt { get; set; }
 }

@@ -78,6 +78,7 @@ public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string 
         CheckErrorKind.Database => "The message could not be stored",
         CheckErrorKind.ServerUpdate => "The server copy could not be updated",
         CheckErrorKind.Timeout => "Timed out",
+        CheckErrorKind.PasswordUnreadable => "The stored password cannot be decrypted",
         CheckErrorKind.None or CheckErrorKind.Unexpected => "Unexpected error",
     };
 }

@@ -8,7 +8,11 @@ using Microsoft.EntityFrameworkCore;
 namespace ImapEvents.Infrastructure.Imap;
 
 /// <summary>Writes each check, the mailbox's health and, when the check failed, exactly one event.</summary>
-public sealed class CheckRecorder(IDbContextFactory<AppDbContext> dbFactory, IImapEventDispatcher dispatcher, TimeProvider time)
+public sealed class CheckRecorder(
+    IDbContextFactory<AppDbContext> dbFactory,
+    IImapEventDispatcher dispatcher,
+    TimeProvider time,
+    Microsoft.Extensions.Logging.ILogger<CheckRecorder> logger)
 {
     public async Task<MailboxCheck> StartAsync(Guid mailboxId, bool manual, CancellationToken cancellationToken)
     {
@@ -24,6 +28,17 @@ public sealed class CheckRecorder(IDbContextFactory<AppDbContext> dbFactory, IIm
         db.MailboxChecks.Add(check);
         await db.SaveChangesAsync(cancellationToken);
         return check;
+    }
+
+    /// <summary>Closes the row of a check that a shutdown stopped; no event, no change to the mailbox's health.</summary>
+    public async Task MarkInterruptedAsync(MailboxCheck check, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.MailboxChecks.Where(c => c.Id == check.Id).ExecuteUpdateAsync(update => update
+            .SetProperty(c => c.FinishedAt, time.GetUtcNow())
+            .SetProperty(c => c.Outcome, CheckOutcome.Interrupted)
+            .SetProperty(c => c.ErrorMessage, "Stopped because ImapEvents was shutting down; the next check runs as usual."),
+            cancellationToken);
     }
 
     /// <returns>The event the check raised, or null when it succeeded.</returns>
@@ -85,7 +100,17 @@ public sealed class CheckRecorder(IDbContextFactory<AppDbContext> dbFactory, IIm
 
         if (raised is not null)
         {
-            await dispatcher.DispatchAsync(raised, cancellationToken);
+            try
+            {
+                await dispatcher.DispatchAsync(raised, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The event is stored; the pending-event sweep evaluates its rules again shortly.
+                // Failing the check here would make Hangfire retry it and raise the event twice.
+                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex,
+                    "Rules for event {EventId} could not be evaluated now; the pending-event sweep retries", raised.Id);
+            }
         }
 
         return raised;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Mailboxes;
@@ -39,12 +40,13 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
             stage = CheckStage.Download;
             var folder = await step.RunAsync(token => ImapConnection.OpenFolderAsync(client, mailbox.Folder, FolderAccess.ReadWrite, token), cancellationToken);
             var uidValidity = (long)folder.UidValidity;
-            var query = mailbox.AfterImport == AfterImport.MarkSeen ? SearchQuery.NotSeen : SearchQuery.All;
+            var query = await NewMessagesQueryAsync(mailbox, uidValidity, cancellationToken);
             var found = await step.RunAsync(token => folder.SearchAsync(query, token), cancellationToken);
             var known = await importer.FindImportedAsync(mailbox.Id, uidValidity, found.Select(u => (long)u.Id).ToList(), cancellationToken);
+            var budget = Stopwatch.StartNew();
 
             // Messages imported by a check that stopped before changing the server copy: finish that, never import again.
-            foreach (var uid in found.Where(u => known.TryGetValue(u.Id, out var pending) && pending))
+            foreach (var uid in found.Where(u => known.TryGetValue(u.Id, out var pending) && pending).Take(settings.MaxMessagesPerCheck))
             {
                 stage = CheckStage.Import;
                 if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } failure)
@@ -53,19 +55,56 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 }
             }
 
-            var fresh = found.Where(u => !known.ContainsKey(u.Id)).OrderBy(u => u.Id).Take(settings.MaxMessagesPerCheck).ToList();
-            if (fresh.Count > 0)
+            var unknown = found.Where(u => !known.ContainsKey(u.Id)).OrderBy(u => u.Id).ToList();
+            if (unknown.Count > 0)
             {
                 stage = CheckStage.Download;
-                var summaries = await step.RunAsync(token => folder.FetchAsync(fresh, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, token), cancellationToken);
-                var sizes = summaries.ToDictionary(s => s.UniqueId, s => s.Size ?? 0);
+                var summaries = await step.RunAsync(
+                    token => folder.FetchAsync(unknown, MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope, token),
+                    cancellationToken);
+                var byUid = summaries.ToDictionary(s => s.UniqueId);
                 var limit = (long)mailbox.MaxMessageSizeKilobytes * 1024;
+
+                // Oversized messages are reported without taking a place in this check's quota,
+                // so a few of them can never hold back the mail behind them.
+                var fresh = new List<UniqueId>();
+                foreach (var uid in unknown)
+                {
+                    var size = byUid.TryGetValue(uid, out var summary) ? summary.Size ?? 0 : 0;
+                    if (size > limit)
+                    {
+                        importFailures.Add((uid.Id, TooLarge(size, limit)));
+                    }
+                    else if (fresh.Count < settings.MaxMessagesPerCheck)
+                    {
+                        fresh.Add(uid);
+                    }
+                }
+
+                // After a UIDVALIDITY change the server renumbers every message; the ones imported
+                // under the old numbering are recognised by Message-ID and size, and only get their server change.
+                var alreadyImported = await importer.FindImportedElsewhereAsync(
+                    mailbox.Id, uidValidity,
+                    fresh.Select(u => byUid.TryGetValue(u, out var s) ? (s.Envelope?.MessageId, (int)(s.Size ?? 0)) : (null, 0)).ToList(),
+                    cancellationToken);
 
                 foreach (var uid in fresh)
                 {
-                    if (sizes.GetValueOrDefault(uid) > limit)
+                    if (budget.Elapsed > settings.CheckBudget)
                     {
-                        importFailures.Add((uid.Id, TooLarge(sizes[uid], limit)));
+                        logger.LogInformation("Check of mailbox {MailboxId} used its time budget; the remaining messages wait for the next check", mailbox.Id);
+                        break;
+                    }
+
+                    if (byUid.TryGetValue(uid, out var summary) && summary.Envelope?.MessageId is { } messageId
+                        && alreadyImported.Contains((messageId, (int)(summary.Size ?? 0))))
+                    {
+                        stage = CheckStage.Import;
+                        if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken, recordDone: false) is { } duplicateFailure)
+                        {
+                            importFailures.Add((uid.Id, duplicateFailure));
+                        }
+
                         continue;
                     }
 
@@ -113,8 +152,26 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
         }
     }
 
+    /// <summary>
+    /// New messages: everything in the folder, or with "mark as seen" (where imported mail stays) the
+    /// messages above the highest UID imported so far, read or not, plus any still unread below it.
+    /// </summary>
+    private async Task<SearchQuery> NewMessagesQueryAsync(Mailbox mailbox, long uidValidity, CancellationToken cancellationToken)
+    {
+        if (mailbox.AfterImport != AfterImport.MarkSeen
+            || await importer.HighestImportedUidAsync(mailbox.Id, uidValidity, cancellationToken) is not { } highest
+            || highest >= uint.MaxValue - 1)
+        {
+            return SearchQuery.All;
+        }
+
+        var above = new UniqueIdRange(new UniqueId((uint)highest + 1), UniqueId.MaxValue);
+        return SearchQuery.Uids(above).Or(SearchQuery.NotSeen);
+    }
+
     private async Task<CheckFailure?> TryChangeServerCopyAsync(
-        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, StepTimer step, CancellationToken cancellationToken)
+        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, StepTimer step, CancellationToken cancellationToken,
+        bool recordDone = true)
     {
         try
         {
@@ -132,7 +189,11 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 $"The server copy of message UID {uid.Id} could not be updated ({mailbox.AfterImport.DisplayName().ToLowerInvariant()}): {ex.Message}");
         }
 
-        await importer.MarkServerChangeDoneAsync(mailbox.Id, uidValidity, uid.Id, cancellationToken);
+        if (recordDone)
+        {
+            await importer.MarkServerChangeDoneAsync(mailbox.Id, uidValidity, uid.Id, cancellationToken);
+        }
+
         return null;
     }
 
@@ -145,6 +206,12 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 break;
             case AfterImport.MoveToFolder:
                 var destination = await client.GetFolderAsync(mailbox.MoveToFolder!, cancellationToken);
+                if (string.Equals(destination.FullName, folder.FullName, StringComparison.Ordinal))
+                {
+                    // Moving a message onto itself gives it a new UID, and it would be imported again.
+                    throw new InvalidOperationException($"\"{mailbox.MoveToFolder}\" is the folder being imported from; choose another folder to move imported mail to.");
+                }
+
                 await folder.MoveToAsync([uid], destination, cancellationToken);
                 break;
             case AfterImport.Delete:

@@ -12,4 +12,7 @@ public sealed class ImapCheckOptions
 
     /// <summary>How many new messages one check imports at most; the rest wait for the next check.</summary>
     public int MaxMessagesPerCheck { get; set; } = 200;
+
+    /// <summary>After this long a check starts no further message; the rest wait for the next check, so one slow server cannot hold a worker for hours.</summary>
+    public TimeSpan CheckBudget { get; set; } = TimeSpan.FromMinutes(5);
 }

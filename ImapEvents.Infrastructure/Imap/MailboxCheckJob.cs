@@ -68,11 +68,41 @@ public sealed class MailboxCheckJob(
         }
 
         var started = await recorder.StartAsync(mailboxId, manual, cancellationToken);
-        var result = await check.RunAsync(mailbox, passwords.Unprotect(mailbox.ProtectedPassword), cancellationToken);
+        CheckResult result;
+        try
+        {
+            result = TryReadPassword(mailbox, out var password) is { } unreadable
+                ? unreadable
+                : await check.RunAsync(mailbox, password, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the row must not stay "running" for ever.
+            await recorder.MarkInterruptedAsync(started, CancellationToken.None);
+            throw;
+        }
+
         var raised = await recorder.FinishAsync(mailbox, started, result, cancellationToken);
         logger.LogInformation(
             "Checked mailbox {MailboxId}: {Outcome} at {Stage}, {Imported} imported, {Failed} failed",
             mailboxId, result.Succeeded ? "succeeded" : "failed", result.StageReached, result.Imported, result.Failed);
         return new CheckRun(CheckRunStatus.Completed, result, raised);
+    }
+
+    private CheckResult? TryReadPassword(Core.Mailboxes.Mailbox mailbox, out string password)
+    {
+        try
+        {
+            password = passwords.Unprotect(mailbox.ProtectedPassword);
+            return null;
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            logger.LogError(ex, "The stored password of mailbox {MailboxId} cannot be decrypted", mailbox.Id);
+            password = "";
+            return new CheckResult(Core.Checks.CheckStage.Authenticate, 0, 0, new CheckFailure(
+                Core.Checks.CheckStage.Authenticate, Core.Checks.CheckErrorKind.PasswordUnreadable,
+                "The stored password cannot be decrypted (the Data Protection key ring it was encrypted with is gone). Edit the mailbox and enter its password again."));
+        }
     }
 }

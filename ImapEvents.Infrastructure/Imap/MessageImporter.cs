@@ -23,6 +23,31 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
             .ToDictionaryAsync(m => m.Uid, m => m.ServerChangePending, cancellationToken);
     }
 
+    public async Task<long?> HighestImportedUidAsync(Guid mailboxId, long uidValidity, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ImportedMessages.Where(m => m.MailboxId == mailboxId && m.UidValidity == uidValidity)
+            .MaxAsync(m => (long?)m.Uid, cancellationToken);
+    }
+
+    /// <summary>Which (Message-ID, size) pairs were imported from this mailbox under another UIDVALIDITY.</summary>
+    public async Task<HashSet<(string MessageId, int Size)>> FindImportedElsewhereAsync(
+        Guid mailboxId, long uidValidity, IReadOnlyCollection<(string? MessageId, int Size)> candidates, CancellationToken cancellationToken)
+    {
+        var messageIds = candidates.Where(c => c.MessageId is not null).Select(c => c.MessageId!).Distinct().ToArray();
+        if (messageIds.Length == 0)
+        {
+            return [];
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.ImportedMessages.AsNoTracking()
+            .Where(m => m.MailboxId == mailboxId && m.UidValidity != uidValidity && m.MessageId != null && messageIds.Contains(m.MessageId))
+            .Select(m => new { m.MessageId, m.Size })
+            .ToListAsync(cancellationToken);
+        return rows.Select(r => (r.MessageId!, r.Size)).ToHashSet();
+    }
+
     /// <summary>Parses and stores one message, marked as waiting for its server change.</summary>
     /// <returns>False when it was already imported (another check got there first).</returns>
     public async Task<bool> StoreAsync(Guid mailboxId, long uidValidity, long uid, byte[] rawMime, CancellationToken cancellationToken)

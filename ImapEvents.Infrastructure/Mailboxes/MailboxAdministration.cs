@@ -47,6 +47,9 @@ public sealed class MailboxAdministration(
     IBackgroundJobClient jobs,
     TimeProvider time)
 {
+    public const string PasswordForNewServer =
+        "Enter the password again: a stored password is only ever sent to the server, port, username and security it was entered for.";
+
     public const string ConcurrencyConflict =
         "Someone else changed this mailbox while you were editing. Close the form and open it again to see their changes.";
 
@@ -124,6 +127,11 @@ public sealed class MailboxAdministration(
             return MailboxSaveResult.Failed(null, "This mailbox was deleted by someone else.");
         }
 
+        if (string.IsNullOrEmpty(settings.Password) && EndpointChanged(mailbox, settings))
+        {
+            return new MailboxSaveResult(null, new Dictionary<string, string> { [nameof(MailboxSettings.Password)] = PasswordForNewServer });
+        }
+
         db.Entry(mailbox).Property(m => m.Version).OriginalValue = version;
         Apply(settings, mailbox, time.GetUtcNow());
         try
@@ -166,7 +174,10 @@ public sealed class MailboxAdministration(
     /// <summary>Queues a check right away; returns the Hangfire job id.</summary>
     public string CheckNow(Guid id) => jobs.Enqueue<MailboxCheckJob>(job => job.RunNowAsync(id, CancellationToken.None));
 
-    /// <summary>The mailbox as the form describes it, with the stored password when the form left it empty.</summary>
+    /// <summary>
+    /// The mailbox as the form describes it, with the stored password when the form left it empty and
+    /// still points at the server the password was entered for; null when the password must be typed.
+    /// </summary>
     public async Task<(Mailbox Mailbox, string Password)?> ForTestAsync(Guid? id, MailboxSettings settings, CancellationToken cancellationToken)
     {
         var mailbox = new Mailbox { Id = id ?? Guid.Empty };
@@ -182,9 +193,17 @@ public sealed class MailboxAdministration(
         }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var stored = await db.Mailboxes.AsNoTracking().Where(m => m.Id == id).Select(m => m.ProtectedPassword).SingleOrDefaultAsync(cancellationToken);
-        return stored is null ? null : (mailbox, passwords.Unprotect(stored));
+        var stored = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+        return stored is null || EndpointChanged(stored, settings) ? null : (mailbox, passwords.Unprotect(stored.ProtectedPassword));
     }
+
+    /// <summary>Whether the form would send the stored password somewhere other than where it was entered for.</summary>
+    private static bool EndpointChanged(Mailbox stored, MailboxSettings settings) =>
+        !string.Equals(stored.ServerName, settings.ServerName.Trim().Trim('[', ']'), StringComparison.OrdinalIgnoreCase)
+        || stored.ServerPort != settings.ServerPort
+        || !string.Equals(stored.LoginUsername, settings.LoginUsername.Trim(), StringComparison.Ordinal)
+        || stored.Security != settings.Security
+        || (settings.AcceptUntrustedCertificate && !stored.AcceptUntrustedCertificate);
 
     private void Apply(MailboxSettings settings, Mailbox mailbox, DateTimeOffset now)
     {

@@ -18,7 +18,8 @@ internal static class AdvisoryLocks
     /// </summary>
     public static async Task<MailboxLock?> TryLockMailboxAsync(string connectionString, Guid mailboxId, CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(connectionString);
+        // Unpooled: a session lock must never ride back into the pool on a connection whose unlock failed.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         var key = MailboxKey(mailboxId);
         try
         {
@@ -48,7 +49,7 @@ internal static class AdvisoryLocks
     }
 }
 
-/// <summary>Held while a mailbox is checked; releasing it unlocks explicitly, since pooled connections keep session locks.</summary>
+/// <summary>Held while a mailbox is checked; closing its own (unpooled) connection releases the lock.</summary>
 internal sealed class MailboxLock(NpgsqlConnection connection, long key) : IAsyncDisposable
 {
     public async ValueTask DisposeAsync()
@@ -61,8 +62,7 @@ internal sealed class MailboxLock(NpgsqlConnection connection, long key) : IAsyn
         }
         catch (NpgsqlException)
         {
-            // A broken connection released the lock already; make sure it does not go back to the pool.
-            NpgsqlConnection.ClearPool(connection);
+            // A broken connection has released the lock already.
         }
         finally
         {

@@ -88,6 +88,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             message.HasOne<Mailbox>().WithMany().HasForeignKey(m => m.MailboxId).OnDelete(DeleteBehavior.Cascade);
             message.HasIndex(m => new { m.MailboxId, m.UidValidity, m.Uid }).IsUnique();
             message.HasIndex(m => new { m.MailboxId, m.ServerChangePending }).HasFilter("\"ServerChangePending\"");
+            message.HasIndex(m => new { m.MailboxId, m.MessageId });
             message.Property(m => m.MessageId).HasMaxLength(1000);
             message.Property(m => m.From).HasMaxLength(2000);
             message.Property(m => m.To).HasMaxLength(4000);
@@ -107,6 +108,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             imapEvent.HasIndex(e => e.OccurredAt);
             imapEvent.HasIndex(e => new { e.MailboxId, e.OccurredAt });
             imapEvent.HasIndex(e => new { e.Type, e.OccurredAt });
+            imapEvent.HasIndex(e => e.OccurredAt).HasFilter("\"DispatchedAt\" IS NULL").HasDatabaseName("IX_imap_events_undispatched");
         });
 
         builder.Entity<EventRule>(rule =>

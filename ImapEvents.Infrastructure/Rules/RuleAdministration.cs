@@ -204,7 +204,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             return new RuleImportResult(0, [$"The file is not valid JSON: {ex.Message}"]);
         }
 
-        if (export is null || export.Format != "imapevents-rules")
+        if (export is null || export.Format != "imapevents-rules" || export.Rules is null)
         {
             return new RuleImportResult(0, ["The file is not an ImapEvents rules export (its \"format\" should be \"imapevents-rules\")."]);
         }
@@ -213,7 +213,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         var rules = new List<EventRule>();
         for (var i = 0; i < export.Rules.Count; i++)
         {
-            var document = export.Rules[i];
+            if (export.Rules[i] is not { } document)
+            {
+                errors.Add($"Rule {i + 1}: is empty (null); remove it or give it a name and an event type.");
+                continue;
+            }
+
             var (rule, ruleErrors) = document.ToRule();
             var label = string.IsNullOrWhiteSpace(document.Name) ? $"Rule {i + 1}" : $"Rule {i + 1} (“{document.Name}”)";
             errors.AddRange(ruleErrors.Select(e => $"{label}: {e.Key}: {e.Value}"));

@@ -22,7 +22,7 @@ internal sealed class RuleChangeListener(RuleSet ruleSet, string connectionStrin
             {
                 await using var connection = new NpgsqlConnection(listenerConnection);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, _) => ruleSet.MarkStale();
+                connection.Notification += (_, _) => ruleSet.OnNotification();
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -30,6 +30,7 @@ internal sealed class RuleChangeListener(RuleSet ruleSet, string connectionStrin
 
                 // Changes made while not listening are caught here.
                 ruleSet.MarkStale();
+                ruleSet.Listening = true;
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
@@ -40,11 +41,14 @@ internal sealed class RuleChangeListener(RuleSet ruleSet, string connectionStrin
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                ruleSet.Listening = false;
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or IOException or TimeoutException)
+            catch (Exception ex)
             {
-                logger.LogWarning(ex, "Lost the rule-change listener connection; retrying in 5 seconds");
+                // Never let this stop the host: rules still refresh through GetAsync's stale flag.
+                ruleSet.Listening = false;
+                logger.LogWarning(ex, "The rule-change listener failed; retrying in 5 seconds");
                 ruleSet.MarkStale();
                 await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
             }

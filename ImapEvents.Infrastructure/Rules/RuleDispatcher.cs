@@ -21,13 +21,20 @@ internal sealed class RuleDispatcher(RuleSet ruleSet, IDbContextFactory<AppDbCon
             "{EventType} for mailbox {MailboxName} ({ServerName}:{ServerPort}, user {LoginUsername}): {ErrorMessage}. {Matched} rule(s) matched",
             imapEvent.Type.DisplayName(), imapEvent.MailboxName, imapEvent.ServerName, imapEvent.ServerPort,
             imapEvent.LoginUsername, imapEvent.ErrorMessage, matches.Count);
-        if (matches.Count == 0)
+        // Once per event, however often it is dispatched: the marker and the matches commit together.
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var claimed = await db.Events
+            .Where(e => e.Id == imapEvent.Id && e.DispatchedAt == null)
+            .ExecuteUpdateAsync(update => update.SetProperty(e => e.DispatchedAt, now), cancellationToken);
+        if (claimed == 0)
         {
             return;
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.RuleMatches.AddRange(matches.Select(m => new EventRuleMatch { EventId = imapEvent.Id, RuleId = m.RuleId, RuleName = m.RuleName, Snoozed = m.Snoozed }));
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 }

@@ -64,7 +64,7 @@ public sealed record RuleDocument
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         var rule = new EventRule
         {
-            Name = Name.Trim(),
+            Name = Name?.Trim() ?? "",
             Enabled = Enabled,
             TimeZoneId = string.IsNullOrWhiteSpace(TimeZone) ? null : TimeZone.Trim(),
             ServerName = string.IsNullOrWhiteSpace(ServerName) ? null : ServerName.Trim(),
@@ -73,9 +73,10 @@ public sealed record RuleDocument
             SnoozedUntil = SnoozedUntil,
         };
 
+        var eventType = EventType ?? "";
         var type = Enum.GetValues<ImapEventType>().Cast<ImapEventType?>()
-            .FirstOrDefault(t => string.Equals(t.ToString(), EventType, StringComparison.OrdinalIgnoreCase)
-                || string.Equals(t!.Value.DisplayName(), EventType, StringComparison.OrdinalIgnoreCase));
+            .FirstOrDefault(t => string.Equals(t.ToString(), eventType, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(t!.Value.DisplayName(), eventType, StringComparison.OrdinalIgnoreCase));
         if (type is null)
         {
             errors[RuleValidation.EventType] = $"\"{EventType}\" is not an event type; use ConnectionFailed, LoginFailed, DownloadFailed or ImportFailed.";
@@ -88,9 +89,10 @@ public sealed record RuleDocument
         rule.TimeFrom = ParseTime(TimeFrom, errors);
         rule.TimeTo = ParseTime(TimeTo, errors);
 
-        foreach (var day in DaysOfWeek)
+        foreach (var day in DaysOfWeek ?? [])
         {
-            if (Enum.TryParse<DayOfWeek>(day, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+            // One day name per entry: Enum.TryParse would read "Monday,Tuesday" or "3" as some day.
+            if (day is not null && day.All(char.IsLetter) && Enum.TryParse<DayOfWeek>(day, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
             {
                 rule.DaysOfWeek |= (Core.Rules.DaysOfWeek)(1 << (int)parsed);
             }
@@ -100,7 +102,7 @@ public sealed record RuleDocument
             }
         }
 
-        rule.Ssl = Ssl.Trim().ToLowerInvariant() switch
+        rule.Ssl = (Ssl ?? "any").Trim().ToLowerInvariant() switch
         {
             "any" or "" => SslCondition.Any,
             "true" => SslCondition.True,

@@ -25,6 +25,7 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
     private readonly SemaphoreSlim rebuilding = new(1, 1);
     private volatile CompiledRules current = CompiledRules.Empty;
     private volatile bool stale = true;
+    private long notifications;
 
     public TimeZoneInfo DefaultZone { get; } = options.Value.ResolveDefaultZone();
 
@@ -40,6 +41,18 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
     }
 
     public void MarkStale() => stale = true;
+
+    /// <summary>True while this instance listens for other instances' rule changes.</summary>
+    public bool Listening { get; internal set; }
+
+    /// <summary>How many change notifications arrived from PostgreSQL (any instance's changes, this one's included).</summary>
+    public long NotificationsReceived => Interlocked.Read(ref notifications);
+
+    internal void OnNotification()
+    {
+        Interlocked.Increment(ref notifications);
+        stale = true;
+    }
 
     /// <summary>The safety net under NOTIFY: compares versions and marks the rules stale when they differ.</summary>
     public async Task CheckVersionAsync(CancellationToken cancellationToken)

@@ -211,7 +211,18 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
             DovecotServer.Message("Fine"), DovecotServer.Message("Poison"), DovecotServer.Message("Also fine"));
         var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
 
-        var run = await fixture.CheckAsync(mailboxId);
+        CheckRun run;
+        try
+        {
+            run = await fixture.CheckAsync(mailboxId);
+        }
+        finally
+        {
+            await using var cleanup = new NpgsqlConnection(fixture.ConnectionString);
+            await cleanup.OpenAsync();
+            await using var drop = new NpgsqlCommand("DROP TRIGGER IF EXISTS refuse_poison ON imported_messages", cleanup);
+            await drop.ExecuteNonQueryAsync();
+        }
 
         AssertEvent(run, ImapEventType.ImportFailed, CheckErrorKind.Database);
         Assert.Equal(["Fine", "Also fine"], (await fixture.ImportedAsync(mailboxId)).Select(m => m.Subject));
@@ -275,6 +286,84 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
         using var after = await fixture.Dovecot.ConnectAsync(user, password);
         await after.Inbox.OpenAsync(FolderAccess.ReadOnly);
         Assert.Empty(await after.Inbox.SearchAsync(SearchQuery.NotSeen));
+    }
+
+    [Fact]
+    public async Task MessagesSomeoneAlreadyRead_AreImportedToo_WhenImportMarksSeen()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", MessageFlags.Seen, DovecotServer.Message("Read in webmail first"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+
+        var first = await fixture.CheckAsync(mailboxId);
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", MessageFlags.Seen, DovecotServer.Message("Read on a phone, after the first import"));
+        var second = await fixture.CheckAsync(mailboxId);
+        var third = await fixture.CheckAsync(mailboxId);
+
+        Assert.Equal(1, first.Result!.Imported);
+        Assert.Equal(1, second.Result!.Imported);
+        Assert.Equal(0, third.Result!.Imported);
+        Assert.Equal(["Read in webmail first", "Read on a phone, after the first import"], (await fixture.ImportedAsync(mailboxId)).Select(m => m.Subject));
+    }
+
+    [Fact]
+    public async Task OversizedMessages_DoNotTakeTheQuotaOfACheck()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX",
+            DovecotServer.Message("Huge 1", paddingBytes: 3000), DovecotServer.Message("Huge 2", paddingBytes: 3000),
+            DovecotServer.Message("Huge 3", paddingBytes: 3000), DovecotServer.Message("Small, behind them"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { MaxMessageSizeKilobytes = 2 });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.Equal(1, run.Result!.Imported);
+        Assert.Equal(3, run.Result.Failed);
+        Assert.Equal("Small, behind them", Assert.Single(await fixture.ImportedAsync(mailboxId)).Subject);
+    }
+
+    [Fact]
+    public async Task AfterAUidValidityChange_MessagesImportedBefore_AreRecognisedAndNotImportedAgain()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Imported under the old numbering"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+        using (var client = await fixture.Dovecot.ConnectAsync(user, password))
+        {
+            // As if imported before the server renumbered the folder: same message, another UIDVALIDITY.
+            await client.Inbox.OpenAsync(FolderAccess.ReadOnly);
+            var uid = Assert.Single(await client.Inbox.SearchAsync(SearchQuery.All));
+            // The server's own bytes, as a check stores them.
+            var raw = new MemoryStream();
+            await (await client.Inbox.GetStreamAsync(uid)).CopyToAsync(raw);
+            await fixture.Service<MessageImporter>().StoreAsync(mailboxId, client.Inbox.UidValidity + 1000, uid.Id, raw.ToArray(), CancellationToken.None);
+            await fixture.Service<MessageImporter>().MarkServerChangeDoneAsync(mailboxId, client.Inbox.UidValidity + 1000, uid.Id, CancellationToken.None);
+        }
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.True(run.Result!.Succeeded, run.Result.Failure?.Message);
+        Assert.Equal(0, run.Result.Imported);
+        Assert.Single(await fixture.ImportedAsync(mailboxId));
+        using var after = await fixture.Dovecot.ConnectAsync(user, password);
+        await after.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Empty(await after.Inbox.SearchAsync(SearchQuery.NotSeen));
+    }
+
+    [Fact]
+    public async Task ACheckStoppedByAShutdown_IsClosedAsInterrupted_WithoutAnEvent()
+    {
+        await using var silent = new SilentListener();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings("shutdown", "pw") with { ServerName = "127.0.0.1", ServerPort = silent.Port, Security = ConnectionSecurity.None });
+        using var shutdown = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Service<MailboxCheckJob>().CheckAsync(mailboxId, manual: true, shutdown.Token));
+
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var check = await db.MailboxChecks.SingleAsync(c => c.MailboxId == mailboxId);
+        Assert.Equal(CheckOutcome.Interrupted, check.Outcome);
+        Assert.NotNull(check.FinishedAt);
+        Assert.False(await db.Events.AnyAsync(e => e.MailboxId == mailboxId));
     }
 
     private async Task<CheckRun> CheckAgainstAsync(string host, int port, ConnectionSecurity security)

@@ -85,6 +85,24 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.Equal(before, (await mailboxes.ListAsync(new MailboxListQuery(PageSize: 1000), default)).TotalCount);
     }
 
+    [Fact]
+    public async Task TheStoredPassword_IsNeverSentToAServerItWasNotEnteredFor()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("kept", "the-stored-password"));
+        var edit = (await mailboxes.GetForEditAsync(id, default))!;
+        var elsewhere = edit.Settings with { ServerName = "attacker.example", Password = null };
+
+        var saved = await mailboxes.UpdateAsync(id, elsewhere, edit.Version, default);
+        var test = await mailboxes.ForTestAsync(id, elsewhere, default);
+        var sameServer = await mailboxes.ForTestAsync(id, edit.Settings with { Password = null }, default);
+
+        Assert.Equal(MailboxAdministration.PasswordForNewServer, saved.Errors[nameof(MailboxSettings.Password)]);
+        Assert.Null(test);
+        Assert.Equal("the-stored-password", sameServer!.Value.Password);
+        Assert.True((await mailboxes.UpdateAsync(id, elsewhere with { Password = "typed-again" }, edit.Version, default)).Succeeded);
+    }
+
     private RecurringJobDto? Job(Guid mailboxId) => RecurringJob(MailboxSchedule.JobId(mailboxId));
 
     private RecurringJobDto? RecurringJob(string id)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Tests.TestSupport;
@@ -27,12 +28,16 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var settings = ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?> { ["Jobs:RunServer"] = "false" });
         await using var other = new ImapEventsApp(fixture.ConnectionString, settings);
         var otherRules = other.Services.GetService(typeof(RuleSet)) as RuleSet ?? throw new InvalidOperationException();
+        await WaitUntilAsync(() => otherRules.Listening, "the other instance never started listening");
         var before = (await otherRules.GetAsync(default)).Version;
+        var notificationsBefore = otherRules.NotificationsReceived;
         var name = $"Cross-instance {Guid.NewGuid():N}";
 
         var created = await Rules.CreateAsync(await AdminIdAsync(), Draft(name, r => r.ServerName = "cross.example.com"), default);
 
         Assert.True(created.Succeeded);
+        // The change reaches the other instance through NOTIFY, not through its 30-second version poll.
+        await WaitUntilAsync(() => otherRules.NotificationsReceived > notificationsBefore, "no change notification reached the other instance");
         var imapEvent = new ImapEvent { Type = ImapEventType.LoginFailed, ServerName = "cross.example.com", OccurredAt = DateTimeOffset.UtcNow };
         var deadline = DateTime.UtcNow.AddSeconds(10);
         var matches = new List<RuleMatch>();
@@ -50,6 +55,16 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
 
         Assert.Contains(matches, m => m.RuleId == created.Id && m.RuleName == name);
         Assert.True((await otherRules.GetAsync(default)).Version > before);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
@@ -72,6 +87,53 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         Assert.DoesNotContain(matches, m => m.RuleId == otherType.Id || m.RuleId == otherUser.Id);
         Assert.False(matches.Single(m => m.RuleId == active.Id).Snoozed);
         Assert.True(matches.Single(m => m.RuleId == snoozed.Id).Snoozed);
+    }
+
+    [Fact]
+    public async Task AnEventWhoseRulesCouldNotBeEvaluated_IsDispatchedByTheSweep_Once()
+    {
+        var admin = await AdminIdAsync();
+        var (user, _) = await fixture.Dovecot.CreateAccountAsync();
+        var rule = await Rules.CreateAsync(admin, Draft("Swept", r => r.LoginUsername = user), default);
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, "wrong-password"));
+        await ExecuteAsync($"""
+            CREATE OR REPLACE FUNCTION refuse_matches() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION 'database hiccup (simulated)'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_matches BEFORE INSERT ON event_rule_matches FOR EACH ROW
+              WHEN (NEW."RuleId" = '{rule.Id}') EXECUTE FUNCTION refuse_matches();
+            """);
+
+        CheckRun run;
+        try
+        {
+            run = await fixture.CheckAsync(mailboxId);
+        }
+        finally
+        {
+            await ExecuteAsync("DROP TRIGGER IF EXISTS refuse_matches ON event_rule_matches");
+        }
+
+        // The check itself completed and stored its one event, with its rules still to evaluate.
+        Assert.Equal(ImapEventType.LoginFailed, run.Event!.Type);
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.Null((await db.Events.AsNoTracking().SingleAsync(e => e.Id == run.Event.Id)).DispatchedAt);
+        await ExecuteAsync($"UPDATE imap_events SET \"OccurredAt\" = \"OccurredAt\" - interval '1 minute' WHERE \"Id\" = '{run.Event.Id}'");
+
+        var sweep = fixture.Service<ImapEvents.Infrastructure.Events.PendingEventSweep>();
+        Assert.True(await sweep.RunAsync(default) >= 1);
+        await sweep.RunAsync(default);
+
+        Assert.NotNull((await db.Events.AsNoTracking().SingleAsync(e => e.Id == run.Event.Id)).DispatchedAt);
+        Assert.Single(await db.RuleMatches.AsNoTracking().Where(m => m.EventId == run.Event.Id && m.RuleId == rule.Id).ToListAsync());
+        Assert.Single(await db.Events.AsNoTracking().Where(e => e.MailboxId == mailboxId).ToListAsync());
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
@@ -135,6 +197,31 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 3 (“Bad time”): Time of Day:", StringComparison.Ordinal));
         Assert.Equal(before, (await Rules.ListAsync(null, default)).Count);
         Assert.False((await Rules.ImportAsync(admin, "{ not json", default)).Succeeded);
+    }
+
+    [Fact]
+    public async Task AnImportWithNullsOrRunTogetherDays_IsRefusedWithReasons_NotACrash()
+    {
+        var admin = await AdminIdAsync();
+        const string json = """
+            {
+              "format": "imapevents-rules",
+              "rules": [
+                null,
+                { "name": null, "eventType": "LoginFailed", "ssl": null, "daysOfWeek": null },
+                { "name": "Run together", "eventType": "LoginFailed", "daysOfWeek": ["Monday,Tuesday"] }
+              ]
+            }
+            """;
+
+        var result = await Rules.ImportAsync(admin, json, default);
+        var noRules = await Rules.ImportAsync(admin, """{ "format": "imapevents-rules", "rules": null }""", default);
+
+        Assert.Equal(0, result.Imported);
+        Assert.Contains(result.Errors, e => e.StartsWith("Rule 1: is empty", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.StartsWith("Rule 2: Name:", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.StartsWith("Rule 3 (“Run together”): Day of Week:", StringComparison.Ordinal));
+        Assert.False(noRules.Succeeded);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace ImapEvents.Tests.TestSupport;
 
 /// <summary>
 /// The app's services against a database of its own and the real Dovecot, with no job server
-/// running, so each test decides when a check runs. Steps time out after 3 seconds.
+/// running, so each test decides when a check runs. Steps time out after 3 seconds; a check imports at most 3 messages.
 /// </summary>
 public sealed class CheckFixture : IAsyncLifetime
 {
@@ -28,6 +28,7 @@ public sealed class CheckFixture : IAsyncLifetime
         {
             ["Jobs:RunServer"] = "false",
             ["Imap:StageTimeout"] = "00:00:03",
+            ["Imap:MaxMessagesPerCheck"] = "3",
         }));
         _ = App.Services;
     }

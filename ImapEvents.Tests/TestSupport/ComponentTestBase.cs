@@ -56,13 +56,13 @@ public abstract class ComponentTestBase : IAsyncLifetime
     }
 
     /// <summary>Opens a MudBlazor dialog the way a page does, through the dialog service.</summary>
-    protected async Task<IRenderedComponent<TDialog>> OpenDialogAsync<TDialog>(string title)
+    protected async Task<IRenderedComponent<TDialog>> OpenDialogAsync<TDialog>(string title, DialogParameters<TDialog>? parameters = null)
         where TDialog : IComponent
     {
         var provider = Render<MudDialogProvider>();
         Context.Render<MudPopoverProvider>();
         var dialogs = Context.Services.GetRequiredService<IDialogService>();
-        await provider.InvokeAsync(() => dialogs.ShowAsync<TDialog>(title));
+        await provider.InvokeAsync(() => dialogs.ShowAsync<TDialog>(title, parameters ?? []));
         await EventuallyAsync(() => Assert.True(provider.HasComponent<TDialog>()));
         var dialog = provider.FindComponent<TDialog>();
         await EventuallyAsync(() => Assert.NotEmpty(dialog.FindAll("label")));

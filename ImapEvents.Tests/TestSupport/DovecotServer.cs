@@ -78,13 +78,16 @@ public sealed class DovecotServer
         }
     }
 
-    public async Task AppendAsync(string username, string password, string folderName, params MimeMessage[] messages)
+    public Task AppendAsync(string username, string password, string folderName, params MimeMessage[] messages) =>
+        AppendAsync(username, password, folderName, MessageFlags.None, messages);
+
+    public async Task AppendAsync(string username, string password, string folderName, MessageFlags flags, params MimeMessage[] messages)
     {
         using var client = await ConnectAsync(username, password);
         var folder = await GetOrCreateFolderAsync(client, folderName);
         foreach (var message in messages)
         {
-            await folder.AppendAsync(message, MessageFlags.None);
+            await folder.AppendAsync(message, flags);
         }
 
         await client.DisconnectAsync(true);

@@ -73,15 +73,34 @@ public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifet
     }
 
     [Fact]
-    public async Task ThePassword_IsAWriteOnlyPasswordField()
+    public async Task ThePassword_OfASavedMailbox_IsNeverRenderedBack()
     {
-        var provider = await OpenDialogAsync();
+        await using (var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope())
+        {
+            await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.MigrateAsync(
+                scope.ServiceProvider.GetRequiredService<ImapEvents.Infrastructure.Persistence.AppDbContext>().Database);
+        }
 
-        var password = Input(provider, "Password");
+        var saved = await Context.Services.GetRequiredService<ImapEvents.Infrastructure.Mailboxes.MailboxAdministration>().CreateAsync(new ImapEvents.Core.Mailboxes.MailboxSettings
+        {
+            DisplayName = "Saved",
+            ServerName = "imap.example.com",
+            LoginUsername = "support",
+            Password = "never-shown-again",
+        }, default);
 
+        var editor = await OpenDialogAsync("Edit Saved", new DialogParameters<MailboxDialog> { { d => d.MailboxId, saved.Id } });
+        await EventuallyAsync(() => Assert.Equal("Saved", Input(editor, "Display name").GetAttribute("value")));
+
+        var password = Input(editor, "Password");
         Assert.Equal("password", password.GetAttribute("type"));
         Assert.True(string.IsNullOrEmpty(password.GetAttribute("value")));
+        Assert.DoesNotContain("never-shown-again", editor.Markup, StringComparison.Ordinal);
+        Assert.Contains("Leave empty to keep the stored password.", editor.Markup, StringComparison.Ordinal);
     }
 
     private Task<IRenderedComponent<MailboxDialog>> OpenDialogAsync() => OpenDialogAsync<MailboxDialog>("Add mailbox");
+
+    private Task<IRenderedComponent<MailboxDialog>> OpenDialogAsync(string title, DialogParameters<MailboxDialog> parameters) =>
+        OpenDialogAsync<MailboxDialog>(title, parameters);
 }

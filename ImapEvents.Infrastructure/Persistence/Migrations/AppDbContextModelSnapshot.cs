@@ -31,6 +31,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.Property<Guid?>("CheckId")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTimeOffset?>("DispatchedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("ErrorKind")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -79,7 +82,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("OccurredAt");
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("IX_imap_events_undispatched")
+                        .HasFilter("\"DispatchedAt\" IS NULL");
 
                     b.HasIndex("MailboxId", "OccurredAt");
 
@@ -390,6 +395,8 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "MessageId");
 
                     b.HasIndex("MailboxId", "ServerChangePending")
                         .HasFilter("\"ServerChangePending\"");

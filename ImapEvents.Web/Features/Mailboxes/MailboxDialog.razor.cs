@@ -126,7 +126,10 @@ public sealed partial class MailboxDialog : IDisposable
             if (target is not { } mailbox)
             {
                 testReports.Clear();
-                ShowErrors(new Dictionary<string, string> { [nameof(MailboxSettings.Password)] = "Enter the password to test the connection." });
+                ShowErrors(new Dictionary<string, string>
+                {
+                    [nameof(MailboxSettings.Password)] = MailboxId is null ? "Enter the password to test the connection." : MailboxAdministration.PasswordForNewServer,
+                });
                 return;
             }
 

@@ -109,8 +109,18 @@ public sealed partial class RulesPage : IDisposable
             return;
         }
 
-        using var reader = new StreamReader(file.OpenReadStream(MaxImportBytes, closing.Token));
-        var json = await reader.ReadToEndAsync(closing.Token);
+        string json;
+        try
+        {
+            using var reader = new StreamReader(file.OpenReadStream(MaxImportBytes, closing.Token));
+            json = await reader.ReadToEndAsync(closing.Token);
+        }
+        catch (IOException ex)
+        {
+            importErrors = [$"The file could not be read: {ex.Message}"];
+            return;
+        }
+
         var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, closing.Token);
         if (result.Succeeded)
         {
