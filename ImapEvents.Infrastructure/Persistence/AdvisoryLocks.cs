@@ -13,23 +13,26 @@ internal static class AdvisoryLocks
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({Users})", cancellationToken);
 
     /// <summary>
-    /// Takes the session lock that keeps checks of one mailbox from overlapping anywhere in the cluster.
-    /// Returns null when another check holds it. If this process dies, PostgreSQL drops the lock with the connection.
+    /// Takes the lock that keeps checks of one mailbox from overlapping anywhere in the cluster, or
+    /// returns null when another check holds it. The lock is transaction-scoped on a connection held
+    /// for the check: it cannot outlive that transaction, however the check ends (a pooled connection
+    /// is rolled back when it returns to the pool, and a dead process's connection is closed by PostgreSQL).
     /// </summary>
     public static async Task<MailboxLock?> TryLockMailboxAsync(string connectionString, Guid mailboxId, CancellationToken cancellationToken)
     {
-        // Unpooled: a session lock must never ride back into the pool on a connection whose unlock failed.
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        var key = MailboxKey(mailboxId);
+        var connection = new NpgsqlConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
-            command.Parameters.AddWithValue("key", key);
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction);
+            command.Parameters.AddWithValue("key", MailboxKey(mailboxId));
             if (await command.ExecuteScalarAsync(cancellationToken) is true)
             {
-                return new MailboxLock(connection, key);
+                return new MailboxLock(connection, transaction);
             }
+
+            await transaction.DisposeAsync();
         }
         catch
         {
@@ -49,23 +52,22 @@ internal static class AdvisoryLocks
     }
 }
 
-/// <summary>Held while a mailbox is checked; closing its own (unpooled) connection releases the lock.</summary>
-internal sealed class MailboxLock(NpgsqlConnection connection, long key) : IAsyncDisposable
+/// <summary>Held while a mailbox is checked; ending its transaction releases the lock.</summary>
+internal sealed class MailboxLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
 {
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
-            command.Parameters.AddWithValue("key", key);
-            await command.ExecuteScalarAsync();
+            await transaction.RollbackAsync();
         }
-        catch (NpgsqlException)
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
         {
-            // A broken connection has released the lock already.
+            // A broken connection has ended the transaction, and the lock with it.
         }
         finally
         {
+            await transaction.DisposeAsync();
             await connection.DisposeAsync();
         }
     }

@@ -1,4 +1,12 @@
 using BenchmarkDotNet.Running;
+using ImapEvents.Benchmarks;
 
-// dotnet run -c Release --project benchmarks/ImapEvents.Benchmarks -- --filter '*'
+// Rule matching:   dotnet run -c Release --project benchmarks/ImapEvents.Benchmarks -- --filter '*'
+// Mailbox checks:  scripts/bench-checks.sh   (starts PostgreSQL and Dovecot, then runs "-- checks")
+if (args.Length > 0 && args[0] == "checks")
+{
+    return await CheckCostHarness.RunAsync(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

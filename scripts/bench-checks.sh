@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Measures what one mailbox check costs ImapEvents: starts the test services (PostgreSQL, Dovecot),
+# runs many real checks and prints wall time, checks per second and CPU milliseconds per check.
+# Extra arguments go to the harness (for example: --mailboxes 100 --rounds 10 --parallel 8).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=lib/services.sh
+source scripts/lib/services.sh
+ensure_postgres_installed
+install_missing dovecot dovecot-imapd openssl openssl
+# shellcheck source=lib/test-services.sh
+source scripts/lib/test-services.sh
+trap stop_test_services EXIT
+start_test_services
+dotnet run -c Release --project benchmarks/ImapEvents.Benchmarks -- checks "$@"
