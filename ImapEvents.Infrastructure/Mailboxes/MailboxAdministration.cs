@@ -59,7 +59,7 @@ public sealed class MailboxAdministration(
         var mailboxes = db.Mailboxes.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            var pattern = $"%{query.Search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
+            var pattern = LikePattern.Containing(query.Search);
             mailboxes = mailboxes.Where(m =>
                 EF.Functions.ILike(m.DisplayName, pattern) || EF.Functions.ILike(m.ServerName, pattern) || EF.Functions.ILike(m.LoginUsername, pattern));
         }

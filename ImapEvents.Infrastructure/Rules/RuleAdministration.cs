@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace ImapEvents.Infrastructure.Rules;
 
@@ -35,7 +36,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         var rules = db.Rules.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(search))
         {
-            var pattern = $"%{search.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal)}%";
+            var pattern = LikePattern.Containing(search);
             rules = rules.Where(r => EF.Functions.ILike(r.Name, pattern)
                 || (r.ServerName != null && EF.Functions.ILike(r.ServerName, pattern))
                 || (r.LoginUsername != null && EF.Functions.ILike(r.LoginUsername, pattern)));
@@ -70,9 +71,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         db.Rules.Add(rule);
         await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Created, null, rule, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await AnnounceChangeAsync(db, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        ruleSet.MarkStale();
+        await CommitAndAnnounceAsync(db, transaction, cancellationToken);
         return new RuleSaveResult(rule.Id, errors);
     }
 
@@ -142,9 +141,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         db.Rules.Remove(rule);
         await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Deleted, rule, null, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        await AnnounceChangeAsync(db, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        ruleSet.MarkStale();
+        await CommitAndAnnounceAsync(db, transaction, cancellationToken);
         return true;
     }
 
@@ -247,9 +244,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        await AnnounceChangeAsync(db, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        ruleSet.MarkStale();
+        await CommitAndAnnounceAsync(db, transaction, cancellationToken);
         return new RuleImportResult(rules.Count, []);
     }
 
@@ -282,9 +277,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             return RuleSaveResult.Failed(ConcurrencyConflict);
         }
 
-        await AnnounceChangeAsync(db, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        ruleSet.MarkStale();
+        await CommitAndAnnounceAsync(db, transaction, cancellationToken);
         return new RuleSaveResult(rule.Id, new Dictionary<string, string>());
     }
 
@@ -306,11 +299,13 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         });
     }
 
-    /// <summary>Bumps the version and tells every instance (delivered when the transaction commits).</summary>
-    private static async Task AnnounceChangeAsync(AppDbContext db, CancellationToken cancellationToken)
+    /// <summary>Bumps the rule-set version and commits; every instance hears of it (the NOTIFY is delivered on commit).</summary>
+    private async Task CommitAndAnnounceAsync(AppDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
     {
         await db.Database.ExecuteSqlAsync($"UPDATE rule_set_version SET \"Version\" = \"Version\" + 1 WHERE \"Id\" = 1", cancellationToken);
         await db.Database.ExecuteSqlAsync($"SELECT pg_notify({RuleChangeListener.Channel}, 'changed')", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        ruleSet.MarkStale();
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

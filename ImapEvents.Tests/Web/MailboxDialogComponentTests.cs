@@ -11,28 +11,8 @@ using MudBlazor;
 
 namespace ImapEvents.Tests.Web;
 
-public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifetime
+public sealed class MailboxDialogComponentTests : ServiceComponentTestBase
 {
-    private readonly TestDatabase database = new();
-
-    async Task IAsyncLifetime.InitializeAsync()
-    {
-        await database.InitializeAsync();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Default"] = database.ConnectionString,
-            ["Jobs:RunServer"] = "false",
-        }).Build();
-        Context.Services.AddLogging();
-        Context.Services.AddInfrastructure(configuration);
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        await database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Saving_AnEmptyForm_ExplainsEachRequiredField_NextToIt()
     {
@@ -75,13 +55,7 @@ public sealed class MailboxDialogComponentTests : ComponentTestBase, IAsyncLifet
     [Fact]
     public async Task ThePassword_OfASavedMailbox_IsNeverRenderedBack()
     {
-        await using (var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope())
-        {
-            await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.MigrateAsync(
-                scope.ServiceProvider.GetRequiredService<ImapEvents.Infrastructure.Persistence.AppDbContext>().Database);
-        }
-
-        var saved = await Context.Services.GetRequiredService<ImapEvents.Infrastructure.Mailboxes.MailboxAdministration>().CreateAsync(new ImapEvents.Core.Mailboxes.MailboxSettings
+        var saved = await Service<ImapEvents.Infrastructure.Mailboxes.MailboxAdministration>().CreateAsync(new ImapEvents.Core.Mailboxes.MailboxSettings
         {
             DisplayName = "Saved",
             ServerName = "imap.example.com",

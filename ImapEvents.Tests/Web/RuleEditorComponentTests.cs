@@ -10,34 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ImapEvents.Tests.Web;
 
-public sealed class RuleEditorComponentTests : ComponentTestBase, IAsyncLifetime
+public sealed class RuleEditorComponentTests : ServiceComponentTestBase
 {
-    private readonly TestDatabase database = new();
-
-    async Task IAsyncLifetime.InitializeAsync()
-    {
-        await database.InitializeAsync();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Default"] = database.ConnectionString,
-            ["Jobs:RunServer"] = "false",
-        }).Build();
-        Context.Services.AddLogging();
-        Context.Services.AddInfrastructure(configuration);
-        Context.Services.AddScoped<CurrentUser>();
-        Context.AddAuthorization().SetAuthorized("admin@example.test");
-        // The editor counts stored events as it is edited; the schema must exist.
-        await using var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-        await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.MigrateAsync(
-            scope.ServiceProvider.GetRequiredService<ImapEvents.Infrastructure.Persistence.AppDbContext>().Database);
-    }
-
-    async Task IAsyncLifetime.DisposeAsync()
-    {
-        await DisposeAsync();
-        await database.DisposeAsync();
-    }
-
     [Fact]
     public async Task TheEditor_UsesTheSourceFeaturesFieldLabels()
     {

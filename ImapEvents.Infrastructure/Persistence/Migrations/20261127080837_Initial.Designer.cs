@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ImapEvents.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127073333_Rules")]
-    partial class Rules
+    [Migration("20261127080837_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -33,6 +33,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.Property<Guid?>("CheckId")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("DispatchedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ErrorKind")
                         .IsRequired()
@@ -82,7 +85,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("OccurredAt");
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("IX_imap_events_undispatched")
+                        .HasFilter("\"DispatchedAt\" IS NULL");
 
                     b.HasIndex("MailboxId", "OccurredAt");
 
@@ -393,6 +398,8 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MailboxId", "MessageId");
 
                     b.HasIndex("MailboxId", "ServerChangePending")
                         .HasFilter("\"ServerChangePending\"");
