@@ -11,5 +11,8 @@ install_missing dovecot dovecot-imapd openssl openssl
 # shellcheck source=lib/test-services.sh
 source scripts/lib/test-services.sh
 trap stop_test_services EXIT
+# Ctrl-C or a kill ends the script through its EXIT trap, which stops what it started.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 start_test_services
 dotnet run -c Release --project benchmarks/ImapEvents.Benchmarks -- checks "$@"

@@ -18,6 +18,9 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+# Ctrl-C or a kill ends the script through its EXIT trap, which stops what it started.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [ -z "${ConnectionStrings__Default:-}" ]; then
   ensure_postgres_installed

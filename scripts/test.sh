@@ -17,6 +17,9 @@ install_missing dovecot dovecot-imapd chromium chromium docker-compose docker-co
 # shellcheck source=lib/test-services.sh
 source scripts/lib/test-services.sh
 trap stop_test_services EXIT
+# Ctrl-C or a kill ends the script through its EXIT trap, which stops what it started.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 start_test_services
 export IMAPEVENTS_TEST_CHROMIUM=/usr/bin/chromium
 

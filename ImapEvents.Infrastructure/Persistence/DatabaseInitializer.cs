@@ -1,5 +1,7 @@
 using ImapEvents.Infrastructure.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace ImapEvents.Infrastructure.Persistence;
 
@@ -9,6 +11,10 @@ public sealed class DatabaseInitializer(AppDbContext db, FirstAdministrator firs
     /// <returns>A setup token when the first administrator still has to be created through the setup link.</returns>
     public async Task<string?> InitializeAsync(CancellationToken cancellationToken)
     {
+        // Without the history table, EF Core's first look at it fails and logs an alarming error
+        // on every fresh install; creating it first (idempotently) keeps the log honest.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+
         // EF Core takes a database lock here, so instances starting together migrate once,
         // and logs each migration it applies.
         await db.Database.MigrateAsync(cancellationToken);
