@@ -1,5 +1,6 @@
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Events;
+using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -18,7 +19,7 @@ public sealed partial class EventsPage
     [Inject]
     private EventQueries Events { get; set; } = default!;
 
-    protected override async Task OnInitializedAsync() => mailboxes = await Events.MailboxesAsync(CancellationToken.None);
+    protected override async Task OnInitializedAsync() => mailboxes = await Events.MailboxesAsync(Closing);
 
     private async Task<TableData<EventRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {

@@ -2,17 +2,17 @@ using ImapEvents.Core.Checks;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
 namespace ImapEvents.Web.Features.Mailboxes;
 
-public sealed partial class MailboxDialog : IDisposable
+public sealed partial class MailboxDialog
 {
     /// <summary>The form binds to the settings directly; what was typed stays on every error.</summary>
     private MailboxSettings form = new();
     private readonly Dictionary<CheckStage, StageReport> testReports = [];
-    private readonly CancellationTokenSource closing = new();
     private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
     private List<string> generalErrors = [];
     private uint version;
@@ -41,7 +41,7 @@ public sealed partial class MailboxDialog : IDisposable
         }
 
         loading = true;
-        var existing = await Mailboxes.GetForEditAsync(id, closing.Token);
+        var existing = await Mailboxes.GetForEditAsync(id, Closing);
         loading = false;
         if (existing is null)
         {
@@ -83,8 +83,8 @@ public sealed partial class MailboxDialog : IDisposable
         try
         {
             var result = MailboxId is { } id
-                ? await Mailboxes.UpdateAsync(id, settings, version, closing.Token)
-                : await Mailboxes.CreateAsync(settings, closing.Token);
+                ? await Mailboxes.UpdateAsync(id, settings, version, Closing)
+                : await Mailboxes.CreateAsync(settings, Closing);
             if (result.Succeeded)
             {
                 Dialog.Close(DialogResult.Ok(result.Id));
@@ -122,7 +122,7 @@ public sealed partial class MailboxDialog : IDisposable
 
         try
         {
-            var target = await Mailboxes.ForTestAsync(MailboxId, settings, closing.Token);
+            var target = await Mailboxes.ForTestAsync(MailboxId, settings, Closing);
             if (target is not { } mailbox)
             {
                 testReports.Clear();
@@ -138,9 +138,9 @@ public sealed partial class MailboxDialog : IDisposable
                 testReports[report.Stage] = report;
                 _ = InvokeAsync(StateHasChanged);
             });
-            await Tester.TestAsync(mailbox.Mailbox, mailbox.Password, progress, closing.Token);
+            await Tester.TestAsync(mailbox.Mailbox, mailbox.Password, progress, Closing);
         }
-        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        catch (OperationCanceledException) when (Closing.IsCancellationRequested)
         {
         }
         finally
@@ -166,9 +166,4 @@ public sealed partial class MailboxDialog : IDisposable
 
     private void Cancel() => Dialog.Cancel();
 
-    public void Dispose()
-    {
-        closing.Cancel();
-        closing.Dispose();
-    }
 }

@@ -1,15 +1,15 @@
 using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
 namespace ImapEvents.Web.Features.Mailboxes;
 
-public sealed partial class MailboxesPage : IDisposable
+public sealed partial class MailboxesPage
 {
     /// <summary>Health changes while the page is open; show it without asking for a reload.</summary>
     private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(5);
 
-    private readonly CancellationTokenSource closing = new();
     private MudTable<MailboxRow>? table;
     private string search = "";
 
@@ -29,7 +29,7 @@ public sealed partial class MailboxesPage : IDisposable
         using var timer = new PeriodicTimer(RefreshEvery);
         try
         {
-            while (await timer.WaitForNextTickAsync(closing.Token))
+            while (await timer.WaitForNextTickAsync(Closing))
             {
                 await InvokeAsync(ReloadAsync);
             }
@@ -39,15 +39,10 @@ public sealed partial class MailboxesPage : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        closing.Cancel();
-        closing.Dispose();
-    }
 
     private async Task<TableData<MailboxRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
-        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closing.Token);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closing);
         var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize), both.Token);
         return new TableData<MailboxRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
@@ -83,7 +78,7 @@ public sealed partial class MailboxesPage : IDisposable
 
     private async Task SetEnabledAsync(MailboxRow row, bool enabled)
     {
-        if (await Mailboxes.SetEnabledAsync(row.Id, enabled, closing.Token))
+        if (await Mailboxes.SetEnabledAsync(row.Id, enabled, Closing))
         {
             Snackbar.Add(enabled ? $"{row.DisplayName} is checked again." : $"{row.DisplayName} is no longer checked.", Severity.Info);
         }
@@ -112,7 +107,7 @@ public sealed partial class MailboxesPage : IDisposable
             return;
         }
 
-        await Mailboxes.DeleteAsync(row.Id, closing.Token);
+        await Mailboxes.DeleteAsync(row.Id, Closing);
         Snackbar.Add($"{row.DisplayName} deleted.", Severity.Success);
         await ReloadAsync();
     }

@@ -6,14 +6,13 @@ using MudBlazor;
 
 namespace ImapEvents.Web.Features.Rules;
 
-public sealed partial class RuleEditorDialog : IDisposable
+public sealed partial class RuleEditorDialog
 {
     private static readonly DayOfWeek[] WeekFromMonday =
         [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
 
     private static readonly string[] ZoneIds = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Order(StringComparer.Ordinal).ToArray();
 
-    private readonly CancellationTokenSource closing = new();
     private CancellationTokenSource? counting_;
     private EventRule form = new();
     private string timeOfDay = "";
@@ -51,7 +50,7 @@ public sealed partial class RuleEditorDialog : IDisposable
         if (RuleId is { } id)
         {
             loading = true;
-            var existing = await Rules.GetAsync(id, closing.Token);
+            var existing = await Rules.GetAsync(id, Closing);
             loading = false;
             if (existing is null)
             {
@@ -119,7 +118,7 @@ public sealed partial class RuleEditorDialog : IDisposable
             return;
         }
 
-        counting_ = CancellationTokenSource.CreateLinkedTokenSource(closing.Token);
+        counting_ = CancellationTokenSource.CreateLinkedTokenSource(Closing);
         counting = true;
         try
         {
@@ -156,8 +155,8 @@ public sealed partial class RuleEditorDialog : IDisposable
         {
             var actor = await CurrentUser.IdAsync();
             var result = RuleId is { } id
-                ? await Rules.UpdateAsync(actor, id, form, version, closing.Token)
-                : await Rules.CreateAsync(actor, form, closing.Token);
+                ? await Rules.UpdateAsync(actor, id, form, version, Closing)
+                : await Rules.CreateAsync(actor, form, Closing);
             if (result.Succeeded)
             {
                 Dialog.Close(DialogResult.Ok(result.Id));
@@ -173,10 +172,4 @@ public sealed partial class RuleEditorDialog : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        closing.Cancel();
-        closing.Dispose();
-        counting_?.Dispose();
-    }
 }

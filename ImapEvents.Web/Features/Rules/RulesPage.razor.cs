@@ -7,11 +7,10 @@ using MudBlazor;
 
 namespace ImapEvents.Web.Features.Rules;
 
-public sealed partial class RulesPage : IDisposable
+public sealed partial class RulesPage
 {
     private const long MaxImportBytes = 5 * 1024 * 1024;
 
-    private readonly CancellationTokenSource closing = new();
     private IReadOnlyList<EventRule>? rules;
     private string search = "";
     private List<string> importErrors = [];
@@ -30,7 +29,7 @@ public sealed partial class RulesPage : IDisposable
 
     protected override Task OnInitializedAsync() => LoadAsync();
 
-    private async Task LoadAsync() => rules = await Rules.ListAsync(search, closing.Token);
+    private async Task LoadAsync() => rules = await Rules.ListAsync(search, Closing);
 
     private async Task SearchAsync(string value)
     {
@@ -60,14 +59,14 @@ public sealed partial class RulesPage : IDisposable
     }
 
     private Task SetEnabledAsync(EventRule rule, bool enabled) =>
-        RunAsync(actor => Rules.SetEnabledAsync(actor, rule.Id, enabled, closing.Token), enabled ? $"{rule.Name} is enabled." : $"{rule.Name} is disabled.");
+        RunAsync(actor => Rules.SetEnabledAsync(actor, rule.Id, enabled, Closing), enabled ? $"{rule.Name} is enabled." : $"{rule.Name} is disabled.");
 
     private Task DuplicateAsync(EventRule rule) =>
-        RunAsync(actor => Rules.DuplicateAsync(actor, rule.Id, closing.Token), $"{rule.Name} duplicated; the copy is disabled until you enable it.");
+        RunAsync(actor => Rules.DuplicateAsync(actor, rule.Id, Closing), $"{rule.Name} duplicated; the copy is disabled until you enable it.");
 
     private Task SnoozeAsync(EventRule rule, TimeSpan? length) =>
         RunAsync(
-            actor => Rules.SnoozeAsync(actor, rule.Id, length is { } span ? DateTimeOffset.UtcNow + span : null, closing.Token),
+            actor => Rules.SnoozeAsync(actor, rule.Id, length is { } span ? DateTimeOffset.UtcNow + span : null, Closing),
             length is null ? $"{rule.Name} is no longer snoozed." : $"{rule.Name} is snoozed; its matches are recorded but nothing fires.");
 
     private async Task SnoozeUntilAsync(EventRule rule)
@@ -95,7 +94,7 @@ public sealed partial class RulesPage : IDisposable
             return;
         }
 
-        await Rules.DeleteAsync(await CurrentUser.IdAsync(), rule.Id, closing.Token);
+        await Rules.DeleteAsync(await CurrentUser.IdAsync(), rule.Id, Closing);
         Snackbar.Add($"{rule.Name} deleted.", Severity.Success);
         await LoadAsync();
     }
@@ -112,8 +111,8 @@ public sealed partial class RulesPage : IDisposable
         string json;
         try
         {
-            using var reader = new StreamReader(file.OpenReadStream(MaxImportBytes, closing.Token));
-            json = await reader.ReadToEndAsync(closing.Token);
+            using var reader = new StreamReader(file.OpenReadStream(MaxImportBytes, Closing));
+            json = await reader.ReadToEndAsync(Closing);
         }
         catch (IOException ex)
         {
@@ -121,7 +120,7 @@ public sealed partial class RulesPage : IDisposable
             return;
         }
 
-        var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, closing.Token);
+        var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, Closing);
         if (result.Succeeded)
         {
             Snackbar.Add($"{result.Imported} rule(s) imported.", Severity.Success);
@@ -148,9 +147,4 @@ public sealed partial class RulesPage : IDisposable
         await LoadAsync();
     }
 
-    public void Dispose()
-    {
-        closing.Cancel();
-        closing.Dispose();
-    }
 }

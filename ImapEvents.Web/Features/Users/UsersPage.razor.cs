@@ -27,7 +27,7 @@ public sealed partial class UsersPage
 
     private async Task LoadAsync() =>
         users = await ScopeFactory.RunAsync<UserAdministration, IReadOnlyList<UserSummary>>(
-            admin => admin.ListAsync(CancellationToken.None));
+            admin => admin.ListAsync(Closing));
 
     private bool Matches(UserSummary user) =>
         string.IsNullOrWhiteSpace(search)
@@ -67,11 +67,11 @@ public sealed partial class UsersPage
     }
 
     private Task SetDisabledAsync(UserSummary user, bool disabled) =>
-        RunAsync((admin, actor) => admin.SetDisabledAsync(actor, user.Id, disabled, CancellationToken.None),
+        RunAsync((admin, actor) => admin.SetDisabledAsync(actor, user.Id, disabled, Closing),
             disabled ? $"{user.Email} is disabled." : $"{user.Email} is enabled.");
 
     private Task UnlockAsync(UserSummary user) =>
-        RunAsync((admin, actor) => admin.UnlockAsync(actor, user.Id, CancellationToken.None), $"{user.Email} is unlocked.");
+        RunAsync((admin, actor) => admin.UnlockAsync(actor, user.Id, Closing), $"{user.Email} is unlocked.");
 
     private async Task RunAsync(Func<UserAdministration, string, Task<OperationResult>> change, string successMessage)
     {
