@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+
+namespace ImapEvents.Web.Features.Rules;
+
+public sealed record FieldChange(string Field, string? Before, string? After);
+
+/// <summary>What an audit entry changed, field by field, from the rule documents stored before and after.</summary>
+public static class AuditDiff
+{
+    /// <summary>The JSON names of the rule document, with the labels people know.</summary>
+    private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
+    {
+        ["name"] = "Name",
+        ["enabled"] = "Enabled",
+        ["eventType"] = "Event Type",
+        ["timeFrom"] = "Time of Day from",
+        ["timeTo"] = "Time of Day to",
+        ["timeZone"] = "Time Zone",
+        ["daysOfWeek"] = "Day of Week",
+        ["serverName"] = "Server Name",
+        ["serverPort"] = "Server Port",
+        ["loginUsername"] = "Login Username",
+        ["ssl"] = "SSL",
+        ["snoozedUntil"] = "Snoozed until",
+    };
+
+    public static IReadOnlyList<FieldChange> Changes(string? before, string? after)
+    {
+        var old = Parse(before);
+        var current = Parse(after);
+        return Labels
+            .Select(label => new FieldChange(label.Value, Text(old?[label.Key]), Text(current?[label.Key])))
+            .Where(change => change.Before != change.After)
+            .ToList();
+    }
+
+    private static JsonObject? Parse(string? json) => string.IsNullOrEmpty(json) ? null : JsonNode.Parse(json) as JsonObject;
+
+    private static string? Text(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonArray array => array.Count == 0 ? null : string.Join(", ", array.Select(item => item?.ToString())),
+        JsonValue value => value.ToString(),
+        _ => node.ToJsonString(),
+    };
+}
