@@ -24,9 +24,10 @@ public static class DependencyInjection
 
         services.AddSingleton(TimeProvider.System);
 
-        // A factory for Blazor circuits (one context per operation) that also registers a scoped
-        // context for Identity's stores and the Data Protection key ring.
-        services.AddDbContextFactory<AppDbContext>(options => options.UseNpgsql(connectionString));
+        // A pooled factory: one context per operation (Blazor circuits, checks), cheap to create since
+        // every check opens several. Identity's stores and the key ring take a scoped one from it.
+        services.AddPooledDbContextFactory<AppDbContext>(options => options.UseNpgsql(connectionString));
+        services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
 
         services.AddDataProtection()
             .SetApplicationName(DataProtectionApplicationName)
