@@ -74,6 +74,8 @@ public static class DependencyInjection
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<EventQueries>();
 
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+
         services.AddJobs(configuration, connectionString);
 
         return services;

@@ -113,6 +113,8 @@ public static class DependencyInjection
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = "'none'");
         app.MapAccountEndpoints();
+        // Says only "Healthy" or "Unhealthy", so it may be open to load balancers.
+        app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapRuleExport();
 
         app.MapHangfireDashboardWithAuthorizationPolicy(

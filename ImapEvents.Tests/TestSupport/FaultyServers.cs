@@ -20,6 +20,18 @@ public sealed class SilentListener : IAsyncDisposable
 
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
+    /// <summary>How many connections it accepted (and then never spoke to).</summary>
+    public int Accepted
+    {
+        get
+        {
+            lock (accepted)
+            {
+                return accepted.Count;
+            }
+        }
+    }
+
     private async Task AcceptAsync()
     {
         try

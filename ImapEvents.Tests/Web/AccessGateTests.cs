@@ -66,6 +66,15 @@ public sealed class AccessGateTests(AppFixture fixture) : IClassFixture<AppFixtu
     }
 
     [Fact]
+    public async Task TheHealthEndpoint_IsOpen_AndSaysOnlyWhetherTheDatabaseIsReachable()
+    {
+        var response = await fixture.App.CreateClient().GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task SignOut_WithoutTheFormsToken_IsRefused()
     {
         var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
