@@ -12,7 +12,7 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
     [Fact]
     public async Task Administrator_AddsAMailbox_TestsTheConnection_AndChecksIt()
     {
-        var dovecot = DovecotServer.FromEnvironment();
+        var dovecot = await DovecotServer.GetAsync();
         var (user, password) = await dovecot.CreateAccountAsync();
         await dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Hello from the browser test"));
         var page = await fixture.NewPageAsync();
@@ -61,7 +61,7 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
     [Fact]
     public async Task AFailedCheck_ShowsOnTheMailboxAndOnTheEventsPage()
     {
-        var dovecot = DovecotServer.FromEnvironment();
+        var dovecot = await DovecotServer.GetAsync();
         var (user, _) = await dovecot.CreateAccountAsync();
         var page = await fixture.NewPageAsync();
         await page.GotoAsync("/mailboxes");

@@ -12,7 +12,7 @@ public sealed class TestServicesTests
     [InlineData(true)]
     public async Task Dovecot_AcceptsAKnownAccount_OverPlainAndTls(bool tls)
     {
-        var dovecot = DovecotServer.FromEnvironment();
+        var dovecot = await DovecotServer.GetAsync();
         using var client = new ImapClient { Timeout = 10_000 };
         client.ServerCertificateValidationCallback = (_, certificate, _, _) =>
             certificate is not null && certificate.GetCertHashString() == dovecot.Certificate.GetCertHashString();
@@ -32,7 +32,7 @@ public sealed class TestServicesTests
     [Fact]
     public async Task Dovecot_RejectsAWrongPassword()
     {
-        var dovecot = DovecotServer.FromEnvironment();
+        var dovecot = await DovecotServer.GetAsync();
         using var client = new ImapClient { Timeout = 10_000 };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await client.ConnectAsync(dovecot.Host, dovecot.Port, SecureSocketOptions.None, timeout.Token);

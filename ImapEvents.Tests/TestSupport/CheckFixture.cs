@@ -17,12 +17,13 @@ public sealed class CheckFixture : IAsyncLifetime
 
     public ImapEventsApp App { get; private set; } = default!;
 
-    public DovecotServer Dovecot { get; } = DovecotServer.FromEnvironment();
+    public DovecotServer Dovecot { get; private set; } = default!;
 
     public string ConnectionString => database.ConnectionString;
 
     public async Task InitializeAsync()
     {
+        Dovecot = await DovecotServer.GetAsync();
         await database.InitializeAsync();
         App = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?>
         {

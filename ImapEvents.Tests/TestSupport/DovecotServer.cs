@@ -6,16 +6,24 @@ using MimeKit;
 
 namespace ImapEvents.Tests.TestSupport;
 
-/// <summary>The Dovecot that scripts/test.sh started on loopback, described by IMAPEVENTS_TEST_IMAP_* variables.</summary>
+/// <summary>
+/// The tests' Dovecot: the one scripts/test.sh started on loopback (IMAPEVENTS_TEST_IMAP_* variables),
+/// or, for contributors with Docker, a container built from scripts/lib/dovecot.Dockerfile. Never a
+/// skip: without either, the tests fail and say what to do.
+/// </summary>
 public sealed class DovecotServer
 {
-    private DovecotServer(string host, int port, int tlsPort, string usersFile, string certificateFile)
+    private static readonly Lazy<Task<DovecotServer>> Instance = new(StartAsync);
+
+    private readonly Func<string, Task> addUserLine;
+
+    private DovecotServer(string host, int port, int tlsPort, X509Certificate2 certificate, Func<string, Task> addUserLine)
     {
         Host = host;
         Port = port;
         TlsPort = tlsPort;
-        UsersFile = usersFile;
-        Certificate = X509CertificateLoader.LoadCertificateFromFile(certificateFile);
+        Certificate = certificate;
+        this.addUserLine = addUserLine;
     }
 
     public string Host { get; }
@@ -25,8 +33,6 @@ public sealed class DovecotServer
 
     /// <summary>IMAP over TLS from the first byte.</summary>
     public int TlsPort { get; }
-
-    public string UsersFile { get; }
 
     /// <summary>The server's self-signed certificate, for tests that trust it explicitly.</summary>
     public X509Certificate2 Certificate { get; }
@@ -44,7 +50,7 @@ public sealed class DovecotServer
         await UsersFileLock.WaitAsync();
         try
         {
-            await File.AppendAllTextAsync(UsersFile, $"{username}:{{PLAIN}}{password}\n");
+            await addUserLine($"{username}:{{PLAIN}}{password}");
         }
         finally
         {
@@ -123,18 +129,69 @@ public sealed class DovecotServer
         return message;
     }
 
-    public static DovecotServer FromEnvironment()
-    {
-        string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                $"No IMAP server for the tests: {name} is not set. Run the tests with scripts/test.sh, which installs and starts Dovecot on loopback.");
+    public static Task<DovecotServer> GetAsync() => Instance.Value;
 
+    private static async Task<DovecotServer> StartAsync()
+    {
+        var host = Environment.GetEnvironmentVariable("IMAPEVENTS_TEST_IMAP_HOST");
+        if (!string.IsNullOrEmpty(host))
+        {
+            string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+                ? value
+                : throw new InvalidOperationException($"IMAPEVENTS_TEST_IMAP_HOST is set but {name} is not; scripts/test.sh sets them all.");
+
+            var usersFile = Required("IMAPEVENTS_TEST_IMAP_USERS_FILE");
+            return new DovecotServer(
+                host,
+                int.Parse(Required("IMAPEVENTS_TEST_IMAP_PORT"), System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(Required("IMAPEVENTS_TEST_IMAPS_PORT"), System.Globalization.CultureInfo.InvariantCulture),
+                X509CertificateLoader.LoadCertificateFromFile(Required("IMAPEVENTS_TEST_IMAP_CERT")),
+                line => File.AppendAllTextAsync(usersFile, line + "\n"));
+        }
+
+        try
+        {
+            return await StartContainerAsync();
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException(
+                "No IMAP server for the tests. Run them with scripts/test.sh (it installs and starts Dovecot on loopback), " +
+                "set the IMAPEVENTS_TEST_IMAP_* variables, or install Docker so the tests can build and start a Dovecot container.", ex);
+        }
+    }
+
+    private static async Task<DovecotServer> StartContainerAsync()
+    {
+        var root = Infrastructure.DockerComposeTests.RepositoryRoot();
+        var image = new DotNet.Testcontainers.Builders.ImageFromDockerfileBuilder()
+            .WithDockerfileDirectory(Path.Combine(root, "scripts", "lib"))
+            .WithDockerfile("dovecot.Dockerfile")
+            .WithName("imapevents-test-dovecot:latest")
+            .WithCleanUp(false)
+            .Build();
+        await image.CreateAsync();
+
+        var container = new DotNet.Testcontainers.Builders.ContainerBuilder(image)
+            .WithPortBinding(143, assignRandomHostPort: true)
+            .WithPortBinding(993, assignRandomHostPort: true)
+            .WithWaitStrategy(DotNet.Testcontainers.Builders.Wait.ForUnixContainer().UntilMessageIsLogged("starting up"))
+            .Build();
+        await container.StartAsync();
+
+        var certificate = X509CertificateLoader.LoadCertificate(await container.ReadFileAsync("/srv/test/cert.pem"));
         return new DovecotServer(
-            Required("IMAPEVENTS_TEST_IMAP_HOST"),
-            int.Parse(Required("IMAPEVENTS_TEST_IMAP_PORT"), System.Globalization.CultureInfo.InvariantCulture),
-            int.Parse(Required("IMAPEVENTS_TEST_IMAPS_PORT"), System.Globalization.CultureInfo.InvariantCulture),
-            Required("IMAPEVENTS_TEST_IMAP_USERS_FILE"),
-            Required("IMAPEVENTS_TEST_IMAP_CERT"));
+            container.Hostname,
+            container.GetMappedPublicPort(143),
+            container.GetMappedPublicPort(993),
+            certificate,
+            async line =>
+            {
+                var result = await container.ExecAsync(["sh", "-c", $"echo '{line}' >> /srv/test/users"]);
+                if (result.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"Could not add a test account in the Dovecot container: {result.Stderr}");
+                }
+            });
     }
 }
