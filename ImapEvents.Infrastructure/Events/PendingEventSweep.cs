@@ -38,7 +38,15 @@ public sealed class PendingEventSweep(
 
         foreach (var imapEvent in pending)
         {
-            await dispatcher.DispatchAsync(imapEvent, cancellationToken);
+            try
+            {
+                await dispatcher.DispatchAsync(imapEvent, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One event that keeps failing must not hold back the others; it stays pending.
+                logger.LogWarning(ex, "Rules for event {EventId} could not be evaluated; the next sweep retries", imapEvent.Id);
+            }
         }
 
         if (pending.Count > 0)

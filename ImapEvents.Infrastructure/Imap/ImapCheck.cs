@@ -59,10 +59,10 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
             if (unknown.Count > 0)
             {
                 stage = CheckStage.Download;
-                var summaries = await step.RunAsync(
-                    token => folder.FetchAsync(unknown, MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Envelope, token),
-                    cancellationToken);
-                var byUid = summaries.ToDictionary(s => s.UniqueId);
+                // Sizes of everything new (cheap, one command); envelopes only for this check's batch.
+                var sizes = (await step.RunAsync(
+                        token => folder.FetchAsync(unknown, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, token), cancellationToken))
+                    .ToDictionary(summary => summary.UniqueId, summary => (long)(summary.Size ?? 0));
                 var limit = (long)mailbox.MaxMessageSizeKilobytes * 1024;
 
                 // Oversized messages are reported without taking a place in this check's quota,
@@ -70,7 +70,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 var fresh = new List<UniqueId>();
                 foreach (var uid in unknown)
                 {
-                    var size = byUid.TryGetValue(uid, out var summary) ? summary.Size ?? 0 : 0;
+                    var size = sizes.GetValueOrDefault(uid);
                     if (size > limit)
                     {
                         importFailures.Add((uid.Id, TooLarge(size, limit)));
@@ -81,11 +81,18 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                     }
                 }
 
+                var messageIds = fresh.Count == 0
+                    ? []
+                    : (await step.RunAsync(
+                            token => folder.FetchAsync(fresh, MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope, token), cancellationToken))
+                        .ToDictionary(summary => summary.UniqueId, summary => summary.Envelope?.MessageId);
+
                 // After a UIDVALIDITY change the server renumbers every message; the ones imported
-                // under the old numbering are recognised by Message-ID and size, and only get their server change.
+                // under the old numbering are recognised by Message-ID and size, take their new number,
+                // and only get their server change.
                 var alreadyImported = await importer.FindImportedElsewhereAsync(
                     mailbox.Id, uidValidity,
-                    fresh.Select(u => byUid.TryGetValue(u, out var s) ? (s.Envelope?.MessageId, (int)(s.Size ?? 0)) : (null, 0)).ToList(),
+                    fresh.Select(u => (messageIds.GetValueOrDefault(u), (int)sizes.GetValueOrDefault(u))).ToList(),
                     cancellationToken);
 
                 foreach (var uid in fresh)
@@ -96,11 +103,12 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                         break;
                     }
 
-                    if (byUid.TryGetValue(uid, out var summary) && summary.Envelope?.MessageId is { } messageId
-                        && alreadyImported.Contains((messageId, (int)(summary.Size ?? 0))))
+                    if (messageIds.GetValueOrDefault(uid) is { } messageId
+                        && alreadyImported.Contains((messageId, (int)sizes.GetValueOrDefault(uid))))
                     {
                         stage = CheckStage.Import;
-                        if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken, recordDone: false) is { } duplicateFailure)
+                        await importer.RenumberAsync(mailbox.Id, messageId, (int)sizes.GetValueOrDefault(uid), uidValidity, uid.Id, cancellationToken);
+                        if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } duplicateFailure)
                         {
                             importFailures.Add((uid.Id, duplicateFailure));
                         }
@@ -139,6 +147,11 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 }
             }
 
+            foreach (var (uid, failure) in importFailures.Where(f => f.Failure.Kind != CheckErrorKind.ServerUpdate))
+            {
+                await importer.RecordFailureAsync(mailbox.Id, uidValidity, uid, failure.Message, cancellationToken);
+            }
+
             return new CheckResult(importFailures.Count > 0 ? CheckStage.Import : stage, imported, importFailures.Count, Summarize(importFailures, imported));
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -166,12 +179,15 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
         }
 
         var above = new UniqueIdRange(new UniqueId((uint)highest + 1), UniqueId.MaxValue);
-        return SearchQuery.Uids(above).Or(SearchQuery.NotSeen);
+        var query = SearchQuery.Uids(above).Or(SearchQuery.NotSeen);
+
+        // Messages that failed before are tried again even when read and below the highest imported UID.
+        var failed = await importer.FailedUidsAsync(mailbox.Id, uidValidity, cancellationToken);
+        return failed.Count == 0 ? query : query.Or(SearchQuery.Uids(failed.Select(uid => new UniqueId((uint)uid)).ToList()));
     }
 
     private async Task<CheckFailure?> TryChangeServerCopyAsync(
-        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, StepTimer step, CancellationToken cancellationToken,
-        bool recordDone = true)
+        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, StepTimer step, CancellationToken cancellationToken)
     {
         try
         {
@@ -189,11 +205,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 $"The server copy of message UID {uid.Id} could not be updated ({mailbox.AfterImport.DisplayName().ToLowerInvariant()}): {ex.Message}");
         }
 
-        if (recordDone)
-        {
-            await importer.MarkServerChangeDoneAsync(mailbox.Id, uidValidity, uid.Id, cancellationToken);
-        }
-
+        await importer.MarkServerChangeDoneAsync(mailbox.Id, uidValidity, uid.Id, cancellationToken);
         return null;
     }
 

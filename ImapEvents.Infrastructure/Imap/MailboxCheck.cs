@@ -85,3 +85,22 @@ public sealed class ImportedMessage
     /// </summary>
     public bool ServerChangePending { get; set; }
 }
+
+/// <summary>
+/// A message that could not be imported and stays on the server. Remembered so that every check
+/// tries it again, even where the search would no longer find it (already read, below the highest imported UID).
+/// </summary>
+public sealed class ImportFailure
+{
+    public Guid MailboxId { get; set; }
+
+    public long UidValidity { get; set; }
+
+    public long Uid { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string LastError { get; set; } = "";
+
+    public DateTimeOffset LastAttemptAt { get; set; }
+}

@@ -75,14 +75,23 @@ public sealed class MailboxCheckJob(
                 ? unreadable
                 : await check.RunAsync(mailbox, password, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down: the row must not stay "running" for ever.
             await recorder.MarkInterruptedAsync(started, CancellationToken.None);
             throw;
         }
 
-        var raised = await recorder.FinishAsync(mailbox, started, result, cancellationToken);
+        ImapEvent? raised;
+        try
+        {
+            raised = await recorder.FinishAsync(mailbox, started, result, cancellationToken);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            await recorder.MarkInterruptedAsync(started, CancellationToken.None);
+            throw;
+        }
         logger.LogInformation(
             "Checked mailbox {MailboxId}: {Outcome} at {Stage}, {Imported} imported, {Failed} failed",
             mailboxId, result.Succeeded ? "succeeded" : "failed", result.StageReached, result.Imported, result.Failed);

@@ -48,6 +48,49 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
         return rows.Select(r => (r.MessageId!, r.Size)).ToHashSet();
     }
 
+    /// <summary>
+    /// Gives a message imported under an older UIDVALIDITY its new number, so later checks know it
+    /// (and the highest-UID search moves on); its server change is then done like any other.
+    /// </summary>
+    public async Task RenumberAsync(Guid mailboxId, string messageId, int size, long uidValidity, long uid, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var id = await db.ImportedMessages.AsNoTracking()
+            .Where(m => m.MailboxId == mailboxId && m.MessageId == messageId && m.Size == size && m.UidValidity != uidValidity)
+            .OrderByDescending(m => m.ImportedAt)
+            .Select(m => (Guid?)m.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (id is { } found)
+        {
+            await db.ImportedMessages.Where(m => m.Id == found).ExecuteUpdateAsync(update => update
+                .SetProperty(m => m.UidValidity, uidValidity)
+                .SetProperty(m => m.Uid, uid)
+                .SetProperty(m => m.ServerChangePending, true), cancellationToken);
+        }
+    }
+
+    public async Task<List<long>> FailedUidsAsync(Guid mailboxId, long uidValidity, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ImportFailures.AsNoTracking()
+            .Where(f => f.MailboxId == mailboxId && f.UidValidity == uidValidity)
+            .Select(f => f.Uid)
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task RecordFailureAsync(Guid mailboxId, long uidValidity, long uid, string error, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var message = Truncate(error, 2000) ?? "";
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO import_failures ("MailboxId", "UidValidity", "Uid", "Attempts", "LastError", "LastAttemptAt")
+            VALUES ({mailboxId}, {uidValidity}, {uid}, 1, {message}, {now})
+            ON CONFLICT ("MailboxId", "UidValidity", "Uid")
+            DO UPDATE SET "Attempts" = import_failures."Attempts" + 1, "LastError" = EXCLUDED."LastError", "LastAttemptAt" = EXCLUDED."LastAttemptAt"
+            """, cancellationToken);
+    }
+
     /// <summary>Parses and stores one message, marked as waiting for its server change.</summary>
     /// <returns>False when it was already imported (another check got there first).</returns>
     public async Task<bool> StoreAsync(Guid mailboxId, long uidValidity, long uid, byte[] rawMime, CancellationToken cancellationToken)
@@ -73,9 +116,13 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
             ServerChangePending = true,
         });
 
+        // A message that failed before and now imports is no longer a failure: one transaction for both.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.ImportFailures.Where(f => f.MailboxId == mailboxId && f.UidValidity == uidValidity && f.Uid == uid).ExecuteDeleteAsync(cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return true;
         }
         catch (DbUpdateException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })

@@ -27,6 +27,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<ImapEvent> Events => Set<ImapEvent>();
 
+    public DbSet<ImportFailure> ImportFailures => Set<ImportFailure>();
+
     public DbSet<EventRule> Rules => Set<EventRule>();
 
     public DbSet<EventRuleMatch> RuleMatches => Set<EventRuleMatch>();
@@ -93,6 +95,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             message.Property(m => m.From).HasMaxLength(2000);
             message.Property(m => m.To).HasMaxLength(4000);
             message.Property(m => m.Subject).HasMaxLength(2000);
+        });
+
+        builder.Entity<ImportFailure>(failure =>
+        {
+            failure.ToTable("import_failures");
+            failure.HasKey(f => new { f.MailboxId, f.UidValidity, f.Uid });
+            failure.HasOne<Mailbox>().WithMany().HasForeignKey(f => f.MailboxId).OnDelete(DeleteBehavior.Cascade);
+            failure.Property(f => f.LastError).HasMaxLength(2000);
         });
 
         builder.Entity<ImapEvent>(imapEvent =>

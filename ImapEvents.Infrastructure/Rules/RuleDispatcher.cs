@@ -15,7 +15,8 @@ internal sealed class RuleDispatcher(RuleSet ruleSet, IDbContextFactory<AppDbCon
     {
         var rules = await ruleSet.GetAsync(cancellationToken);
         var matches = new List<RuleMatch>();
-        rules.Match(imapEvent, time.GetUtcNow(), matches);
+        // At the event's time, not now: a sweep may dispatch it minutes or hours later.
+        rules.Match(imapEvent, imapEvent.OccurredAt, matches);
 
         logger.LogWarning(
             "{EventType} for mailbox {MailboxName} ({ServerName}:{ServerPort}, user {LoginUsername}): {ErrorMessage}. {Matched} rule(s) matched",

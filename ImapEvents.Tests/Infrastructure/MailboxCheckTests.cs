@@ -347,9 +347,61 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
         Assert.True(run.Result!.Succeeded, run.Result.Failure?.Message);
         Assert.Equal(0, run.Result.Imported);
         Assert.Single(await fixture.ImportedAsync(mailboxId));
-        using var after = await fixture.Dovecot.ConnectAsync(user, password);
-        await after.Inbox.OpenAsync(FolderAccess.ReadOnly);
-        Assert.Empty(await after.Inbox.SearchAsync(SearchQuery.NotSeen));
+        using (var after = await fixture.Dovecot.ConnectAsync(user, password))
+        {
+            await after.Inbox.OpenAsync(FolderAccess.ReadOnly);
+            Assert.Empty(await after.Inbox.SearchAsync(SearchQuery.NotSeen));
+        }
+
+        // The old message took its new number, so the next checks move on to new mail.
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", MessageFlags.Seen, DovecotServer.Message("After the renumbering"));
+        var next = await fixture.CheckAsync(mailboxId);
+        Assert.Equal(1, next.Result!.Imported);
+        Assert.Equal(2, (await fixture.ImportedAsync(mailboxId)).Count);
+    }
+
+    [Fact]
+    public async Task AReadMessageThatFailedOnce_IsTriedAgain_EvenAfterLaterMessagesImported()
+    {
+        await ExecuteAsync("""
+            CREATE OR REPLACE FUNCTION refuse_flaky() RETURNS trigger AS $$
+            BEGIN
+              IF NEW."Subject" = 'Flaky' THEN RAISE EXCEPTION 'database hiccup (simulated)'; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS refuse_flaky ON imported_messages;
+            CREATE TRIGGER refuse_flaky BEFORE INSERT ON imported_messages FOR EACH ROW EXECUTE FUNCTION refuse_flaky();
+            """);
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        await fixture.Dovecot.AppendAsync(user, password, "INBOX", MessageFlags.Seen, DovecotServer.Message("Flaky"), DovecotServer.Message("Fine"));
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+
+        CheckRun first;
+        try
+        {
+            first = await fixture.CheckAsync(mailboxId);
+        }
+        finally
+        {
+            await ExecuteAsync("DROP TRIGGER IF EXISTS refuse_flaky ON imported_messages");
+        }
+
+        var second = await fixture.CheckAsync(mailboxId);
+
+        Assert.Equal(1, first.Result!.Imported);
+        Assert.Equal(1, second.Result!.Imported);
+        Assert.True(second.Result.Succeeded, second.Result.Failure?.Message);
+        Assert.Equal(["Flaky", "Fine"], (await fixture.ImportedAsync(mailboxId)).Select(m => m.Subject));
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.False(await db.ImportFailures.AnyAsync(f => f.MailboxId == mailboxId));
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]

@@ -8,6 +8,8 @@ namespace ImapEvents.Web.Shared;
 /// </summary>
 public abstract class CancellableComponentBase : ComponentBase, IDisposable
 {
+    // Cancelled but never disposed: handlers still running after the component went away may read
+    // Closing (and hand it to EF Core or Npgsql), which must see a cancelled token, not an exception.
     private readonly CancellationTokenSource closing = new();
 
     protected CancellationToken Closing => closing.Token;
@@ -15,7 +17,6 @@ public abstract class CancellableComponentBase : ComponentBase, IDisposable
     public void Dispose()
     {
         closing.Cancel();
-        closing.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -344,6 +344,33 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.ToTable("setup_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportFailure", b =>
+                {
+                    b.Property<Guid>("MailboxId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("UidValidity")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("MailboxId", "UidValidity", "Uid");
+
+                    b.ToTable("import_failures", (string)null);
+                });
+
             modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportedMessage", b =>
                 {
                     b.Property<Guid>("Id")
@@ -738,6 +765,15 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportFailure", b =>
+                {
+                    b.HasOne("ImapEvents.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportedMessage", b =>

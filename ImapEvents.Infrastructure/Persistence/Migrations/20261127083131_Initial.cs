@@ -304,6 +304,28 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "import_failures",
+                columns: table => new
+                {
+                    MailboxId = table.Column<Guid>(type: "uuid", nullable: false),
+                    UidValidity = table.Column<long>(type: "bigint", nullable: false),
+                    Uid = table.Column<long>(type: "bigint", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    LastAttemptAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_import_failures", x => new { x.MailboxId, x.UidValidity, x.Uid });
+                    table.ForeignKey(
+                        name: "FK_import_failures_mailboxes_MailboxId",
+                        column: x => x.MailboxId,
+                        principalTable: "mailboxes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "imported_messages",
                 columns: table => new
                 {
@@ -537,6 +559,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "event_rules");
+
+            migrationBuilder.DropTable(
+                name: "import_failures");
 
             migrationBuilder.DropTable(
                 name: "imported_messages");

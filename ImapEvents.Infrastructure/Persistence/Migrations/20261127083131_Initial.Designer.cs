@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ImapEvents.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127080837_Initial")]
+    [Migration("20261127083131_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -345,6 +345,33 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .IsUnique();
 
                     b.ToTable("setup_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportFailure", b =>
+                {
+                    b.Property<Guid>("MailboxId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("UidValidity")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Uid")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("MailboxId", "UidValidity", "Uid");
+
+                    b.ToTable("import_failures", (string)null);
                 });
 
             modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportedMessage", b =>
@@ -741,6 +768,15 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportFailure", b =>
+                {
+                    b.HasOne("ImapEvents.Core.Mailboxes.Mailbox", null)
+                        .WithMany()
+                        .HasForeignKey("MailboxId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ImapEvents.Infrastructure.Imap.ImportedMessage", b =>
