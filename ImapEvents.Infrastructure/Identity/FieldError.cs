@@ -13,9 +13,6 @@ public sealed record OperationResult(IReadOnlyList<FieldError> Errors)
 
     public static OperationResult Fail(string? field, string message) => new([new FieldError(field, message)]);
 
-    public IEnumerable<string> ErrorsFor(string? field) =>
-        Errors.Where(e => e.Field == field).Select(e => e.Message);
-
     /// <summary>Places Identity's messages next to the field they are about.</summary>
     public static OperationResult FromIdentity(IdentityResult result, string emailField = "Email", string passwordField = "Password") =>
         result.Succeeded
