@@ -33,6 +33,8 @@ public static class DependencyInjection
         services.AddScoped<CurrentUser>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
+        // Signing in is the web host's business; a worker-only instance has users but no sign-in.
+        new IdentityBuilder(typeof(ApplicationUser), typeof(IdentityRole), services).AddSignInManager<ImapEventsSignInManager>();
         services.AddAuthentication(options =>
             {
                 options.DefaultScheme = IdentityConstants.ApplicationScheme;

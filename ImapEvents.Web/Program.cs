@@ -3,13 +3,26 @@ using ImapEvents.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// A worker runs the checks and deliveries of a cluster and serves no UI (App__WorkerOnly=true).
+var workerOnly = builder.Configuration.GetValue<bool>("App:WorkerOnly");
+
 builder.Services.AddInfrastructure(builder.Configuration);
-builder.Services.AddWeb();
+if (!workerOnly)
+{
+    builder.Services.AddWeb();
+}
 
 var app = builder.Build();
 
 await app.InitializeDatabaseAsync();
-app.UseWeb();
+if (workerOnly)
+{
+    app.MapHealthChecks("/healthz");
+}
+else
+{
+    app.UseWeb();
+}
 
 await app.RunAsync();
 
