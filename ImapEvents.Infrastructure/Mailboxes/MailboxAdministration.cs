@@ -25,6 +25,8 @@ public sealed record MailboxRow(
     int ConsecutiveFailures,
     long MessagesImported);
 
+public sealed record MailboxHealthSummary(int Total, int Disabled, int Healthy, int Failing, int NotCheckedYet);
+
 public sealed record MailboxListQuery(string? Search = null, int Page = 0, int PageSize = 25);
 
 public sealed record ListPage<T>(IReadOnlyList<T> Items, int TotalCount);
@@ -84,6 +86,25 @@ public sealed class MailboxAdministration(
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);
         return new ListPage<MailboxRow>(rows, total);
+    }
+
+    /// <summary>The home dashboard's view of all mailboxes: how many are fine, failing, or not checked yet.</summary>
+    public async Task<MailboxHealthSummary> HealthSummaryAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await (
+                from mailbox in db.Mailboxes
+                join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
+                from status in statuses.DefaultIfEmpty()
+                group status by new { mailbox.Enabled, Outcome = status == null ? null : status.LastOutcome } into g
+                select new { g.Key.Enabled, g.Key.Outcome, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return new MailboxHealthSummary(
+            rows.Sum(r => r.Count),
+            rows.Where(r => !r.Enabled).Sum(r => r.Count),
+            rows.Where(r => r.Enabled && r.Outcome == CheckOutcome.Succeeded).Sum(r => r.Count),
+            rows.Where(r => r.Enabled && r.Outcome == CheckOutcome.Failed).Sum(r => r.Count),
+            rows.Where(r => r.Enabled && r.Outcome is null or CheckOutcome.Interrupted).Sum(r => r.Count));
     }
 
     public async Task<MailboxForEdit?> GetForEditAsync(Guid id, CancellationToken cancellationToken)

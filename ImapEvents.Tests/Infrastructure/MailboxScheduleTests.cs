@@ -103,6 +103,29 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.True((await mailboxes.UpdateAsync(id, elsewhere with { Password = "typed-again" }, edit.Version, default)).Succeeded);
     }
 
+    [Fact]
+    public async Task TheHealthSummary_CountsHealthyFailingUncheckedAndDisabledMailboxes()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var before = await mailboxes.HealthSummaryAsync(default);
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var healthy = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+        var failing = await fixture.CreateMailboxAsync(fixture.Settings(user, "wrong"));
+        await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+        var disabled = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+        await fixture.CheckAsync(healthy);
+        await fixture.CheckAsync(failing);
+        await mailboxes.SetEnabledAsync(disabled, false, default);
+
+        var after = await mailboxes.HealthSummaryAsync(default);
+
+        Assert.Equal(before.Total + 4, after.Total);
+        Assert.Equal(before.Healthy + 1, after.Healthy);
+        Assert.Equal(before.Failing + 1, after.Failing);
+        Assert.Equal(before.NotCheckedYet + 1, after.NotCheckedYet);
+        Assert.Equal(before.Disabled + 1, after.Disabled);
+    }
+
     private RecurringJobDto? Job(Guid mailboxId) => RecurringJob(MailboxSchedule.JobId(mailboxId));
 
     private RecurringJobDto? RecurringJob(string id)
