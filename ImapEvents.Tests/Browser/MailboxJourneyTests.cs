@@ -15,11 +15,8 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         var dovecot = await DovecotServer.GetAsync();
         var (user, password) = await dovecot.CreateAccountAsync();
         await dovecot.AppendAsync(user, password, "INBOX", DovecotServer.Message("Hello from the browser test"));
-        var page = await fixture.NewPageAsync();
-        await page.GotoAsync("/mailboxes");
-        await SignInJourneyTests.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        var page = await fixture.OpenAsAdministratorAsync("/mailboxes");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailboxes" })).ToBeVisibleAsync();
-        await BrowserFixture.WaitForInteractivityAsync(page);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
@@ -27,13 +24,8 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         await Expect(dialog.GetByText("Give the mailbox a name")).ToBeVisibleAsync();
         await Expect(dialog.GetByText("Enter the password of this account.")).ToBeVisibleAsync();
 
-        await dialog.GetByLabel("Display name").FillAsync("Support (browser)");
-        await dialog.GetByLabel("Server name").FillAsync("localhost");
-        await dialog.GetByLabel("Server port").FillAsync(dovecot.TlsPort.ToString(CultureInfo.InvariantCulture));
-        await dialog.GetByLabel("Accept untrusted certificate").CheckAsync();
+        await FillAsync(dialog, "Support (browser)", dovecot, user, password);
         await Expect(dialog.GetByText("Any certificate is accepted")).ToBeVisibleAsync();
-        await dialog.GetByLabel("Login username").FillAsync(user);
-        await dialog.GetByLabel("Password").FillAsync(password);
 
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Test connection" }).ClickAsync();
 
@@ -63,19 +55,11 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
     {
         var dovecot = await DovecotServer.GetAsync();
         var (user, _) = await dovecot.CreateAccountAsync();
-        var page = await fixture.NewPageAsync();
-        await page.GotoAsync("/mailboxes");
-        await SignInJourneyTests.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
-        await BrowserFixture.WaitForInteractivityAsync(page);
+        var page = await fixture.OpenAsAdministratorAsync("/mailboxes");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
-        await dialog.GetByLabel("Display name").FillAsync("Wrong password (browser)");
-        await dialog.GetByLabel("Server name").FillAsync("localhost");
-        await dialog.GetByLabel("Server port").FillAsync(dovecot.TlsPort.ToString(CultureInfo.InvariantCulture));
-        await dialog.GetByLabel("Accept untrusted certificate").CheckAsync();
-        await dialog.GetByLabel("Login username").FillAsync(user);
-        await dialog.GetByLabel("Password").FillAsync("not-the-password");
+        await FillAsync(dialog, "Wrong password (browser)", dovecot, user, "not-the-password");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Wrong password (browser)" });
         await row.GetByRole(AriaRole.Button, new() { Name = "Check now: Wrong password (browser)" }).ClickAsync();
@@ -88,5 +72,16 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         await Expect(eventRow.GetByText("Credentials rejected")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "09-events");
         fixture.AssertNoBrowserErrors(page);
+    }
+
+    /// <summary>Fills the mailbox form for the test Dovecot's TLS port and its self-signed certificate.</summary>
+    private static async Task FillAsync(ILocator dialog, string displayName, DovecotServer dovecot, string user, string password)
+    {
+        await dialog.GetByLabel("Display name").FillAsync(displayName);
+        await dialog.GetByLabel("Server name").FillAsync("localhost");
+        await dialog.GetByLabel("Server port").FillAsync(dovecot.TlsPort.ToString(CultureInfo.InvariantCulture));
+        await dialog.GetByLabel("Accept untrusted certificate").CheckAsync();
+        await dialog.GetByLabel("Login username").FillAsync(user);
+        await dialog.GetByLabel("Password").FillAsync(password);
     }
 }

@@ -11,11 +11,8 @@ public sealed class RuleJourneyTests(BrowserFixture fixture)
     [Fact]
     public async Task Administrator_AddsARule_SnoozesIt_AndReadsItsHistory()
     {
-        var page = await fixture.NewPageAsync();
-        await page.GotoAsync("/rules");
-        await SignInJourneyTests.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        var page = await fixture.OpenAsAdministratorAsync("/rules");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Event rules" })).ToBeVisibleAsync();
-        await BrowserFixture.WaitForInteractivityAsync(page);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Add rule" }).ClickAsync();
         var editor = page.GetByRole(AriaRole.Dialog);

@@ -16,7 +16,7 @@ public sealed partial class SignInJourneyTests(BrowserFixture fixture)
         await page.GotoAsync("/");
         await Expect(page).ToHaveURLAsync(LoginUrl());
         await BrowserFixture.ScreenshotAsync(page, "01-sign-in");
-        await SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        await BrowserFixture.SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
         await BrowserFixture.WaitForInteractivityAsync(page);
@@ -38,11 +38,8 @@ public sealed partial class SignInJourneyTests(BrowserFixture fixture)
     [Fact]
     public async Task Administrator_CreatesAUser_OnTheUsersPage()
     {
-        var page = await fixture.NewPageAsync();
-        await page.GotoAsync("/users");
-        await SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        var page = await fixture.OpenAsAdministratorAsync("/users");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Users" })).ToBeVisibleAsync();
-        await BrowserFixture.WaitForInteractivityAsync(page);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
@@ -70,7 +67,7 @@ public sealed partial class SignInJourneyTests(BrowserFixture fixture)
         var page = await fixture.NewPageAsync();
 
         await page.GotoAsync("/");
-        await SignInAsync(page, BrowserFixture.AgentEmail, BrowserFixture.AgentPassword);
+        await BrowserFixture.SignInAsync(page, BrowserFixture.AgentEmail, BrowserFixture.AgentPassword);
 
         await Expect(page).ToHaveURLAsync(new Regex("/Account/AccessDenied"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Access denied" })).ToBeVisibleAsync();
@@ -81,12 +78,6 @@ public sealed partial class SignInJourneyTests(BrowserFixture fixture)
         Assert.Equal(403, dashboard!.Status);
     }
 
-    internal static async Task SignInAsync(IPage page, string email, string password)
-    {
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
 
     [GeneratedRegex("/Account/Login")]
     private static partial Regex LoginUrl();

@@ -87,6 +87,24 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, $"{name}.png"), FullPage = true });
 
+    /// <summary>Signs in through the sign-in form, finding its fields by label as a person would.</summary>
+    public static async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    /// <summary>A new page on <paramref name="path"/>, signed in as the administrator and ready for clicks.</summary>
+    public async Task<IPage> OpenAsAdministratorAsync(string path)
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync(path);
+        await SignInAsync(page, ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+        await WaitForInteractivityAsync(page);
+        return page;
+    }
+
     /// <summary>Clicks made before the Blazor circuit is connected are lost; wait for the marker the layout renders once it is.</summary>
     public static Task WaitForInteractivityAsync(IPage page) =>
         page.Locator("#circuit-ready").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
