@@ -171,18 +171,20 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
     /// </summary>
     private async Task<SearchQuery> NewMessagesQueryAsync(Mailbox mailbox, long uidValidity, CancellationToken cancellationToken)
     {
-        if (mailbox.AfterImport != AfterImport.MarkSeen
-            || await importer.HighestImportedUidAsync(mailbox.Id, uidValidity, cancellationToken) is not { } highest
-            || highest >= uint.MaxValue - 1)
+        if (mailbox.AfterImport != AfterImport.MarkSeen)
         {
             return SearchQuery.All;
         }
 
-        var above = new UniqueIdRange(new UniqueId((uint)highest + 1), UniqueId.MaxValue);
-        var query = SearchQuery.Uids(above).Or(SearchQuery.NotSeen);
+        var (highest, failed) = await importer.ProgressAsync(mailbox.Id, uidValidity, cancellationToken);
+        if (highest is not { } last || last >= uint.MaxValue - 1)
+        {
+            return SearchQuery.All;
+        }
+
+        var query = SearchQuery.Uids(new UniqueIdRange(new UniqueId((uint)last + 1), UniqueId.MaxValue)).Or(SearchQuery.NotSeen);
 
         // Messages that failed before are tried again even when read and below the highest imported UID.
-        var failed = await importer.FailedUidsAsync(mailbox.Id, uidValidity, cancellationToken);
         return failed.Count == 0 ? query : query.Or(SearchQuery.Uids(failed.Select(uid => new UniqueId((uint)uid)).ToList()));
     }
 

@@ -23,11 +23,22 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
             .ToDictionaryAsync(m => m.Uid, m => m.ServerChangePending, cancellationToken);
     }
 
-    public async Task<long?> HighestImportedUidAsync(Guid mailboxId, long uidValidity, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where importing from this folder stands: the highest UID imported so far, and the UIDs that
+    /// failed and are to be tried again. One context, asked once per check.
+    /// </summary>
+    public async Task<(long? HighestImported, List<long> Failed)> ProgressAsync(Guid mailboxId, long uidValidity, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.ImportedMessages.Where(m => m.MailboxId == mailboxId && m.UidValidity == uidValidity)
+        var highest = await db.ImportedMessages.Where(m => m.MailboxId == mailboxId && m.UidValidity == uidValidity)
             .MaxAsync(m => (long?)m.Uid, cancellationToken);
+        var failed = highest is null
+            ? []
+            : await db.ImportFailures.AsNoTracking()
+                .Where(f => f.MailboxId == mailboxId && f.UidValidity == uidValidity)
+                .Select(f => f.Uid)
+                .ToListAsync(cancellationToken);
+        return (highest, failed);
     }
 
     /// <summary>Which (Message-ID, size) pairs were imported from this mailbox under another UIDVALIDITY.</summary>
@@ -67,15 +78,6 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
                 .SetProperty(m => m.Uid, uid)
                 .SetProperty(m => m.ServerChangePending, true), cancellationToken);
         }
-    }
-
-    public async Task<List<long>> FailedUidsAsync(Guid mailboxId, long uidValidity, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.ImportFailures.AsNoTracking()
-            .Where(f => f.MailboxId == mailboxId && f.UidValidity == uidValidity)
-            .Select(f => f.Uid)
-            .ToListAsync(cancellationToken);
     }
 
     public async Task RecordFailureAsync(Guid mailboxId, long uidValidity, long uid, string error, CancellationToken cancellationToken)
