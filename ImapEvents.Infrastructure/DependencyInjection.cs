@@ -1,3 +1,4 @@
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
@@ -72,6 +73,19 @@ public static class DependencyInjection
         services.AddSingleton<ConnectionTester>();
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<EventQueries>();
+
+        services.Configure<ActionOptions>(configuration.GetSection(ActionOptions.SectionName));
+        services.AddHttpClient(HttpActionSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("ImapEvents/1.0"))
+            // Redirects are reported, not followed: a webhook should be pointed at its real address.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            // Each action has its own timeout (ActionOptions.HttpTimeout); the client's own must not cut in first.
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<HttpActionSender>();
+        services.AddSingleton<LogFileWriter>();
+        services.AddSingleton<ActionGate>();
+        services.AddSingleton<DeliveryQueue>();
+        services.AddTransient<DeliveryJob>();
 
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
 

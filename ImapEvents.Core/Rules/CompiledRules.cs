@@ -1,10 +1,11 @@
 using System.Collections.Frozen;
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
 
 namespace ImapEvents.Core.Rules;
 
-/// <summary>One rule that matched an event; a snoozed rule matches but fires nothing.</summary>
-public readonly record struct RuleMatch(Guid RuleId, string RuleName, bool Snoozed);
+/// <summary>One rule that matched an event, with its actions as compiled; a snoozed rule matches but fires nothing.</summary>
+public readonly record struct RuleMatch(Guid RuleId, string RuleName, bool Snoozed, IReadOnlyList<RuleAction> Actions);
 
 /// <summary>
 /// The enabled rules, compiled once when they change and indexed by event type and exact server
@@ -138,7 +139,7 @@ public sealed class CompiledRules
                 }
             }
 
-            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now));
+            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now, rule.Actions));
         }
     }
 
@@ -224,6 +225,9 @@ public sealed class CompiledRules
         public Guid Id { get; } = rule.Id;
 
         public string Name { get; } = rule.Name;
+
+        // A copy: the compiled set must not change under a dispatch if the caller's rule objects do.
+        public IReadOnlyList<RuleAction> Actions { get; } = rule.Actions.Select(a => a.Copy()).ToArray();
 
         public DateTimeOffset? SnoozedUntil { get; } = rule.SnoozedUntil;
 

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
 
 namespace ImapEvents.Core.Rules;
@@ -62,6 +63,9 @@ public sealed class EventRule
     public string? LoginUsername { get; set; }
 
     public SslCondition Ssl { get; set; }
+
+    /// <summary>What happens when the rule matches, in this order.</summary>
+    public List<RuleAction> Actions { get; set; } = [];
 
     /// <summary>While in the future the rule still matches, but the match is recorded as snoozed and nothing fires.</summary>
     public DateTimeOffset? SnoozedUntil { get; set; }

@@ -1,3 +1,5 @@
+using ImapEvents.Core.Actions;
+
 namespace ImapEvents.Core.Rules;
 
 /// <summary>What a rule must satisfy. Keys are the field labels administrators see (Name, Time of Day, …).</summary>
@@ -10,6 +12,10 @@ public static class RuleValidation
     public const string ServerPort = "Server Port";
     public const string LoginUsername = "Login Username";
     public const string EventType = "Event Type";
+    public const string Actions = "Actions";
+
+    /// <summary>More would make one event a flood of deliveries; split the rule instead.</summary>
+    public const int MaxActions = 20;
 
     public static IReadOnlyDictionary<string, string> Validate(EventRule rule)
     {
@@ -56,6 +62,20 @@ public static class RuleValidation
         if (PatternProblem(rule.LoginUsername, 320) is { } userProblem)
         {
             errors[LoginUsername] = userProblem;
+        }
+
+        if (rule.Actions.Count == 0)
+        {
+            errors[Actions] = "Add at least one action: what should happen when the rule matches.";
+        }
+        else if (rule.Actions.Count > MaxActions)
+        {
+            errors[Actions] = $"Use at most {MaxActions} actions in one rule.";
+        }
+
+        for (var i = 0; i < rule.Actions.Count; i++)
+        {
+            ActionValidation.Validate(i, rule.Actions[i], errors);
         }
 
         return errors;

@@ -1,4 +1,6 @@
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +19,20 @@ public sealed record MailboxOption(Guid Id, string DisplayName);
 
 public sealed record MatchedRule(Guid RuleId, string RuleName, bool Snoozed);
 
-public sealed record EventRow(ImapEvent Event, IReadOnlyList<MatchedRule> MatchedRules);
+/// <summary>One action an event fired, as the Events page shows it.</summary>
+public sealed record DeliveryRow(
+    Guid Id,
+    string RuleName,
+    ActionKind Kind,
+    int ActionPosition,
+    DeliveryStatus Status,
+    int Attempts,
+    int? LastResponseCode,
+    string? LastError,
+    string? JobId,
+    int SuppressedCount);
+
+public sealed record EventRow(ImapEvent Event, IReadOnlyList<MatchedRule> MatchedRules, IReadOnlyList<DeliveryRow> Deliveries);
 
 /// <summary>The Events page: stored events, newest first, filtered and paged in PostgreSQL.</summary>
 public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
@@ -29,7 +44,15 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matches = (await db.RuleMatches.AsNoTracking().Where(m => ids.Contains(m.EventId)).ToListAsync(cancellationToken))
             .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Snoozed));
-        return new ListPage<EventRow>(page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList())).ToList(), page.TotalCount);
+        var deliveries = (await db.Deliveries.AsNoTracking()
+                .Where(d => ids.Contains(d.EventId))
+                .OrderBy(d => d.RuleName).ThenBy(d => d.ActionPosition)
+                .Select(d => new { d.EventId, Row = new DeliveryRow(d.Id, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount) })
+                .ToListAsync(cancellationToken))
+            .ToLookup(d => d.EventId, d => d.Row);
+        return new ListPage<EventRow>(
+            page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList(), deliveries[e.Id].ToList())).ToList(),
+            page.TotalCount);
     }
 
     public async Task<ListPage<ImapEvent>> ListAsync(EventQuery query, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Hangfire;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -8,11 +9,13 @@ namespace ImapEvents.Infrastructure.Events;
 
 /// <summary>
 /// Evaluates the rules for events stored but never dispatched: a dispatch that failed, or a
-/// process that stopped between storing an event and dispatching it. Runs every minute.
+/// process that stopped between storing an event and dispatching it. It also queues the deliveries whose
+/// job was never queued. Runs every minute.
 /// </summary>
 public sealed class PendingEventSweep(
     IDbContextFactory<AppDbContext> dbFactory,
     IImapEventDispatcher dispatcher,
+    DeliveryQueue deliveryQueue,
     TimeProvider time,
     ILogger<PendingEventSweep> logger)
 {
@@ -53,6 +56,8 @@ public sealed class PendingEventSweep(
         {
             logger.LogInformation("Dispatched {Count} event(s) whose rules had not been evaluated", pending.Count);
         }
+
+        await deliveryQueue.EnqueueOrphansAsync(cancellationToken);
 
         return pending.Count;
     }

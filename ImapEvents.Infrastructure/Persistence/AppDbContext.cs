@@ -1,4 +1,5 @@
 using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Core.Rules;
@@ -36,6 +37,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<RuleAuditEntry> RuleAudit => Set<RuleAuditEntry>();
 
     public DbSet<RuleSetVersion> RuleSetVersions => Set<RuleSetVersion>();
+
+    public DbSet<Delivery> Deliveries => Set<Delivery>();
+
+    public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
+
+    public DbSet<ActionThrottle> ActionThrottles => Set<ActionThrottle>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -134,6 +141,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             rule.Property(r => r.OwnerId).HasMaxLength(450);
             rule.Property(r => r.Version).IsRowVersion();
             rule.Ignore(r => r.HasTimeOfDay);
+            // The actions live with their rule (read, changed and versioned as one), as jsonb.
+            rule.Property(r => r.Actions).HasColumnType("jsonb")
+                .HasConversion(ActionJson.ListConverter, ActionJson.ListComparer);
             rule.HasIndex(r => r.Name);
         });
 
@@ -163,6 +173,36 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             version.ToTable("rule_set_version");
             version.Property(v => v.Id).ValueGeneratedNever();
             version.HasData(new RuleSetVersion { Id = 1, Version = 0 });
+        });
+
+        builder.Entity<Delivery>(delivery =>
+        {
+            delivery.ToTable("deliveries");
+            delivery.HasOne<ImapEvent>().WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
+            delivery.Property(d => d.RuleName).HasMaxLength(200);
+            delivery.Property(d => d.Kind).HasConversion<string>().HasMaxLength(30);
+            delivery.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
+            delivery.Property(d => d.Action).HasColumnType("jsonb").HasConversion(ActionJson.Converter, ActionJson.Comparer);
+            delivery.Property(d => d.LastError).HasMaxLength(2000);
+            delivery.Property(d => d.JobId).HasMaxLength(100);
+            delivery.HasIndex(d => d.EventId);
+            delivery.HasIndex(d => d.CreatedAt);
+            delivery.HasIndex(d => d.CreatedAt).HasFilter("\"Status\" = 'Pending' AND \"EnqueuedAt\" IS NULL").HasDatabaseName("IX_deliveries_unqueued");
+        });
+
+        builder.Entity<DeliveryAttempt>(attempt =>
+        {
+            attempt.ToTable("delivery_attempts");
+            attempt.HasOne<Delivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+            attempt.Property(a => a.Error).HasMaxLength(2000);
+            attempt.HasIndex(a => new { a.DeliveryId, a.Number });
+        });
+
+        builder.Entity<ActionThrottle>(throttle =>
+        {
+            throttle.ToTable("action_throttles");
+            throttle.HasKey(t => t.ActionId);
+            throttle.Property(t => t.ActionId).ValueGeneratedNever();
         });
     }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -13,7 +15,8 @@ public sealed record RuleSaveResult(Guid? Id, IReadOnlyDictionary<string, string
     public static RuleSaveResult Failed(string message) => new(null, new Dictionary<string, string> { [""] = message });
 }
 
-public sealed record RuleImportResult(int Imported, IReadOnlyList<string> Errors)
+/// <param name="Notices">What the administrator should do next, such as sharing new webhook secrets.</param>
+public sealed record RuleImportResult(int Imported, IReadOnlyList<string> Errors, IReadOnlyList<string>? Notices = null)
 {
     public bool Succeeded => Errors.Count == 0;
 }
@@ -22,7 +25,7 @@ public sealed record RuleImportResult(int Imported, IReadOnlyList<string> Errors
 /// What the Rules pages do. Every change writes an audit entry with the rule before and after,
 /// bumps the rule-set version and notifies the other instances, all in one transaction.
 /// </summary>
-public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, TimeProvider time)
+public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, WebhookSecrets secrets, TimeProvider time)
 {
     public const string ConcurrencyConflict =
         "Someone else changed this rule while you were editing. Close the editor and open the rule again to see their changes.";
@@ -65,6 +68,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         rule.OwnerId = actingUserId;
         rule.CreatedAt = now;
         rule.UpdatedAt = now;
+        secrets.ProtectNewSecrets(rule.Actions);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -96,6 +100,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             rule.ServerPort = draft.ServerPort;
             rule.LoginUsername = Blank(draft.LoginUsername);
             rule.Ssl = draft.Ssl;
+            rule.Actions = MergeActions(rule.Actions, draft.Actions);
         }, cancellationToken);
     }
 
@@ -125,6 +130,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         copy.Name = original.Name.Length > 190 ? original.Name[..190] + " (copy)" : original.Name + " (copy)";
         copy.Enabled = false;
         copy.SnoozedUntil = null;
+        // New action ids: the copy has max-frequency windows of its own. Secrets carry over.
+        foreach (var action in copy.Actions)
+        {
+            action.Id = Guid.NewGuid();
+        }
+
         return await CreateAsync(actingUserId, copy, cancellationToken);
     }
 
@@ -231,10 +242,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         }
 
         var now = time.GetUtcNow();
+        var newSecrets = rules.SelectMany(r => r.Actions).Count(a => a.Kind == ActionKind.CallWebhook);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var rule in rules)
         {
+            secrets.ProtectNewSecrets(rule.Actions);
             rule.Id = Guid.NewGuid();
             rule.OwnerId = actingUserId;
             rule.CreatedAt = now;
@@ -245,7 +258,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
         await db.SaveChangesAsync(cancellationToken);
         await CommitAndAnnounceAsync(db, transaction, cancellationToken);
-        return new RuleImportResult(rules.Count, []);
+        IReadOnlyList<string> notices = newSecrets == 0 ? [] :
+        [
+            $"Signing secrets are not exported, so {(newSecrets == 1 ? "the imported webhook action got a new one" : $"the {newSecrets} imported webhook actions got new ones")}. " +
+            "Open each rule, press Generate next to Signing Secret and give the secret to the receiver.",
+        ];
+        return new RuleImportResult(rules.Count, [], notices);
     }
 
     private async Task<RuleSaveResult> ChangeAsync(
@@ -308,6 +326,23 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         ruleSet.MarkStale();
     }
 
+    /// <summary>
+    /// The edited actions, with each webhook keeping its stored secret unless a new one was typed: a secret
+    /// is only ever taken from the stored action with the same id, never from what the editor sent back.
+    /// </summary>
+    private List<RuleAction> MergeActions(IReadOnlyList<RuleAction> stored, IReadOnlyList<RuleAction> edited)
+    {
+        var storedSecrets = stored.Where(a => a.ProtectedSecret is not null).ToDictionary(a => a.Id, a => a.ProtectedSecret);
+        var merged = edited.Select(a =>
+        {
+            var action = a.Copy();
+            action.ProtectedSecret = storedSecrets.GetValueOrDefault(action.Id);
+            return action;
+        }).ToList();
+        secrets.ProtectNewSecrets(merged);
+        return merged;
+    }
+
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private static EventRule Copy(EventRule rule) => new()
@@ -324,6 +359,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         ServerPort = rule.ServerPort,
         LoginUsername = Blank(rule.LoginUsername),
         Ssl = rule.Ssl,
+        Actions = rule.Actions.Select(a => a.Copy()).ToList(),
         SnoozedUntil = rule.SnoozedUntil,
         OwnerId = rule.OwnerId,
         CreatedAt = rule.CreatedAt,

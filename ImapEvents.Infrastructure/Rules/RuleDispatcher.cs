@@ -1,4 +1,5 @@
 using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Persistence;
@@ -7,8 +8,18 @@ using Microsoft.Extensions.Logging;
 
 namespace ImapEvents.Infrastructure.Rules;
 
-/// <summary>Evaluates the rules for every stored event and records which matched (snoozed ones as such).</summary>
-internal sealed class RuleDispatcher(RuleSet ruleSet, IDbContextFactory<AppDbContext> dbFactory, TimeProvider time, ILogger<RuleDispatcher> logger)
+/// <summary>
+/// Evaluates the rules for every stored event, records which matched (snoozed ones as such) and fires their
+/// actions: the matches, the max-frequency decisions and the deliveries commit together, then each
+/// delivery's job is queued.
+/// </summary>
+internal sealed class RuleDispatcher(
+    RuleSet ruleSet,
+    IDbContextFactory<AppDbContext> dbFactory,
+    ActionGate actionGate,
+    DeliveryQueue deliveryQueue,
+    TimeProvider time,
+    ILogger<RuleDispatcher> logger)
     : IImapEventDispatcher
 {
     public async Task DispatchAsync(ImapEvent imapEvent, CancellationToken cancellationToken)
@@ -35,7 +46,9 @@ internal sealed class RuleDispatcher(RuleSet ruleSet, IDbContextFactory<AppDbCon
         }
 
         db.RuleMatches.AddRange(matches.Select(m => new EventRuleMatch { EventId = imapEvent.Id, RuleId = m.RuleId, RuleName = m.RuleName, Snoozed = m.Snoozed }));
+        var deliveries = await actionGate.FireAsync(db, imapEvent, matches, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await deliveryQueue.EnqueueAsync(deliveries.Select(d => d.Id), cancellationToken);
     }
 }

@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
 
 namespace ImapEvents.Infrastructure.Rules;
 
@@ -36,6 +38,9 @@ public sealed record RuleDocument
 
     public DateTimeOffset? SnoozedUntil { get; init; }
 
+    /// <summary>In order. Webhook signing secrets are never exported.</summary>
+    public IReadOnlyList<ActionDocument> Actions { get; init; } = [];
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -56,6 +61,7 @@ public sealed record RuleDocument
         LoginUsername = rule.LoginUsername,
         Ssl = rule.Ssl.ToString().ToLowerInvariant(),
         SnoozedUntil = rule.SnoozedUntil,
+        Actions = rule.Actions.Select(ActionDocument.From).ToList(),
     };
 
     /// <summary>The rule this document describes, or the reasons it cannot be one, keyed by field label.</summary>
@@ -110,6 +116,18 @@ public sealed record RuleDocument
             _ => ReportSsl(errors),
         };
 
+        var actions = Actions ?? [];
+        for (var i = 0; i < actions.Count; i++)
+        {
+            if (actions[i] is not { } action)
+            {
+                errors[ActionValidation.Key(i, "Kind")] = "is empty (null); remove it or give it a kind.";
+                continue;
+            }
+
+            rule.Actions.Add(action.ToAction(i, errors));
+        }
+
         foreach (var (field, message) in RuleValidation.Validate(rule))
         {
             errors.TryAdd(field, message);
@@ -139,6 +157,95 @@ public sealed record RuleDocument
         errors["SSL"] = $"\"{Ssl}\" is not an SSL condition; use any, true or false.";
         return SslCondition.Any;
     }
+}
+
+/// <summary>One action of a rule as it is exported: the kind and the settings it uses.</summary>
+public sealed record ActionDocument
+{
+    /// <summary>CallWebPage, CallWebhook, LogToFile (or "Call Web Page" and so on).</summary>
+    public string Kind { get; init; } = "";
+
+    /// <summary>Whole minutes; null for every firing.</summary>
+    public int? MaxFrequencyMinutes { get; init; }
+
+    public string? Url { get; init; }
+
+    /// <summary>Call Web Page: GET or POST.</summary>
+    public string? Method { get; init; }
+
+    public bool? SlackCompatible { get; init; }
+
+    public string? FileName { get; init; }
+
+    public string? Message { get; init; }
+
+    public static ActionDocument From(RuleAction action) => action.Kind switch
+    {
+        ActionKind.CallWebPage => new ActionDocument
+        {
+            Kind = action.Kind.ToString(),
+            MaxFrequencyMinutes = Minutes(action.MaxFrequency),
+            Url = action.Url,
+            Method = action.Method == WebPageMethod.PostForm ? "POST" : "GET",
+        },
+        ActionKind.CallWebhook => new ActionDocument
+        {
+            Kind = action.Kind.ToString(),
+            MaxFrequencyMinutes = Minutes(action.MaxFrequency),
+            Url = action.Url,
+            SlackCompatible = action.SlackCompatible,
+            Message = action.SlackCompatible ? action.Message : null,
+        },
+        ActionKind.LogToFile => new ActionDocument
+        {
+            Kind = action.Kind.ToString(),
+            MaxFrequencyMinutes = Minutes(action.MaxFrequency),
+            FileName = action.FileName,
+            Message = action.Message,
+        },
+    };
+
+    public RuleAction ToAction(int index, Dictionary<string, string> errors)
+    {
+        var kindText = Kind ?? "";
+        var kind = Enum.GetValues<ActionKind>().Cast<ActionKind?>()
+            .FirstOrDefault(k => string.Equals(k.ToString(), kindText, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(k!.Value.DisplayName(), kindText, StringComparison.OrdinalIgnoreCase));
+        if (kind is null)
+        {
+            errors[ActionValidation.Key(index, "Kind")] =
+                $"\"{Kind}\" is not an action; use {string.Join(", ", Enum.GetValues<ActionKind>())}.";
+        }
+
+        var method = (Method ?? "GET").Trim().ToUpperInvariant() switch
+        {
+            "GET" or "" => WebPageMethod.Get,
+            "POST" => WebPageMethod.PostForm,
+            _ => ReportMethod(index, errors),
+        };
+
+        return new RuleAction
+        {
+            Id = Guid.NewGuid(),
+            Kind = kind ?? ActionKind.CallWebPage,
+            MaxFrequency = MaxFrequencyMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+            Url = string.IsNullOrWhiteSpace(Url) ? null : Url.Trim(),
+            Method = method,
+            SlackCompatible = SlackCompatible ?? false,
+            FileName = string.IsNullOrWhiteSpace(FileName) ? null : FileName.Trim(),
+            Message = string.IsNullOrWhiteSpace(Message) ? null : Message,
+            // Secrets are not exported; an imported webhook gets a new one (the import says so).
+            NewSecret = kind == ActionKind.CallWebhook ? WebhookSecrets.Generate() : null,
+        };
+    }
+
+    private WebPageMethod ReportMethod(int index, Dictionary<string, string> errors)
+    {
+        errors[ActionValidation.Key(index, "Method")] = $"\"{Method}\" is not a method; use GET or POST.";
+        return WebPageMethod.Get;
+    }
+
+    private static int? Minutes(TimeSpan? span) => span is { } value ? (int)value.TotalMinutes : null;
 }
 
 /// <summary>The file "Export rules" writes and "Import rules" reads.</summary>

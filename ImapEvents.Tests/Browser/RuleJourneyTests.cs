@@ -21,26 +21,38 @@ public sealed class RuleJourneyTests(BrowserFixture fixture)
         await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(editor.GetByText("Give the rule a name")).ToBeVisibleAsync();
         await Expect(editor.GetByText("Write the time frame as from-to")).ToBeVisibleAsync();
+        await Expect(editor.GetByText("Add at least one action")).ToBeVisibleAsync();
 
         await editor.GetByLabel(new Regex(@"^Name\*?$")).FillAsync("Night-time login failures");
         await editor.GetByLabel("Time of Day").FillAsync("22:00-06:00");
         await editor.GetByLabel("Server Name").FillAsync("*.example.com");
         await editor.GetByLabel("Server Port").FillAsync("993");
+        await editor.GetByRole(AriaRole.Button, new() { Name = "Add action" }).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Call Webhook" }).ClickAsync();
+        var webhook = editor.GetByRole(AriaRole.Group, new() { Name = "Action 1: Call Webhook" });
+        await webhook.GetByLabel("URL").FillAsync("hooks.example.com/imap");
+        await webhook.GetByRole(AriaRole.Button, new() { Name = "Generate secret" }).ClickAsync();
+        await Expect(webhook.GetByLabel("Signing Secret")).ToHaveValueAsync(new Regex("^whsec_"));
+        await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(webhook.GetByText("Enter a full http:// or https:// address")).ToBeVisibleAsync();
+        await Expect(webhook.GetByLabel("URL")).ToHaveValueAsync("hooks.example.com/imap");
+        await webhook.GetByLabel("URL").FillAsync("https://hooks.example.com/imap?server={ServerName}");
         await BrowserFixture.ScreenshotAsync(page, "10-rule-editor");
         await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Night-time login failures" });
         await Expect(row.GetByText("22:00-06:00 · server *.example.com · port 993")).ToBeVisibleAsync();
+        await Expect(row.GetByRole(AriaRole.Cell, new() { Name = "Call Webhook", Exact = true })).ToBeVisibleAsync();
 
-        await row.GetByRole(AriaRole.Button, new() { Name = "Actions for Night-time login failures" }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Manage Night-time login failures" }).ClickAsync();
         await page.GetByRole(AriaRole.Menuitem, new() { Name = "Snooze until…" }).ClickAsync();
         var snooze = page.GetByRole(AriaRole.Dialog);
         await Expect(snooze.GetByLabel("Snooze until")).Not.ToBeEmptyAsync();
         await snooze.GetByRole(AriaRole.Button, new() { Name = "Snooze", Exact = true }).ClickAsync();
         await Expect(row.GetByText(new Regex("^Snoozed until"))).ToBeVisibleAsync();
 
-        await row.GetByRole(AriaRole.Button, new() { Name = "Actions for Night-time login failures" }).ClickAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Manage Night-time login failures" }).ClickAsync();
         await page.GetByRole(AriaRole.Menuitem, new() { Name = "History" }).ClickAsync();
         var history = page.GetByRole(AriaRole.Dialog);
         await Expect(history.GetByRole(AriaRole.Cell, new() { Name = "Created", Exact = true })).ToBeVisibleAsync();

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Actions;
 using System.Text.Json;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
@@ -18,6 +19,9 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
     private static EventRule Draft(string name, Action<EventRule>? configure = null)
     {
         var rule = new EventRule { Name = name, EventType = ImapEventType.LoginFailed };
+        var log = RuleAction.Create(ActionKind.LogToFile);
+        log.FileName = "rules-test.log";
+        rule.Actions.Add(log);
         configure?.Invoke(rule);
         return rule;
     }

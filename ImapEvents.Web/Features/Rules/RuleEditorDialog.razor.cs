@@ -1,7 +1,10 @@
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
 using MudBlazor;
 
 namespace ImapEvents.Web.Features.Rules;
@@ -40,6 +43,11 @@ public sealed partial class RuleEditorDialog
 
     [Inject]
     private CurrentUser CurrentUser { get; set; } = default!;
+
+    [Inject]
+    private IOptions<ActionOptions> ActionOptions { get; set; } = default!;
+
+    private string LogDirectory => ActionOptions.Value.ResolvedLogDirectory;
 
     private const string UsernamePlaceholder = "support@example.com or *@example.com";
 
@@ -111,7 +119,14 @@ public sealed partial class RuleEditorDialog
             errors = new Dictionary<string, string>(problems);
         }
 
+        // The count depends on the conditions only; a half-filled action must not hide it.
         problems.Remove(RuleValidation.Name);
+        problems.Remove(RuleValidation.Actions);
+        foreach (var key in problems.Keys.Where(k => k.StartsWith("Action ", StringComparison.Ordinal)).ToList())
+        {
+            problems.Remove(key);
+        }
+
         if (problems.Count > 0)
         {
             wouldHaveFiredText = "Fix the fields marked in red to see how often this rule would have fired.";
@@ -137,6 +152,39 @@ public sealed partial class RuleEditorDialog
         finally
         {
             counting = false;
+        }
+    }
+
+    private void AddAction(ActionKind kind)
+    {
+        form.Actions.Add(RuleAction.Create(kind));
+        RefreshErrors();
+    }
+
+    private void MoveAction(int index, int offset)
+    {
+        var target = index + offset;
+        if (target < 0 || target >= form.Actions.Count)
+        {
+            return;
+        }
+
+        (form.Actions[index], form.Actions[target]) = (form.Actions[target], form.Actions[index]);
+        RefreshErrors();
+    }
+
+    private void RemoveAction(int index)
+    {
+        form.Actions.RemoveAt(index);
+        RefreshErrors();
+    }
+
+    /// <summary>After a first Save, messages follow the actions as they are added, moved and removed.</summary>
+    private void RefreshErrors()
+    {
+        if (errors.Count > 0)
+        {
+            errors = ReadForm();
         }
     }
 

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Rules;
 
 namespace ImapEvents.Web.Features.Rules;
@@ -46,4 +47,12 @@ internal static class RuleSummary
 
         return parts.Count == 0 ? "Every event of this type" : string.Join(" · ", parts);
     }
+
+    /// <summary>The actions in their order, each with its max frequency when it has one.</summary>
+    public static string Actions(EventRule rule) =>
+        rule.Actions.Count == 0
+            ? "None"
+            : string.Join(" → ", rule.Actions.Select(a => a.MaxFrequency is null
+                ? a.Kind.DisplayName()
+                : $"{a.Kind.DisplayName()} ({MaxFrequency.Describe(a.MaxFrequency).ToLowerInvariant()})"));
 }

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text;
+using ImapEvents.Core.Events;
+
+namespace ImapEvents.Core.Actions;
+
+/// <summary>The values an action can put into its URL, line or message: the event's fields and the firing's.</summary>
+public sealed record TemplateValues(ImapEvent Event, string RuleName, int SuppressedCount)
+{
+    /// <summary>Every placeholder with its value, in the order the documentation lists them.</summary>
+    public IEnumerable<KeyValuePair<string, string>> All() =>
+        EventTemplate.Placeholders.Select(name => KeyValuePair.Create(name, this[name]));
+
+    public string this[string placeholder] => placeholder switch
+    {
+        "EventType" => Event.Type.DisplayName(),
+        "ServerName" => Event.ServerName,
+        "ServerPort" => Event.ServerPort.ToString(CultureInfo.InvariantCulture),
+        "LoginUsername" => Event.LoginUsername,
+        "Ssl" => Event.Ssl ? "true" : "false",
+        "OccurredAt" => Event.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+        "Error" => Event.ErrorMessage,
+        "MailboxName" => Event.MailboxName,
+        "RuleName" => RuleName,
+        "SuppressedCount" => SuppressedCount.ToString(CultureInfo.InvariantCulture),
+        _ => throw new ArgumentOutOfRangeException(nameof(placeholder), placeholder, "Not a template placeholder."),
+    };
+}
+
+/// <summary>
+/// Text with placeholders in braces, like "{EventType} on {ServerName}". <c>{{</c> and <c>}}</c> write a
+/// literal brace. An unknown placeholder is a validation error, never silently left in the output.
+/// </summary>
+public static class EventTemplate
+{
+    public static readonly IReadOnlyList<string> Placeholders =
+    [
+        "EventType", "ServerName", "ServerPort", "LoginUsername", "Ssl", "OccurredAt", "Error", "MailboxName", "RuleName", "SuppressedCount",
+    ];
+
+    public const string DefaultMessage =
+        "{OccurredAt} {EventType}: mailbox {MailboxName} ({LoginUsername} at {ServerName}:{ServerPort}, SSL {Ssl}): {Error} (rule {RuleName}, {SuppressedCount} suppressed)";
+
+    private static readonly HashSet<string> Known = new(Placeholders, StringComparer.Ordinal);
+
+    /// <returns>Null when the template is well formed, otherwise what is wrong with it.</returns>
+    public static string? Problem(string? template)
+    {
+        if (string.IsNullOrEmpty(template))
+        {
+            return null;
+        }
+
+        string? problem = null;
+        Walk(template, _ => { }, name =>
+        {
+            if (problem is null && !Known.Contains(name))
+            {
+                problem = $"{{{name}}} is not a placeholder; use {string.Join(", ", Placeholders.Select(p => "{" + p + "}"))}.";
+            }
+        }, unclosed => problem ??= $"A brace is not closed at \"{unclosed}\"; write {{{{ or }}}} for a literal brace.");
+        return problem;
+    }
+
+    /// <param name="encode">Applied to each value (for example URL encoding), never to the template's own text.</param>
+    public static string Render(string template, TemplateValues values, Func<string, string>? encode = null)
+    {
+        var output = new StringBuilder(template.Length + 64);
+        Walk(
+            template,
+            literal => output.Append(literal),
+            name =>
+            {
+                var value = Known.Contains(name) ? values[name] : "{" + name + "}";
+                output.Append(encode is null ? value : encode(value));
+            },
+            unclosed => output.Append(unclosed));
+        return output.ToString();
+    }
+
+    private static void Walk(string template, Action<string> literal, Action<string> placeholder, Action<string> unclosed)
+    {
+        var i = 0;
+        while (i < template.Length)
+        {
+            var c = template[i];
+            if ((c == '{' || c == '}') && i + 1 < template.Length && template[i + 1] == c)
+            {
+                literal(c.ToString());
+                i += 2;
+            }
+            else if (c == '{')
+            {
+                var end = template.IndexOf('}', i + 1);
+                var nextOpen = template.IndexOf('{', i + 1);
+                if (end < 0 || (nextOpen >= 0 && nextOpen < end))
+                {
+                    unclosed(template[i..(end < 0 ? template.Length : nextOpen)]);
+                    i = end < 0 ? template.Length : nextOpen;
+                }
+                else
+                {
+                    placeholder(template[(i + 1)..end]);
+                    i = end + 1;
+                }
+            }
+            else
+            {
+                // Plain text up to the next brace; a lone closing brace is kept as written.
+                var next = template.IndexOfAny(['{', '}'], i + 1);
+                var stop = next < 0 ? template.Length : next;
+                literal(template[i..stop]);
+                i = stop;
+            }
+        }
+    }
+}

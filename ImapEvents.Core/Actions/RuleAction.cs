@@ -1,0 +1,51 @@
+namespace ImapEvents.Core.Actions;
+
+/// <summary>
+/// One action of a rule, in the rule's order. The settings a kind does not use stay empty; validation
+/// (<see cref="ActionValidation"/>) says which each kind needs.
+/// </summary>
+public sealed class RuleAction
+{
+    /// <summary>Stable across edits, so the max-frequency window of an action survives changes to its rule.</summary>
+    public Guid Id { get; set; }
+
+    public ActionKind Kind { get; set; }
+
+    /// <summary>At most one delivery per this span; null delivers every firing.</summary>
+    public TimeSpan? MaxFrequency { get; set; }
+
+    /// <summary>Call Web Page, Call Webhook: the address, which may hold templates such as {ServerName}.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Call Web Page.</summary>
+    public WebPageMethod Method { get; set; }
+
+    /// <summary>Call Webhook: send Slack's <c>{"text": …}</c> body instead of the event document.</summary>
+    public bool SlackCompatible { get; set; }
+
+    /// <summary>
+    /// Call Webhook: the signing secret as Infrastructure protected it (opaque here). It is never shown
+    /// again; <see cref="NewSecret"/> replaces it.
+    /// </summary>
+    public string? ProtectedSecret { get; set; }
+
+    /// <summary>Call Webhook: a secret typed or generated in the editor, not yet protected. Never stored as is.</summary>
+    public string? NewSecret { get; set; }
+
+    /// <summary>Log to File: a file name inside the configured log directory.</summary>
+    public string? FileName { get; set; }
+
+    /// <summary>Log to File: the line; Call Webhook with Slack: the text. Empty uses <see cref="EventTemplate.DefaultMessage"/>.</summary>
+    public string? Message { get; set; }
+
+    public bool HasSecret => !string.IsNullOrEmpty(ProtectedSecret) || !string.IsNullOrWhiteSpace(NewSecret);
+
+    public static RuleAction Create(ActionKind kind) => new()
+    {
+        Id = Guid.NewGuid(),
+        Kind = kind,
+        MaxFrequency = kind.DefaultMaxFrequency(),
+    };
+
+    public RuleAction Copy() => (RuleAction)MemberwiseClone();
+}

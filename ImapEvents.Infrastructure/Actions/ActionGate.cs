@@ -1,0 +1,71 @@
+using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImapEvents.Infrastructure.Actions;
+
+/// <summary>
+/// Turns the actions of matched rules into deliveries, inside the dispatcher's transaction. Max frequency
+/// is decided under a row lock on the action's throttle row, so two instances firing the same action at
+/// once see one another; a suppressed firing becomes a counted row, never a queued job.
+/// </summary>
+public sealed class ActionGate(TimeProvider time)
+{
+    /// <returns>The deliveries to queue once the transaction commits.</returns>
+    public async Task<IReadOnlyList<Delivery>> FireAsync(AppDbContext db, ImapEvent imapEvent, IEnumerable<RuleMatch> matches, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var firings = matches
+            .Where(m => !m.Snoozed)
+            .SelectMany(m => m.Actions.Select((action, position) => (Match: m, Action: action, Position: position)))
+            .ToList();
+
+        // Locks taken in one order (by action id) by every instance, so two dispatches cannot deadlock.
+        var throttled = firings.Where(f => f.Action.MaxFrequency is not null).Select(f => f.Action.Id).Distinct().Order().ToList();
+        var decisions = new Dictionary<Guid, ThrottleDecision>();
+        foreach (var actionId in throttled)
+        {
+            await db.Database.ExecuteSqlAsync(
+                $"INSERT INTO action_throttles (\"ActionId\", \"Suppressed\") VALUES ({actionId}, 0) ON CONFLICT (\"ActionId\") DO NOTHING",
+                cancellationToken);
+            var throttle = await db.ActionThrottles
+                .FromSql($"SELECT * FROM action_throttles WHERE \"ActionId\" = {actionId} FOR UPDATE")
+                .SingleAsync(cancellationToken);
+            var firing = firings.First(f => f.Action.Id == actionId);
+            var decision = MaxFrequency.Decide(new ThrottleState(throttle.WindowStartedAt, throttle.Suppressed), firing.Action.MaxFrequency, now);
+            throttle.WindowStartedAt = decision.Next.WindowStartedAt;
+            throttle.Suppressed = decision.Next.Suppressed;
+            decisions[actionId] = decision;
+        }
+
+        var deliveries = new List<Delivery>();
+        foreach (var (match, action, position) in firings)
+        {
+            var decision = decisions.GetValueOrDefault(action.Id, new ThrottleDecision(true, 0, default));
+            var delivery = new Delivery
+            {
+                Id = Guid.NewGuid(),
+                EventId = imapEvent.Id,
+                RuleId = match.RuleId,
+                RuleName = match.RuleName,
+                ActionId = action.Id,
+                ActionPosition = position,
+                Kind = action.Kind,
+                Action = action.Copy(),
+                SuppressedCount = decision.Deliver ? decision.SuppressedBefore : 0,
+                Status = decision.Deliver ? DeliveryStatus.Pending : DeliveryStatus.Suppressed,
+                CreatedAt = now,
+                CompletedAt = decision.Deliver ? null : now,
+            };
+            db.Deliveries.Add(delivery);
+            if (decision.Deliver)
+            {
+                deliveries.Add(delivery);
+            }
+        }
+
+        return deliveries;
+    }
+}

@@ -1,0 +1,14 @@
+namespace ImapEvents.Infrastructure.Actions;
+
+public sealed class ActionOptions
+{
+    public const string SectionName = "Actions";
+
+    /// <summary>Where Log to File writes; relative paths are under the working directory. Nothing is written outside it.</summary>
+    public string LogDirectory { get; set; } = "action-logs";
+
+    /// <summary>How long a web page or webhook may take to answer before the attempt counts as failed.</summary>
+    public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public string ResolvedLogDirectory => Path.GetFullPath(LogDirectory);
+}

@@ -1,0 +1,99 @@
+using ImapEvents.Core.Actions;
+
+namespace ImapEvents.Infrastructure.Actions;
+
+public enum DeliveryStatus
+{
+    /// <summary>Stored; its job is queued (or the sweep queues it).</summary>
+    Pending,
+
+    /// <summary>An attempt is running.</summary>
+    Sending,
+
+    /// <summary>An attempt failed; Hangfire runs the job again after a back-off.</summary>
+    Retrying,
+
+    Delivered,
+
+    /// <summary>Every attempt failed; the job is in Hangfire's failed list, where it can be retried by hand.</summary>
+    Failed,
+
+    /// <summary>Held back by the action's max frequency; the next delivery reports it in {SuppressedCount}.</summary>
+    Suppressed,
+}
+
+/// <summary>
+/// One action fired for one event. It keeps a copy of the action as it was at the firing, so an edit or a
+/// deleted rule never changes or loses a delivery that is still being retried.
+/// </summary>
+public sealed class Delivery
+{
+    public Guid Id { get; set; }
+
+    public Guid EventId { get; set; }
+
+    public Guid RuleId { get; set; }
+
+    public string RuleName { get; set; } = "";
+
+    public Guid ActionId { get; set; }
+
+    /// <summary>The action's place in its rule, from 0.</summary>
+    public int ActionPosition { get; set; }
+
+    public ActionKind Kind { get; set; }
+
+    public RuleAction Action { get; set; } = new();
+
+    /// <summary>Firings the max frequency held back before this one.</summary>
+    public int SuppressedCount { get; set; }
+
+    public DeliveryStatus Status { get; set; }
+
+    public int Attempts { get; set; }
+
+    public int? LastResponseCode { get; set; }
+
+    public string? LastError { get; set; }
+
+    /// <summary>The Hangfire job that delivers it (a link into the job dashboard).</summary>
+    public string? JobId { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? EnqueuedAt { get; set; }
+
+    public DateTimeOffset? AttemptStartedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+/// <summary>One try of a delivery: when, how it ended, what the receiver answered.</summary>
+public sealed class DeliveryAttempt
+{
+    public Guid Id { get; set; }
+
+    public Guid DeliveryId { get; set; }
+
+    public int Number { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset FinishedAt { get; set; }
+
+    public bool Succeeded { get; set; }
+
+    public int? ResponseCode { get; set; }
+
+    public string? Error { get; set; }
+}
+
+/// <summary>Where one action's max-frequency window stands; locked row by row while a firing is decided.</summary>
+public sealed class ActionThrottle
+{
+    public Guid ActionId { get; set; }
+
+    public DateTimeOffset? WindowStartedAt { get; set; }
+
+    public int Suppressed { get; set; }
+}

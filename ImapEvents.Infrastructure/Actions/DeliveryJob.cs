@@ -1,0 +1,116 @@
+using Hangfire;
+using ImapEvents.Core.Actions;
+using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace ImapEvents.Infrastructure.Actions;
+
+/// <summary>The exception that hands a failed attempt back to Hangfire, which runs the job again after a back-off.</summary>
+public sealed class DeliveryFailedException(string message) : Exception(message);
+
+/// <summary>
+/// Delivers one action for one event. Each run claims the delivery, records its attempt, and throws when
+/// it failed so Hangfire retries it with back-off; after the last attempt the delivery is Failed. Running it
+/// twice is safe: a delivered, failed or currently sending delivery is left alone.
+/// </summary>
+public sealed class DeliveryJob(
+    IDbContextFactory<AppDbContext> dbFactory,
+    HttpActionSender http,
+    LogFileWriter logFiles,
+    TimeProvider time,
+    ILogger<DeliveryJob> logger)
+{
+    /// <summary>Hangfire's retries after the first attempt; with the delays below they span about seven hours.</summary>
+    public const int Retries = 8;
+
+    public const int MaxAttempts = Retries + 1;
+
+    /// <summary>A Sending claim older than this belongs to a worker that died; its job may take over.</summary>
+    public static readonly TimeSpan StaleClaim = TimeSpan.FromMinutes(2);
+
+    [Queue(JobQueues.Actions)]
+    [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [15, 60, 300, 900, 1800, 3600, 7200, 14400], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    public async Task RunAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        var startedAt = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var staleBefore = startedAt - StaleClaim;
+        var claimed = await db.Deliveries
+            .Where(d => d.Id == deliveryId
+                && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying
+                    || (d.Status == DeliveryStatus.Sending && d.AttemptStartedAt < staleBefore)))
+            .ExecuteUpdateAsync(
+                update => update
+                    .SetProperty(d => d.Status, DeliveryStatus.Sending)
+                    .SetProperty(d => d.AttemptStartedAt, startedAt)
+                    .SetProperty(d => d.Attempts, d => d.Attempts + 1),
+                cancellationToken);
+        if (claimed == 0)
+        {
+            logger.LogInformation("Delivery {DeliveryId} is already delivered, failed or being sent; nothing to do", deliveryId);
+            return;
+        }
+
+        var delivery = await db.Deliveries.SingleAsync(d => d.Id == deliveryId, cancellationToken);
+        var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
+        var values = new TemplateValues(imapEvent, delivery.RuleName, delivery.SuppressedCount);
+
+        SendResult result;
+        try
+        {
+            result = delivery.Kind switch
+            {
+                ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
+                ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
+                ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
+            };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: this attempt does not count, and Hangfire runs the job again on a live server.
+            await db.Deliveries.Where(d => d.Id == deliveryId).ExecuteUpdateAsync(
+                update => update.SetProperty(d => d.Status, DeliveryStatus.Retrying).SetProperty(d => d.Attempts, d => d.Attempts - 1),
+                CancellationToken.None);
+            throw;
+        }
+
+        var finished = time.GetUtcNow();
+        var lastAttempt = delivery.Attempts >= MaxAttempts;
+        db.DeliveryAttempts.Add(new DeliveryAttempt
+        {
+            Id = Guid.NewGuid(),
+            DeliveryId = delivery.Id,
+            Number = delivery.Attempts,
+            StartedAt = startedAt,
+            FinishedAt = finished,
+            Succeeded = result.Succeeded,
+            ResponseCode = result.ResponseCode,
+            Error = result.Error,
+        });
+        delivery.LastResponseCode = result.ResponseCode;
+        delivery.LastError = result.Error;
+        delivery.Status = result.Succeeded ? DeliveryStatus.Delivered
+            : result.Permanent || lastAttempt ? DeliveryStatus.Failed
+            : DeliveryStatus.Retrying;
+        delivery.CompletedAt = delivery.Status is DeliveryStatus.Delivered or DeliveryStatus.Failed ? finished : null;
+        // Recorded even when the job is being stopped: the attempt happened.
+        await db.SaveChangesAsync(CancellationToken.None);
+
+        if (result.Succeeded)
+        {
+            logger.LogInformation("{Kind} for rule {RuleName} delivered (delivery {DeliveryId}, attempt {Attempt})",
+                delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts);
+            return;
+        }
+
+        logger.LogWarning("{Kind} for rule {RuleName} failed (delivery {DeliveryId}, attempt {Attempt} of {MaxAttempts}): {Error}",
+            delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts, MaxAttempts, result.Error);
+        if (!result.Permanent)
+        {
+            // Hangfire's retry (and, after the last, its Failed list) is the back-off; the row already says why.
+            throw new DeliveryFailedException($"Attempt {delivery.Attempts} of {MaxAttempts} failed: {result.Error}");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using Microsoft.Extensions.Options;
+
+namespace ImapEvents.Infrastructure.Actions;
+
+/// <summary>Call Web Page and Call Webhook: one HTTP request per attempt, with the response recorded.</summary>
+public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecrets secrets, IOptions<ActionOptions> options, TimeProvider time)
+{
+    public const string ClientName = "actions";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>GET with the event's fields in the query, or POST them as a form.</summary>
+    public async Task<SendResult> CallWebPageAsync(RuleAction action, TemplateValues values, CancellationToken cancellationToken)
+    {
+        var url = EventTemplate.Render(action.Url ?? "", values, Uri.EscapeDataString);
+        var fields = values.All().ToList();
+        using var request = action.Method switch
+        {
+            WebPageMethod.Get => new HttpRequestMessage(HttpMethod.Get, AppendQuery(url, fields)),
+            WebPageMethod.PostForm => new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) },
+        };
+        return await SendAsync(request, cancellationToken);
+    }
+
+    /// <summary>POSTs the event document (or Slack's text body), signed in the Standard Webhooks style.</summary>
+    public async Task<SendResult> CallWebhookAsync(RuleAction action, Guid deliveryId, ImapEvent imapEvent, TemplateValues values, CancellationToken cancellationToken)
+    {
+        if (action.ProtectedSecret is null || secrets.TryUnprotect(action.ProtectedSecret) is not { } secret)
+        {
+            return SendResult.Failed(
+                "The signing secret cannot be read (the data-protection key ring changed). Open the rule, generate a new secret and give it to the receiver.",
+                permanent: true);
+        }
+
+        var body = action.SlackCompatible
+            ? JsonSerializer.Serialize(new { text = EventTemplate.Render(string.IsNullOrWhiteSpace(action.Message) ? EventTemplate.DefaultMessage : action.Message, values) }, Json)
+            : JsonSerializer.Serialize(WebhookPayload.From(deliveryId, imapEvent, values), Json);
+        var messageId = deliveryId.ToString("N");
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, EventTemplate.Render(action.Url ?? "", values, Uri.EscapeDataString))
+        {
+            Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        // The same id on every retry, so a receiver can drop a delivery it already processed.
+        request.Headers.Add(WebhookSigner.IdHeader, messageId);
+        request.Headers.Add(WebhookSigner.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add(WebhookSigner.SignatureHeader, WebhookSigner.Sign(secret, messageId, timestamp, body));
+        return await SendAsync(request, cancellationToken);
+    }
+
+    private async Task<SendResult> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var client = httpClients.CreateClient(ClientName);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.HttpTimeout);
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            return await SendResult.FromResponseAsync(response, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return SendResult.Failed($"No answer from {request.RequestUri?.Host} within {options.Value.HttpTimeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException ex)
+        {
+            return SendResult.Failed($"Could not reach {request.RequestUri?.Host}: {ex.Message}");
+        }
+    }
+
+    private static string AppendQuery(string url, IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        var query = string.Join('&', fields.Select(f => Uri.EscapeDataString(f.Key) + "=" + Uri.EscapeDataString(f.Value)));
+        var fragment = url.IndexOf('#', StringComparison.Ordinal);
+        var (head, tail) = fragment < 0 ? (url, "") : (url[..fragment], url[fragment..]);
+        var separator = head.Contains('?', StringComparison.Ordinal) ? (head.EndsWith('?') || head.EndsWith('&') ? "" : "&") : "?";
+        return head + separator + query + tail;
+    }
+}
+
+/// <summary>The JSON a webhook receives (Standard Webhooks envelope: type, timestamp, data).</summary>
+public sealed record WebhookPayload(string Type, DateTimeOffset Timestamp, WebhookEventData Data)
+{
+    public static WebhookPayload From(Guid deliveryId, ImapEvent imapEvent, TemplateValues values) => new(
+        "imap." + imapEvent.Type switch
+        {
+            ImapEventType.ConnectionFailed => "connection_failed",
+            ImapEventType.LoginFailed => "login_failed",
+            ImapEventType.DownloadFailed => "download_failed",
+            ImapEventType.ImportFailed => "import_failed",
+        },
+        imapEvent.OccurredAt,
+        new WebhookEventData(
+            imapEvent.Id,
+            deliveryId,
+            imapEvent.Type.DisplayName(),
+            imapEvent.OccurredAt,
+            imapEvent.MailboxName,
+            imapEvent.ServerName,
+            imapEvent.ServerPort,
+            imapEvent.LoginUsername,
+            imapEvent.Ssl,
+            imapEvent.Stage.ToString(),
+            imapEvent.ErrorKind.ToString(),
+            imapEvent.ErrorMessage,
+            values.RuleName,
+            values.SuppressedCount));
+}
+
+public sealed record WebhookEventData(
+    Guid EventId,
+    Guid DeliveryId,
+    string EventType,
+    DateTimeOffset OccurredAt,
+    string MailboxName,
+    string ServerName,
+    int ServerPort,
+    string LoginUsername,
+    bool Ssl,
+    string Stage,
+    string ErrorKind,
+    string Error,
+    string RuleName,
+    int SuppressedCount);

@@ -1,0 +1,126 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ImapEvents.Infrastructure.Persistence.Migrations
+{
+    /// <inheritdoc />
+    public partial class Actions : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Actions",
+                table: "event_rules",
+                type: "jsonb",
+                nullable: false,
+                defaultValue: "[]");
+
+            migrationBuilder.CreateTable(
+                name: "action_throttles",
+                columns: table => new
+                {
+                    ActionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    WindowStartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Suppressed = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_action_throttles", x => x.ActionId);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "deliveries",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    EventId = table.Column<Guid>(type: "uuid", nullable: false),
+                    RuleId = table.Column<Guid>(type: "uuid", nullable: false),
+                    RuleName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    ActionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ActionPosition = table.Column<int>(type: "integer", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
+                    Action = table.Column<string>(type: "jsonb", nullable: false),
+                    SuppressedCount = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastResponseCode = table.Column<int>(type: "integer", nullable: true),
+                    LastError = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    JobId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    EnqueuedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    AttemptStartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    CompletedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_deliveries", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_deliveries_imap_events_EventId",
+                        column: x => x.EventId,
+                        principalTable: "imap_events",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "delivery_attempts",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeliveryId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Number = table.Column<int>(type: "integer", nullable: false),
+                    StartedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    FinishedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    Succeeded = table.Column<bool>(type: "boolean", nullable: false),
+                    ResponseCode = table.Column<int>(type: "integer", nullable: true),
+                    Error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_delivery_attempts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_delivery_attempts_deliveries_DeliveryId",
+                        column: x => x.DeliveryId,
+                        principalTable: "deliveries",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_deliveries_EventId",
+                table: "deliveries",
+                column: "EventId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_deliveries_unqueued",
+                table: "deliveries",
+                column: "CreatedAt",
+                filter: "\"Status\" = 'Pending' AND \"EnqueuedAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_delivery_attempts_DeliveryId_Number",
+                table: "delivery_attempts",
+                columns: new[] { "DeliveryId", "Number" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "action_throttles");
+
+            migrationBuilder.DropTable(
+                name: "delivery_attempts");
+
+            migrationBuilder.DropTable(
+                name: "deliveries");
+
+            migrationBuilder.DropColumn(
+                name: "Actions",
+                table: "event_rules");
+        }
+    }
+}

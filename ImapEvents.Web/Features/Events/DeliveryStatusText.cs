@@ -1,0 +1,28 @@
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Events;
+using MudBlazor;
+
+namespace ImapEvents.Web.Features.Events;
+
+/// <summary>How a delivery's state reads on the Events page and the dashboard.</summary>
+public static class DeliveryStatusText
+{
+    public static string Describe(DeliveryRow delivery) => delivery.Status switch
+    {
+        DeliveryStatus.Pending => "Queued",
+        DeliveryStatus.Sending => $"Sending (attempt {delivery.Attempts})",
+        DeliveryStatus.Retrying => $"Retrying after attempt {delivery.Attempts}",
+        DeliveryStatus.Delivered => delivery.LastResponseCode is { } code ? $"Delivered ({code})" : "Delivered",
+        DeliveryStatus.Failed => $"Failed after {delivery.Attempts} attempt{(delivery.Attempts == 1 ? "" : "s")}",
+        DeliveryStatus.Suppressed => "Suppressed by max frequency",
+    };
+
+    public static Color ColorOf(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.Delivered => Color.Success,
+        DeliveryStatus.Failed => Color.Error,
+        DeliveryStatus.Retrying => Color.Warning,
+        DeliveryStatus.Pending or DeliveryStatus.Sending => Color.Info,
+        DeliveryStatus.Suppressed => Color.Default,
+    };
+}
