@@ -55,12 +55,15 @@ public abstract class ComponentTestBase : IAsyncLifetime
         }
     }
 
+    /// <summary>Where menus and selects opened in a dialog render their items (set by <see cref="OpenDialogAsync"/>).</summary>
+    protected IRenderedComponent<MudPopoverProvider> Popovers { get; private set; } = default!;
+
     /// <summary>Opens a MudBlazor dialog the way a page does, through the dialog service.</summary>
     protected async Task<IRenderedComponent<TDialog>> OpenDialogAsync<TDialog>(string title, DialogParameters<TDialog>? parameters = null)
         where TDialog : IComponent
     {
         var provider = Render<MudDialogProvider>();
-        Context.Render<MudPopoverProvider>();
+        Popovers = Context.Render<MudPopoverProvider>();
         var dialogs = Context.Services.GetRequiredService<IDialogService>();
         await provider.InvokeAsync(() => dialogs.ShowAsync<TDialog>(title, parameters ?? []));
         await EventuallyAsync(() => Assert.True(provider.HasComponent<TDialog>()));

@@ -55,4 +55,57 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
         await Input(editor, "Time of Day").ChangeAsync(new ChangeEventArgs { Value = "nonsense" });
         await EventuallyAsync(() => Assert.Contains("Fix the fields marked in red", editor.Markup, StringComparison.Ordinal));
     }
+
+    private async Task AddActionAsync(IRenderedComponent<RuleEditorDialog> editor, string kind)
+    {
+        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Add action").ClickAsync(new MouseEventArgs());
+        await EventuallyAsync(() => Assert.Contains(Popovers.FindAll(".mud-menu-item"), i => i.TextContent.Trim() == kind));
+        await Popovers.FindAll(".mud-menu-item").Single(i => i.TextContent.Trim() == kind).ClickAsync(new MouseEventArgs());
+        await EventuallyAsync(() => Assert.NotNull(editor.Find($"[role=group][aria-label='Action 1: {kind}']")));
+    }
+
+    [Fact]
+    public async Task ARuleNeedsAnAction_AndEachKindShowsItsOwnLabelledFields()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        await Input(editor, "Name").ChangeAsync(new ChangeEventArgs { Value = "Night shift" });
+        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+        await EventuallyAsync(() => Assert.Equal("Add at least one action: what should happen when the rule matches.", editor.Find("[role=alert]").TextContent.Trim()));
+
+        await AddActionAsync(editor, "Log to File");
+
+        foreach (var label in new[] { "File Name", "Message", "Max Frequency" })
+        {
+            Assert.NotNull(Input(editor, label));
+        }
+
+        // Log to File is throttled by default, as in the source feature.
+        Assert.Equal("At most once every 15 minutes", Input(editor, "Max Frequency").GetAttribute("value"));
+        Assert.Equal("Night shift", Input(editor, "Name").GetAttribute("value"));
+    }
+
+    [Fact]
+    public async Task ABadWebhookUrl_IsExplainedNextToItsField_AndKept()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        await Input(editor, "Name").ChangeAsync(new ChangeEventArgs { Value = "Hook" });
+        await AddActionAsync(editor, "Call Webhook");
+        await Input(editor, "URL").ChangeAsync(new ChangeEventArgs { Value = "hooks.example.com/{Server}" });
+
+        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+
+        await EventuallyAsync(() =>
+        {
+            Assert.StartsWith("{Server} is not a placeholder", ErrorNextTo(editor, "URL"), StringComparison.Ordinal);
+            Assert.StartsWith("Generate a signing secret", ErrorNextTo(editor, "Signing Secret"), StringComparison.Ordinal);
+            Assert.Equal("hooks.example.com/{Server}", Input(editor, "URL").GetAttribute("value"));
+        });
+
+        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Generate secret").ClickAsync(new MouseEventArgs());
+        await EventuallyAsync(() =>
+        {
+            Assert.StartsWith("whsec_", Input(editor, "Signing Secret").GetAttribute("value"), StringComparison.Ordinal);
+            Assert.Null(ErrorNextTo(editor, "Signing Secret"));
+        });
+    }
 }

@@ -1,0 +1,355 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ImapEvents.Core.Actions;
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<ActionFixture>
+{
+    private static RuleAction Webhook(string url, string secret)
+    {
+        var action = RuleAction.Create(ActionKind.CallWebhook);
+        action.Url = url;
+        action.NewSecret = secret;
+        return action;
+    }
+
+    private static RuleAction LogFile(string fileName, TimeSpan? maxFrequency, string? message = null)
+    {
+        var action = RuleAction.Create(ActionKind.LogToFile);
+        action.FileName = fileName;
+        action.MaxFrequency = maxFrequency;
+        action.Message = message;
+        return action;
+    }
+
+    [Fact]
+    public async Task Webhook_IsSignedInTheStandardWebhooksStyle_AndDescribesTheEvent()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        var secret = WebhookSecrets.Generate();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hooks/imap?server={ServerName}"), secret));
+
+        var imapEvent = await fixture.RaiseAsync(user);
+        var delivery = Assert.Single(await fixture.DeliveriesAsync(imapEvent.Id));
+        Assert.Equal(DeliveryStatus.Pending, delivery.Status);
+        Assert.NotNull(delivery.JobId);
+        await fixture.RunJobAsync(delivery.Id);
+
+        var request = await receiver.WaitForRequestAsync();
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("/hooks/imap", request.Path);
+        Assert.Equal("?server=imap.example.com", request.Query);
+        Assert.StartsWith("application/json", request.ContentType, StringComparison.Ordinal);
+        Assert.Equal(delivery.Id.ToString("N"), request.Headers["webhook-id"]);
+        var timestamp = long.Parse(request.Headers["webhook-timestamp"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - timestamp, 0, 60);
+        // Verified the way a receiver would, from the secret it was given.
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{request.Headers["webhook-id"]}.{timestamp}.{request.Body}")));
+        Assert.Equal(expected, request.Headers["webhook-signature"]);
+
+        using var document = JsonDocument.Parse(request.Body);
+        Assert.Equal("imap.login_failed", document.RootElement.GetProperty("type").GetString());
+        var data = document.RootElement.GetProperty("data");
+        Assert.Equal("IMAP Login Failed", data.GetProperty("eventType").GetString());
+        Assert.Equal(user, data.GetProperty("loginUsername").GetString());
+        Assert.Equal(993, data.GetProperty("serverPort").GetInt32());
+        Assert.True(data.GetProperty("ssl").GetBoolean());
+        Assert.Equal("Authentication failed.", data.GetProperty("error").GetString());
+        Assert.Equal($"Rule for {user}", data.GetProperty("ruleName").GetString());
+
+        var done = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Delivered, done.Status);
+        Assert.Equal(200, done.LastResponseCode);
+        Assert.Equal(1, done.Attempts);
+        var attempt = Assert.Single(await fixture.AttemptsAsync(delivery.Id));
+        Assert.True(attempt.Succeeded);
+    }
+
+    [Fact]
+    public async Task AWebhookThatAnswers500_IsRetried_AndTheSecondAttemptDelivers()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(500);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        var failure = await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+        Assert.Contains("HTTP 500", failure.Message, StringComparison.Ordinal);
+        var retrying = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Retrying, retrying.Status);
+        Assert.Equal(500, retrying.LastResponseCode);
+        Assert.Contains("the receiver is having a bad day", retrying.LastError, StringComparison.Ordinal);
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var delivered = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
+        Assert.Equal(2, delivered.Attempts);
+        Assert.Equal([false, true], (await fixture.AttemptsAsync(delivery.Id)).Select(a => a.Succeeded));
+        // The same webhook-id both times, so the receiver can tell it is one delivery.
+        Assert.Equal(receiver.Requests[0].Headers["webhook-id"], receiver.Requests[1].Headers["webhook-id"]);
+    }
+
+    [Fact]
+    public async Task AReceiverThatNeverAnswers_FailsTheAttemptAfterTheTimeout()
+    {
+        await using var silent = new SilentListener();
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook($"http://127.0.0.1:{silent.Port}/hook", WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        var retrying = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Retrying, retrying.Status);
+        Assert.Equal("No answer from 127.0.0.1 within 2 s.", retrying.LastError);
+        Assert.Null(retrying.LastResponseCode);
+    }
+
+    [Fact]
+    public async Task TheLastAttempt_MarksTheDeliveryFailed()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(503);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            // As if the earlier attempts had failed and Hangfire were running the last one.
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Attempts, DeliveryJob.MaxAttempts - 1)
+                .SetProperty(d => d.Status, DeliveryStatus.Retrying));
+        }
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        var failed = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Failed, failed.Status);
+        Assert.Equal(DeliveryJob.MaxAttempts, failed.Attempts);
+        Assert.NotNull(failed.CompletedAt);
+    }
+
+    [Fact]
+    public async Task RunningADeliveredJobAgain_SendsNothing()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+        await fixture.RunJobAsync(delivery.Id);
+
+        Assert.Single(receiver.Requests);
+        Assert.Single(await fixture.AttemptsAsync(delivery.Id));
+    }
+
+    [Theory]
+    [InlineData(WebPageMethod.Get)]
+    [InlineData(WebPageMethod.PostForm)]
+    public async Task CallWebPage_SendsTheEventsFields_AsQueryOrForm(WebPageMethod method)
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        var page = RuleAction.Create(ActionKind.CallWebPage);
+        page.Url = receiver.Url("/tasks/new?source=imap&mailbox={MailboxName}");
+        page.Method = method;
+        await fixture.SaveRuleAsync(user, page);
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var request = await receiver.WaitForRequestAsync();
+        var fields = method == WebPageMethod.Get ? request.Query.TrimStart('?') : request.Body;
+        var values = fields.Split('&').Select(p => p.Split('=', 2)).ToLookup(p => p[0], p => Uri.UnescapeDataString(p[1].Replace('+', ' ')));
+        Assert.Equal(method == WebPageMethod.Get ? "GET" : "POST", request.Method);
+        Assert.Equal("/tasks/new", request.Path);
+        Assert.Contains("source=imap&mailbox=Support", request.Query, StringComparison.Ordinal);
+        Assert.Equal("IMAP Login Failed", values["EventType"].Single());
+        Assert.Equal(user, values["LoginUsername"].Single());
+        Assert.Equal("993", values["ServerPort"].Single());
+        Assert.Equal("true", values["Ssl"].Single());
+        Assert.Equal("0", values["SuppressedCount"].Single());
+        Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(delivery.Id)).Status);
+    }
+
+    [Fact]
+    public async Task MaxFrequency_DeliversOnce_CountsTheRest_AndTheNextDeliverySaysHowMany()
+    {
+        var user = ActionFixture.NewUser();
+        var fileName = $"throttled-{Guid.NewGuid():N}.log";
+        var rule = await fixture.SaveRuleAsync(user, LogFile(fileName, TimeSpan.FromMinutes(15), "{EventType} {LoginUsername} ({SuppressedCount} suppressed)"));
+        var actionId = rule.Actions.Single().Id;
+
+        var first = await fixture.RaiseAsync(user);
+        var second = await fixture.RaiseAsync(user);
+        var third = await fixture.RaiseAsync(user);
+
+        var delivered = Assert.Single(await fixture.DeliveriesAsync(first.Id));
+        Assert.Equal(DeliveryStatus.Pending, delivered.Status);
+        Assert.Equal(DeliveryStatus.Suppressed, Assert.Single(await fixture.DeliveriesAsync(second.Id)).Status);
+        Assert.Equal(DeliveryStatus.Suppressed, Assert.Single(await fixture.DeliveriesAsync(third.Id)).Status);
+        Assert.Null((await fixture.DeliveriesAsync(third.Id)).Single().JobId);
+        await fixture.RunJobAsync(delivered.Id);
+
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            // The window is over.
+            await db.ActionThrottles.Where(t => t.ActionId == actionId)
+                .ExecuteUpdateAsync(u => u.SetProperty(t => t.WindowStartedAt, DateTimeOffset.UtcNow.AddMinutes(-16)));
+        }
+
+        var fourth = await fixture.RaiseAsync(user);
+        var next = Assert.Single(await fixture.DeliveriesAsync(fourth.Id));
+        Assert.Equal(2, next.SuppressedCount);
+        await fixture.RunJobAsync(next.Id);
+
+        var lines = await File.ReadAllLinesAsync(Path.Combine(fixture.LogDirectory, fileName));
+        Assert.Equal([$"IMAP Login Failed {user} (0 suppressed)", $"IMAP Login Failed {user} (2 suppressed)"], lines);
+    }
+
+    [Fact]
+    public async Task MaxFrequency_HoldsAcrossTwoInstancesFiringAtOnce()
+    {
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, LogFile($"storm-{Guid.NewGuid():N}.log", TimeSpan.FromHours(1)));
+        await using var other = new ImapEventsApp(fixture.ConnectionString, fixture.Settings);
+        var instances = new[] { fixture.App, other }
+            .Select(app => (Dispatcher: app.Services.GetRequiredService<IImapEventDispatcher>(), Db: app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>()))
+            .ToArray();
+
+        var events = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => fixture.RaiseAsync(user, instances[i % 2].Dispatcher, instances[i % 2].Db)));
+
+        var deliveries = (await Task.WhenAll(events.Select(e => fixture.DeliveriesAsync(e.Id)))).SelectMany(d => d).ToList();
+        Assert.Equal(20, deliveries.Count);
+        Assert.Single(deliveries, d => d.Status == DeliveryStatus.Pending);
+        Assert.Equal(19, deliveries.Count(d => d.Status == DeliveryStatus.Suppressed));
+    }
+
+    [Fact]
+    public async Task ASnoozedRule_IsRecorded_ButFiresNothing()
+    {
+        var user = ActionFixture.NewUser();
+        var rule = await fixture.SaveRuleAsync(user, LogFile("snoozed.log", null));
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        Assert.True((await fixture.Service<RuleAdministration>().SnoozeAsync(admin.Id, rule.Id, DateTimeOffset.UtcNow.AddHours(1), default)).Succeeded);
+
+        var imapEvent = await fixture.RaiseAsync(user);
+
+        Assert.Empty(await fixture.DeliveriesAsync(imapEvent.Id));
+        var row = (await fixture.Service<EventQueries>().ListWithRulesAsync(new EventQuery(), default)).Items.Single(r => r.Event.Id == imapEvent.Id);
+        Assert.True(Assert.Single(row.MatchedRules).Snoozed);
+        Assert.Empty(row.Deliveries);
+    }
+
+    [Fact]
+    public async Task TheEventsList_ShowsTheActionsAnEventCaused()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()), LogFile($"shown-{Guid.NewGuid():N}.log", null));
+        var imapEvent = await fixture.RaiseAsync(user);
+        foreach (var delivery in await fixture.DeliveriesAsync(imapEvent.Id))
+        {
+            await fixture.RunJobAsync(delivery.Id);
+        }
+
+        var row = (await fixture.Service<EventQueries>().ListWithRulesAsync(new EventQuery(), default)).Items.Single(r => r.Event.Id == imapEvent.Id);
+
+        Assert.Equal([ActionKind.CallWebhook, ActionKind.LogToFile], row.Deliveries.Select(d => d.Kind));
+        Assert.All(row.Deliveries, d => Assert.Equal(DeliveryStatus.Delivered, d.Status));
+        Assert.Equal(200, row.Deliveries[0].LastResponseCode);
+        Assert.All(row.Deliveries, d => Assert.NotNull(d.JobId));
+    }
+
+    [Fact]
+    public async Task ALogFileThatIsASymlink_IsRefused_AndNothingIsWrittenOutsideTheDirectory()
+    {
+        var user = ActionFixture.NewUser();
+        var outside = Path.Combine(Path.GetTempPath(), $"outside-{Guid.NewGuid():N}.log");
+        var link = $"link-{Guid.NewGuid():N}.log";
+        Directory.CreateDirectory(fixture.LogDirectory);
+        File.CreateSymbolicLink(Path.Combine(fixture.LogDirectory, link), outside);
+        await fixture.SaveRuleAsync(user, LogFile(link, null));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var failed = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Failed, failed.Status);
+        Assert.Contains("is a symbolic link", failed.LastError, StringComparison.Ordinal);
+        Assert.False(File.Exists(outside));
+    }
+
+    [Fact]
+    public async Task WebhookSecrets_AreStoredOnlyAsCiphertext()
+    {
+        var user = ActionFixture.NewUser();
+        var secret = WebhookSecrets.Generate();
+        var rule = await fixture.SaveRuleAsync(user, Webhook("https://hooks.example.com/imap", secret));
+
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var stored = await db.Database.SqlQuery<string>($"SELECT \"Actions\"::text AS \"Value\" FROM event_rules WHERE \"Id\" = {rule.Id}").SingleAsync();
+        Assert.DoesNotContain(secret["whsec_".Length..], stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("newSecret", stored, StringComparison.Ordinal);
+        Assert.Equal(secret, fixture.Service<WebhookSecrets>().TryUnprotect(rule.Actions.Single().ProtectedSecret!));
+    }
+
+    [Fact]
+    public async Task EditingARule_KeepsTheSecretAndTheActionsThrottle_UnlessANewSecretIsTyped()
+    {
+        var user = ActionFixture.NewUser();
+        var secret = WebhookSecrets.Generate();
+        var rule = await fixture.SaveRuleAsync(user, Webhook("https://hooks.example.com/imap", secret));
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        var rules = fixture.Service<RuleAdministration>();
+        var protector = fixture.Service<WebhookSecrets>();
+
+        rule.Actions[0].Url = "https://hooks.example.com/v2";
+        rule.Actions[0].ProtectedSecret = "forged";
+        Assert.True((await rules.UpdateAsync(admin.Id, rule.Id, rule, rule.Version, default)).Succeeded);
+        var edited = (await rules.GetAsync(rule.Id, default))!;
+        Assert.Equal(rule.Actions[0].Id, edited.Actions[0].Id);
+        Assert.Equal(secret, protector.TryUnprotect(edited.Actions[0].ProtectedSecret!));
+
+        var replacement = WebhookSecrets.Generate();
+        edited.Actions[0].NewSecret = replacement;
+        Assert.True((await rules.UpdateAsync(admin.Id, rule.Id, edited, edited.Version, default)).Succeeded);
+        Assert.Equal(replacement, protector.TryUnprotect((await rules.GetAsync(rule.Id, default))!.Actions[0].ProtectedSecret!));
+    }
+
+    [Fact]
+    public async Task ADeliveryWhoseJobWasNeverQueued_IsQueuedByTheSweep()
+    {
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, LogFile($"orphan-{Guid.NewGuid():N}.log", null));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            // As if the process had stopped between committing the delivery and queuing its job.
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.JobId, (string?)null)
+                .SetProperty(d => d.EnqueuedAt, (DateTimeOffset?)null)
+                .SetProperty(d => d.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-5)));
+        }
+
+        Assert.True(await fixture.Service<DeliveryQueue>().EnqueueOrphansAsync(default) >= 1);
+
+        var queued = await fixture.DeliveryAsync(delivery.Id);
+        Assert.NotNull(queued.JobId);
+        Assert.NotNull(queued.EnqueuedAt);
+    }
+}

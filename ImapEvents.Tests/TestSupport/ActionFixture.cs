@@ -1,0 +1,124 @@
+using ImapEvents.Core.Actions;
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Rules;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ImapEvents.Tests.TestSupport;
+
+/// <summary>
+/// The app's services on a database of their own, by default with no job server, so each test runs
+/// delivery jobs itself; a log directory of its own and a 2-second HTTP timeout. Each test raises events for a
+/// username of its own, and its rules match only that username.
+/// </summary>
+public sealed class ActionFixture : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+    private readonly bool runJobServer;
+
+    public ActionFixture()
+    {
+    }
+
+    /// <summary>Not public: xunit wants one public constructor on a class fixture.</summary>
+    internal ActionFixture(bool runJobServer) => this.runJobServer = runJobServer;
+
+    public ImapEventsApp App { get; private set; } = default!;
+
+    public string ConnectionString => database.ConnectionString;
+
+    public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "imapevents-action-logs-" + Guid.NewGuid().ToString("N"));
+
+    public IReadOnlyDictionary<string, string?> Settings => ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?>
+    {
+        ["Jobs:RunServer"] = runJobServer ? "true" : "false",
+        ["Actions:LogDirectory"] = LogDirectory,
+        ["Actions:HttpTimeout"] = "00:00:02",
+    });
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        App = new ImapEventsApp(database.ConnectionString, Settings);
+        _ = App.Services;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await database.DisposeAsync();
+        if (Directory.Exists(LogDirectory))
+        {
+            Directory.Delete(LogDirectory, recursive: true);
+        }
+    }
+
+    public T Service<T>()
+        where T : notnull => App.Services.GetRequiredService<T>();
+
+    public static string NewUser() => $"user-{Guid.NewGuid():N}@example.com";
+
+    public async Task<EventRule> SaveRuleAsync(string user, params RuleAction[] actions)
+    {
+        var admin = await App.FindUserAsync(ImapEventsApp.AdminEmail);
+        var rule = new EventRule { Name = $"Rule for {user}", EventType = ImapEventType.LoginFailed, LoginUsername = user };
+        rule.Actions.AddRange(actions);
+        var saved = await Service<RuleAdministration>().CreateAsync(admin.Id, rule, CancellationToken.None);
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.Select(e => $"{e.Key}: {e.Value}")));
+        return (await Service<RuleAdministration>().GetAsync(saved.Id!.Value, CancellationToken.None))!;
+    }
+
+    /// <summary>Stores a Login Failed event for the user and dispatches it, as a failed check does.</summary>
+    public async Task<ImapEvent> RaiseAsync(string user, IImapEventDispatcher? dispatcher = null, IDbContextFactory<AppDbContext>? dbFactory = null)
+    {
+        var imapEvent = new ImapEvent
+        {
+            Id = Guid.NewGuid(),
+            Type = ImapEventType.LoginFailed,
+            OccurredAt = DateTimeOffset.UtcNow,
+            MailboxName = "Support",
+            ServerName = "imap.example.com",
+            ServerPort = 993,
+            LoginUsername = user,
+            Ssl = true,
+            Stage = CheckStage.Authenticate,
+            ErrorKind = CheckErrorKind.CredentialsRejected,
+            ErrorMessage = "Authentication failed.",
+        };
+        await using (var db = await (dbFactory ?? Service<IDbContextFactory<AppDbContext>>()).CreateDbContextAsync())
+        {
+            db.Events.Add(imapEvent);
+            await db.SaveChangesAsync();
+        }
+
+        await (dispatcher ?? Service<IImapEventDispatcher>()).DispatchAsync(imapEvent, CancellationToken.None);
+        return imapEvent;
+    }
+
+    public async Task<List<Delivery>> DeliveriesAsync(Guid eventId)
+    {
+        await using var db = await Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        return await db.Deliveries.AsNoTracking().Where(d => d.EventId == eventId).OrderBy(d => d.ActionPosition).ToListAsync();
+    }
+
+    public async Task<Delivery> DeliveryAsync(Guid deliveryId)
+    {
+        await using var db = await Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
+    }
+
+    public async Task<List<DeliveryAttempt>> AttemptsAsync(Guid deliveryId)
+    {
+        await using var db = await Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        return await db.DeliveryAttempts.AsNoTracking().Where(a => a.DeliveryId == deliveryId).OrderBy(a => a.Number).ToListAsync();
+    }
+
+    /// <summary>Runs a delivery's job now, as a Hangfire worker would (with a deadline, so a hang fails the test).</summary>
+    public Task RunJobAsync(Guid deliveryId) =>
+        Service<DeliveryJob>().RunAsync(deliveryId, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+}
