@@ -67,6 +67,7 @@ public static class DependencyInjection
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();
         services.AddSingleton<RuleAdministration>();
+        services.AddSingleton<TestEventSender>();
         services.AddTransient<PendingEventSweep>();
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<RuleChangeListener>(provider, connectionString));
         services.AddTransient<MailboxCheckJob>();

@@ -34,6 +34,9 @@ public sealed class ImapEvent
 
     public Guid? CheckId { get; set; }
 
+    /// <summary>Raised by "Send test event" for one rule, not by a check; only that rule's actions fire.</summary>
+    public bool IsTest { get; set; }
+
     /// <summary>When the rules were evaluated for this event; null until then (a sweep retries it).</summary>
     public DateTimeOffset? DispatchedAt { get; set; }
 }

@@ -13,8 +13,10 @@ namespace ImapEvents.Infrastructure.Actions;
 /// </summary>
 public sealed class ActionGate(TimeProvider time)
 {
+    /// <param name="ignoreMaxFrequency">For test events: deliver every action now and leave the windows of real firings alone.</param>
     /// <returns>The deliveries to queue once the transaction commits.</returns>
-    public async Task<IReadOnlyList<Delivery>> FireAsync(AppDbContext db, ImapEvent imapEvent, IEnumerable<RuleMatch> matches, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Delivery>> FireAsync(
+        AppDbContext db, ImapEvent imapEvent, IEnumerable<RuleMatch> matches, CancellationToken cancellationToken, bool ignoreMaxFrequency = false)
     {
         var now = time.GetUtcNow();
         var firings = matches
@@ -23,7 +25,7 @@ public sealed class ActionGate(TimeProvider time)
             .ToList();
 
         // Locks taken in one order (by action id) by every instance, so two dispatches cannot deadlock.
-        var throttled = firings.Where(f => f.Action.MaxFrequency is not null).Select(f => f.Action.Id).Distinct().Order().ToList();
+        var throttled = firings.Where(f => f.Action.MaxFrequency is not null && !ignoreMaxFrequency).Select(f => f.Action.Id).Distinct().Order().ToList();
         var decisions = new Dictionary<Guid, ThrottleDecision>();
         foreach (var actionId in throttled)
         {

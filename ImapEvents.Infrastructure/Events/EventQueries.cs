@@ -55,6 +55,17 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
             page.TotalCount);
     }
 
+    /// <summary>The actions one event fired, in rule and action order (what "Send test event" watches).</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(Guid eventId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Deliveries.AsNoTracking()
+            .Where(d => d.EventId == eventId)
+            .OrderBy(d => d.RuleName).ThenBy(d => d.ActionPosition)
+            .Select(d => new DeliveryRow(d.Id, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount))
+            .ToListAsync(cancellationToken);
+    }
+
     public async Task<ListPage<ImapEvent>> ListAsync(EventQuery query, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

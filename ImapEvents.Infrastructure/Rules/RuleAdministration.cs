@@ -162,7 +162,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         var zone = CompiledRules.ResolveZone(draft.TimeZoneId, ruleSet.DefaultZone);
         var since = time.GetUtcNow() - WouldHaveFiredWindow;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var candidates = db.Events.AsNoTracking().Where(e => e.Type == draft.EventType && e.OccurredAt >= since);
+        var candidates = db.Events.AsNoTracking().Where(e => e.Type == draft.EventType && e.OccurredAt >= since && !e.IsTest);
         if (draft.ServerPort is { } port)
         {
             candidates = candidates.Where(e => e.ServerPort == port);

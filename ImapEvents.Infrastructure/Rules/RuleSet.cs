@@ -24,7 +24,12 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
 {
     private readonly SemaphoreSlim rebuilding = new(1, 1);
     private volatile CompiledRules current = CompiledRules.Empty;
-    private volatile bool stale = true;
+
+    // Every reason to rebuild bumps "requested"; a rebuild records the request it started from in
+    // "built". Callers wait for a rebuild while the two differ, so none is handed rules older than
+    // the last change it could know of (nor the empty set before the first build).
+    private long requested = 1;
+    private long built;
     private long notifications;
 
     public TimeZoneInfo DefaultZone { get; } = options.Value.ResolveDefaultZone();
@@ -32,7 +37,7 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
     /// <summary>The compiled rules, rebuilt first when a change was announced.</summary>
     public async Task<CompiledRules> GetAsync(CancellationToken cancellationToken)
     {
-        if (stale)
+        if (IsStale)
         {
             await RebuildAsync(cancellationToken);
         }
@@ -40,7 +45,9 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
         return current;
     }
 
-    public void MarkStale() => stale = true;
+    private bool IsStale => Interlocked.Read(ref requested) != Interlocked.Read(ref built);
+
+    public void MarkStale() => Interlocked.Increment(ref requested);
 
     /// <summary>True while this instance listens for other instances' rule changes.</summary>
     public bool Listening { get; internal set; }
@@ -51,7 +58,7 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
     internal void OnNotification()
     {
         Interlocked.Increment(ref notifications);
-        stale = true;
+        MarkStale();
     }
 
     /// <summary>The safety net under NOTIFY: compares versions and marks the rules stale when they differ.</summary>
@@ -61,7 +68,7 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
         var version = await db.RuleSetVersions.AsNoTracking().Where(v => v.Id == 1).Select(v => v.Version).SingleAsync(cancellationToken);
         if (version != current.Version)
         {
-            stale = true;
+            MarkStale();
         }
     }
 
@@ -70,12 +77,13 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
         await rebuilding.WaitAsync(cancellationToken);
         try
         {
-            if (!stale)
+            // Another caller may have rebuilt while this one waited.
+            var target = Interlocked.Read(ref requested);
+            if (target == Interlocked.Read(ref built))
             {
                 return;
             }
 
-            stale = false;
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             // One snapshot, so the version belongs to exactly these rules.
             await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
@@ -84,12 +92,9 @@ public sealed class RuleSet(IDbContextFactory<AppDbContext> dbFactory, IOptions<
             await transaction.CommitAsync(cancellationToken);
 
             current = CompiledRules.Compile(rules, DefaultZone, version);
+            // A change announced during the build moved "requested" past target: the next caller rebuilds again.
+            Interlocked.Exchange(ref built, target);
             logger.LogInformation("Compiled {Count} enabled rules (rule set version {Version})", current.Count, version);
-        }
-        catch
-        {
-            stale = true;
-            throw;
         }
         finally
         {

@@ -1,5 +1,11 @@
 using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Rules;
+using Microsoft.EntityFrameworkCore;
 using ImapEvents.Tests.TestSupport;
 
 namespace ImapEvents.Tests.Infrastructure;
@@ -37,5 +43,47 @@ public sealed class ActionJobServerTests : IAsyncLifetime
         Assert.Equal(DeliveryStatus.Delivered, delivery.Status);
         Assert.Equal(delivery.Id.ToString("N"), request.Headers["webhook-id"]);
         Assert.NotNull(delivery.JobId);
+    }
+
+    [Fact]
+    public async Task SendTestEvent_DeliversEveryActionOfTheRuleNow_EvenInsideItsMaxFrequency()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        var hook = RuleAction.Create(ActionKind.CallWebhook);
+        hook.Url = receiver.Url("/hook");
+        hook.NewSecret = WebhookSecrets.Generate();
+        var log = RuleAction.Create(ActionKind.LogToFile);
+        log.FileName = $"test-event-{Guid.NewGuid():N}.log";
+        log.Message = "{MailboxName}: {Error}";
+        var rule = await fixture.SaveRuleAsync(user, hook, log);
+        // A real firing first, so the log action's 15-minute window is open.
+        await fixture.RaiseAsync(user);
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+
+        var sent = await fixture.Service<TestEventSender>().SendAsync(admin.Id, rule.Id, default);
+
+        Assert.True(sent.Succeeded, sent.Error);
+        var deliveries = await fixture.DeliveriesAsync(sent.EventId!.Value);
+        Assert.Equal(2, deliveries.Count);
+        for (var i = 0; i < 300 && deliveries.Any(d => d.Status != DeliveryStatus.Delivered); i++)
+        {
+            await Task.Delay(100);
+            deliveries = await fixture.DeliveriesAsync(sent.EventId.Value);
+        }
+
+        Assert.All(deliveries, d => Assert.Equal(DeliveryStatus.Delivered, d.Status));
+        var request = await receiver.WaitForRequestAsync(2);
+        Assert.Contains(user, request.Body, StringComparison.Ordinal);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(fixture.LogDirectory, log.FileName));
+        Assert.Contains($"Test event: Test event sent by {ImapEventsApp.AdminEmail} from rule \"{rule.Name}\".", lines);
+
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var stored = await db.Events.AsNoTracking().SingleAsync(e => e.Id == sent.EventId);
+        Assert.True(stored.IsTest);
+        Assert.Equal(user, stored.LoginUsername);
+        Assert.Equal(ImapEventType.LoginFailed, stored.Type);
+        Assert.Equal([rule.Id], await db.RuleMatches.Where(m => m.EventId == stored.Id).Select(m => m.RuleId).ToListAsync());
+        Assert.Equal(0, await fixture.Service<RuleAdministration>().WouldHaveFiredAsync(new EventRule { EventType = ImapEventType.LoginFailed, LoginUsername = "test@example.com" }, default));
     }
 }

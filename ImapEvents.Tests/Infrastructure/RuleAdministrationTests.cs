@@ -27,6 +27,20 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task CallersDuringARebuild_WaitForIt_InsteadOfGettingOlderRules()
+    {
+        var admin = await AdminIdAsync();
+        Assert.True((await Rules.CreateAsync(admin, Draft("Present from the start"), default)).Succeeded);
+        await using var fresh = new ImapEventsApp(fixture.ConnectionString, ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?> { ["Jobs:RunServer"] = "false" }));
+        var freshRules = fresh.Services.GetService(typeof(RuleSet)) as RuleSet ?? throw new InvalidOperationException();
+
+        // Many dispatches at once on an instance that has not built its rules yet (or just heard of a change).
+        var sets = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => freshRules.GetAsync(default))));
+
+        Assert.All(sets, set => Assert.True(set.Count > 0, "a caller got the empty rule set while the first build was running"));
+    }
+
+    [Fact]
     public async Task AChangeOnOneInstance_IsSeenByAnotherInstancesMatcher()
     {
         var settings = ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?> { ["Jobs:RunServer"] = "false" });

@@ -29,7 +29,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
-        App = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin());
+        App = new ImapEventsApp(database.ConnectionString, ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?>
+        {
+            ["Actions:LogDirectory"] = Path.Combine(Path.GetTempPath(), "imapevents-browser-logs-" + Guid.NewGuid().ToString("N")),
+        }));
         App.UseKestrel(0);
         App.StartServer();
         BaseUrl = App.ClientOptions.BaseAddress.ToString().TrimEnd('/');

@@ -90,7 +90,7 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
         var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
         await Input(editor, "Name").ChangeAsync(new ChangeEventArgs { Value = "Hook" });
         await AddActionAsync(editor, "Call Webhook");
-        await Input(editor, "URL").ChangeAsync(new ChangeEventArgs { Value = "hooks.example.com/{Server}" });
+        await Input(editor, "URL").InputAsync(new ChangeEventArgs { Value = "hooks.example.com/{Server}" });
 
         await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
 

@@ -43,6 +43,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("LoginUsername")
                         .IsRequired()
                         .HasMaxLength(320)

@@ -80,6 +80,12 @@ public sealed partial class RulesPage
         }
     }
 
+    private async Task SendTestEventAsync(EventRule rule)
+    {
+        var parameters = new DialogParameters<SendTestEventDialog> { { d => d.RuleId, rule.Id } };
+        await DialogService.ShowAsync<SendTestEventDialog>($"Test event for {rule.Name}", parameters, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+    }
+
     private async Task HistoryAsync(EventRule rule)
     {
         var parameters = new DialogParameters<RuleHistoryDialog> { { d => d.RuleId, rule.Id } };
@@ -124,6 +130,11 @@ public sealed partial class RulesPage
         if (result.Succeeded)
         {
             Snackbar.Add($"{result.Imported} rule(s) imported.", Severity.Success);
+            foreach (var notice in result.Notices ?? [])
+            {
+                Snackbar.Add(notice, Severity.Warning, options => options.RequireInteraction = true);
+            }
+
             await LoadAsync();
         }
         else

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ImapEvents.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127085047_Actions")]
+    [Migration("20261127085946_Actions")]
     partial class Actions
     {
         /// <inheritdoc />
@@ -45,6 +45,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.Property<string>("ErrorMessage")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("IsTest")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("LoginUsername")
                         .IsRequired()

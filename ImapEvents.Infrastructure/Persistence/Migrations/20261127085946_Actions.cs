@@ -11,6 +11,13 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<bool>(
+                name: "IsTest",
+                table: "imap_events",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<string>(
                 name: "Actions",
                 table: "event_rules",
@@ -117,6 +124,10 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "deliveries");
+
+            migrationBuilder.DropColumn(
+                name: "IsTest",
+                table: "imap_events");
 
             migrationBuilder.DropColumn(
                 name: "Actions",

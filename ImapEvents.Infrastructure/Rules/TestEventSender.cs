@@ -1,0 +1,87 @@
+using ImapEvents.Core.Checks;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace ImapEvents.Infrastructure.Rules;
+
+public sealed record TestEventResult(Guid? EventId, string? Error)
+{
+    public bool Succeeded => EventId is not null;
+}
+
+/// <summary>
+/// "Send test event": a stored event marked as a test, shaped to the rule's conditions, that fires the
+/// rule's actions through the real delivery jobs. Conditions, snooze and max frequency are skipped (a
+/// test always delivers), and no other rule sees the event.
+/// </summary>
+public sealed class TestEventSender(
+    IDbContextFactory<AppDbContext> dbFactory,
+    ActionGate actionGate,
+    DeliveryQueue deliveryQueue,
+    TimeProvider time,
+    ILogger<TestEventSender> logger)
+{
+    public async Task<TestEventResult> SendAsync(string actingUserId, Guid ruleId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var actingUserEmail = await db.Users.AsNoTracking().Where(u => u.Id == actingUserId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken)
+            ?? actingUserId;
+        var rule = await db.Rules.AsNoTracking().SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken);
+        if (rule is null)
+        {
+            return new TestEventResult(null, "This rule was deleted by someone else.");
+        }
+
+        if (rule.Actions.Count == 0)
+        {
+            return new TestEventResult(null, "This rule has no actions to test. Edit it and add one.");
+        }
+
+        var now = time.GetUtcNow();
+        var imapEvent = new ImapEvent
+        {
+            Id = Guid.NewGuid(),
+            IsTest = true,
+            Type = rule.EventType,
+            OccurredAt = now,
+            MailboxName = "Test event",
+            ServerName = Concrete(rule.ServerName, "imap.example.com"),
+            ServerPort = rule.ServerPort ?? (rule.Ssl == SslCondition.False ? 143 : 993),
+            LoginUsername = Concrete(rule.LoginUsername, "test@example.com"),
+            Ssl = rule.Ssl != SslCondition.False,
+            Stage = Stage(rule.EventType),
+            ErrorKind = CheckErrorKind.None,
+            ErrorMessage = $"Test event sent by {actingUserEmail} from rule \"{rule.Name}\".",
+            DispatchedAt = now,
+        };
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Events.Add(imapEvent);
+        db.RuleMatches.Add(new EventRuleMatch { EventId = imapEvent.Id, RuleId = rule.Id, RuleName = rule.Name });
+        var match = new RuleMatch(rule.Id, rule.Name, Snoozed: false, rule.Actions);
+        var deliveries = await actionGate.FireAsync(db, imapEvent, [match], cancellationToken, ignoreMaxFrequency: true);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await deliveryQueue.EnqueueAsync(deliveries.Select(d => d.Id), cancellationToken);
+        logger.LogInformation("{User} sent a test event for rule {RuleName}: {Count} action(s) queued", actingUserEmail, rule.Name, deliveries.Count);
+        return new TestEventResult(imapEvent.Id, null);
+    }
+
+    /// <summary>The condition's own value when it names one server or user; an example when it is a pattern or empty.</summary>
+    private static string Concrete(string? pattern, string example) =>
+        string.IsNullOrEmpty(pattern) ? example
+        : !pattern.Contains('*', StringComparison.Ordinal) ? pattern
+        : pattern.Replace("*", "test", StringComparison.Ordinal);
+
+    private static CheckStage Stage(ImapEventType type) => type switch
+    {
+        ImapEventType.ConnectionFailed => CheckStage.Connect,
+        ImapEventType.LoginFailed => CheckStage.Authenticate,
+        ImapEventType.DownloadFailed => CheckStage.Download,
+        ImapEventType.ImportFailed => CheckStage.Import,
+    };
+}

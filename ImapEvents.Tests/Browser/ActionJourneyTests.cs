@@ -1,0 +1,62 @@
+using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace ImapEvents.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class ActionJourneyTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task Administrator_SendsATestEvent_AndSeesEachDeliveryHereAndOnTheEventsPage()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        // The first call fails, so the journey shows a failure and a recovery.
+        receiver.AnswerWith(500);
+        var hook = RuleAction.Create(ActionKind.CallWebhook);
+        hook.Url = receiver.Url("/hooks/imap");
+        hook.NewSecret = WebhookSecrets.Generate();
+        var page = RuleAction.Create(ActionKind.CallWebPage);
+        page.Url = receiver.Url("/tasks/new");
+        var name = $"Page on-call {Guid.NewGuid():N}"[..24];
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        var saved = await fixture.App.Services.GetRequiredService<RuleAdministration>().CreateAsync(
+            admin.Id, new EventRule { Name = name, EventType = ImapEventType.LoginFailed, ServerName = "imap.example.com", Actions = [hook, page] }, default);
+        Assert.True(saved.Succeeded);
+
+        var browser = await fixture.OpenAsAdministratorAsync("/rules");
+        var row = browser.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
+        await Expect(row.GetByRole(AriaRole.Cell, new() { Name = "Call Webhook → Call Web Page" })).ToBeVisibleAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Manage {name}" }).ClickAsync();
+        await browser.GetByRole(AriaRole.Menuitem, new() { Name = "Send test event" }).ClickAsync();
+
+        var dialog = browser.GetByRole(AriaRole.Dialog);
+        var results = dialog.GetByRole(AriaRole.Status, new() { Name = "Test deliveries" });
+        await Expect(results.GetByText("1 of 2 action(s) delivered.")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await Expect(results.GetByText("Retrying after attempt 1")).ToBeVisibleAsync();
+        await Expect(results.GetByText("HTTP 500 Internal Server Error: the receiver is having a bad day")).ToBeVisibleAsync();
+        await Expect(results.GetByText("Delivered (200)")).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(browser, "12-send-test-event");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
+
+        await browser.GetByRole(AriaRole.Link, new() { Name = "Events" }).ClickAsync();
+        var eventRow = browser.GetByRole(AriaRole.Row).Filter(new() { HasText = $"from rule \"{name}\"" });
+        await Expect(eventRow.GetByText("Test", new() { Exact = true })).ToBeVisibleAsync();
+        // What the event set off is in the row beneath it.
+        var setOff = browser.GetByRole(AriaRole.Row).Filter(new() { Has = browser.GetByRole(AriaRole.Group, new() { Name = "Actions" }) })
+            .Filter(new() { HasText = name });
+        await Expect(setOff.GetByRole(AriaRole.Group, new() { Name = "Rules matched" })).ToContainTextAsync(name);
+        var actions = setOff.GetByRole(AriaRole.Group, new() { Name = "Actions" });
+        await Expect(actions.GetByText("Retrying after attempt 1")).ToBeVisibleAsync();
+        await Expect(actions.GetByText("Delivered (200)")).ToBeVisibleAsync();
+        await Expect(actions.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^job ") })).ToHaveCountAsync(2);
+        await BrowserFixture.ScreenshotAsync(browser, "13-events-with-deliveries");
+        fixture.AssertNoBrowserErrors(browser);
+    }
+}
