@@ -32,6 +32,9 @@ public sealed record DeliveryRow(
     string? JobId,
     int SuppressedCount);
 
+/// <summary>How the actions fired since a moment fared (test events included: they use the same receivers).</summary>
+public sealed record DeliverySummary(int Delivered, int Failed, int InProgress, int Suppressed);
+
 public sealed record EventRow(ImapEvent Event, IReadOnlyList<MatchedRule> MatchedRules, IReadOnlyList<DeliveryRow> Deliveries);
 
 /// <summary>The Events page: stored events, newest first, filtered and paged in PostgreSQL.</summary>
@@ -53,6 +56,22 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         return new ListPage<EventRow>(
             page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList(), deliveries[e.Id].ToList())).ToList(),
             page.TotalCount);
+    }
+
+    public async Task<DeliverySummary> DeliverySummaryAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var counts = await db.Deliveries.AsNoTracking()
+            .Where(d => d.CreatedAt >= since)
+            .GroupBy(d => d.Status)
+            .Select(g => new { Status = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Status, g => g.Count, cancellationToken);
+        int Count(params DeliveryStatus[] statuses) => statuses.Sum(s => counts.GetValueOrDefault(s));
+        return new DeliverySummary(
+            Count(DeliveryStatus.Delivered),
+            Count(DeliveryStatus.Failed),
+            Count(DeliveryStatus.Pending, DeliveryStatus.Sending, DeliveryStatus.Retrying),
+            Count(DeliveryStatus.Suppressed));
     }
 
     /// <summary>The actions one event fired, in rule and action order (what "Send test event" watches).</summary>

@@ -352,4 +352,24 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.NotNull(queued.JobId);
         Assert.NotNull(queued.EnqueuedAt);
     }
+
+    [Fact]
+    public async Task TheDashboardSummary_CountsDeliveriesByOutcome()
+    {
+        // Tests of one class run one after another, so nothing else fires after this moment.
+        var since = DateTimeOffset.UtcNow;
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(200, 500);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()), LogFile($"summary-{Guid.NewGuid():N}.log", TimeSpan.FromHours(1)));
+        var first = await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id);
+        var second = await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id);
+        await fixture.RunJobAsync(first[0].Id);
+        await fixture.RunJobAsync(first[1].Id);
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(second[0].Id));
+
+        var summary = await fixture.Service<EventQueries>().DeliverySummaryAsync(since, default);
+
+        Assert.Equal(new DeliverySummary(Delivered: 2, Failed: 0, InProgress: 1, Suppressed: 1), summary);
+    }
 }
