@@ -17,5 +17,8 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080
 EXPOSE 8080
+# Log to File writes here (a volume in docker-compose.yml); the app user must own it.
+ENV Actions__LogDirectory=/var/lib/imapevents/action-logs
+RUN mkdir -p /var/lib/imapevents/action-logs && chown "$APP_UID" /var/lib/imapevents/action-logs
 USER $APP_UID
 ENTRYPOINT ["dotnet", "ImapEvents.Web.dll"]

@@ -53,6 +53,8 @@ if [ -z "${ConnectionStrings__Default:-}" ]; then
   export ConnectionStrings__Default="Host=127.0.0.1;Port=$port;Database=imapevents;Username=imapevents;Password=$password"
 fi
 
+# Log to File actions write under .data/ unless told otherwise.
+export Actions__LogDirectory="${Actions__LogDirectory:-$root/.data/action-logs}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
 log "ImapEvents will listen on $ASPNETCORE_URLS"
