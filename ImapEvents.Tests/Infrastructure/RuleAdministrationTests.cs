@@ -1,4 +1,5 @@
 using ImapEvents.Core.Actions;
+using ImapEvents.Infrastructure.Actions;
 using System.Text.Json;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
@@ -170,9 +171,20 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
             r.ServerPort = 993;
             r.LoginUsername = "support@*";
             r.Ssl = SslCondition.True;
+            var page = RuleAction.Create(ActionKind.CallWebPage);
+            page.Url = "https://tasks.example.com/new?server={ServerName}";
+            page.Method = WebPageMethod.PostForm;
+            page.MaxFrequency = TimeSpan.FromMinutes(5);
+            var hook = RuleAction.Create(ActionKind.CallWebhook);
+            hook.Url = "https://hooks.example.com/imap";
+            hook.SlackCompatible = true;
+            hook.Message = "{EventType} on {ServerName}";
+            hook.NewSecret = WebhookSecrets.Generate();
+            r.Actions.AddRange([page, hook]);
         }), default);
 
         var exported = await Rules.ExportAsync(default);
+        Assert.DoesNotContain("secret", exported, StringComparison.OrdinalIgnoreCase);
         var original = (await Rules.ListAsync(name, default)).Single();
         Assert.True(await Rules.DeleteAsync(admin, original.Id, default));
         var onlyThisRule = JsonSerializer.Deserialize<RuleExport>(exported, RuleDocument.Json)! is var export
@@ -187,6 +199,11 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         Assert.Equal(
             JsonSerializer.Serialize(RuleDocument.From(original), RuleDocument.Json),
             JsonSerializer.Serialize(RuleDocument.From(copy), RuleDocument.Json));
+        Assert.Equal([ActionKind.LogToFile, ActionKind.CallWebPage, ActionKind.CallWebhook], copy.Actions.Select(a => a.Kind));
+        // Secrets are not exported: the imported webhook has a new one, and the import says what to do.
+        Assert.NotNull(copy.Actions[2].ProtectedSecret);
+        Assert.NotEqual(original.Actions[2].ProtectedSecret, copy.Actions[2].ProtectedSecret);
+        Assert.Contains("Generate", Assert.Single(imported.Notices!), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,14 +24,38 @@ public static class AuditDiff
         ["snoozedUntil"] = "Snoozed until",
     };
 
+    /// <summary>The JSON names of an action in the rule document, with the editor's labels.</summary>
+    private static readonly Dictionary<string, string> ActionLabels = new(StringComparer.Ordinal)
+    {
+        ["kind"] = "Kind",
+        ["url"] = "URL",
+        ["method"] = "Method",
+        ["slackCompatible"] = "Slack-compatible body",
+        ["fileName"] = "File Name",
+        ["message"] = "Message",
+        ["maxFrequencyMinutes"] = "Max Frequency (minutes)",
+    };
+
     public static IReadOnlyList<FieldChange> Changes(string? before, string? after)
     {
         var old = Parse(before);
         var current = Parse(after);
-        return Labels
+        var changes = Labels
             .Select(label => new FieldChange(label.Value, Text(old?[label.Key]), Text(current?[label.Key])))
-            .Where(change => change.Before != change.After)
             .ToList();
+
+        // Actions compare place by place: "Action 2: URL".
+        var oldActions = old?["actions"] as JsonArray;
+        var newActions = current?["actions"] as JsonArray;
+        var count = Math.Max(oldActions?.Count ?? 0, newActions?.Count ?? 0);
+        for (var i = 0; i < count; i++)
+        {
+            var was = oldActions is not null && i < oldActions.Count ? oldActions[i] as JsonObject : null;
+            var now = newActions is not null && i < newActions.Count ? newActions[i] as JsonObject : null;
+            changes.AddRange(ActionLabels.Select(label => new FieldChange($"Action {i + 1}: {label.Value}", Text(was?[label.Key]), Text(now?[label.Key]))));
+        }
+
+        return changes.Where(change => change.Before != change.After).ToList();
     }
 
     private static JsonObject? Parse(string? json) => string.IsNullOrEmpty(json) ? null : JsonNode.Parse(json) as JsonObject;
