@@ -12,8 +12,9 @@ public sealed class DeliveryFailedException(string message) : Exception(message)
 
 /// <summary>
 /// Delivers one action for one event. Each run claims the delivery, records its attempt, and throws when
-/// it failed so Hangfire retries it with back-off; after the last attempt the delivery is Failed. Running it
-/// twice is safe: a delivered, failed or currently sending delivery is left alone.
+/// it failed so Hangfire retries it with back-off; after the last attempt the delivery is Failed (a retry by
+/// hand from the job dashboard tries once more). Running it twice is safe: a delivered or currently
+/// sending delivery is left alone.
 /// </summary>
 public sealed class DeliveryJob(
     IDbContextFactory<AppDbContext> dbFactory,
@@ -39,7 +40,8 @@ public sealed class DeliveryJob(
         var staleBefore = startedAt - StaleClaim;
         var claimed = await db.Deliveries
             .Where(d => d.Id == deliveryId
-                && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying
+                // Failed: someone retried the job by hand in the job dashboard.
+                && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Failed
                     || (d.Status == DeliveryStatus.Sending && d.AttemptStartedAt < staleBefore)))
             .ExecuteUpdateAsync(
                 update => update
@@ -78,6 +80,7 @@ public sealed class DeliveryJob(
 
         var finished = time.GetUtcNow();
         var lastAttempt = delivery.Attempts >= MaxAttempts;
+        delivery.CompletedAt = null;
         db.DeliveryAttempts.Add(new DeliveryAttempt
         {
             Id = Guid.NewGuid(),

@@ -10,8 +10,16 @@ namespace ImapEvents.Infrastructure.Actions;
 /// Queues one Hangfire job per delivery, after the deliveries committed. A delivery whose job could not be
 /// queued (PostgreSQL gone for a moment, the process stopped) stays Pending and the sweep queues it later.
 /// </summary>
-public sealed class DeliveryQueue(IBackgroundJobClient jobs, IDbContextFactory<AppDbContext> dbFactory, TimeProvider time, ILogger<DeliveryQueue> logger)
+public sealed class DeliveryQueue(
+    IBackgroundJobClient jobs,
+    JobStorage storage,
+    IDbContextFactory<AppDbContext> dbFactory,
+    TimeProvider time,
+    ILogger<DeliveryQueue> logger)
 {
+    /// <summary>Unfinished deliveries older than this are compared with their Hangfire job (the longest back-off is 4 h).</summary>
+    public static readonly TimeSpan ReconcileAfter = TimeSpan.FromHours(1);
+
     /// <summary>Deliveries younger than this are left to the dispatcher that stored them.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
 
@@ -46,5 +54,57 @@ public sealed class DeliveryQueue(IBackgroundJobClient jobs, IDbContextFactory<A
         }
 
         return orphans.Count;
+    }
+
+    /// <summary>
+    /// Marks Failed the unfinished deliveries whose job can no longer deliver them: deleted in the job
+    /// dashboard, expired, or failed in Hangfire without the delivery hearing of it (a worker stopped
+    /// between Hangfire's decision and ours). Without this they would say "Retrying" for ever.
+    /// </summary>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var before = time.GetUtcNow() - ReconcileAfter;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var unfinished = await db.Deliveries
+            .Where(d => (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Sending)
+                && d.JobId != null && d.CreatedAt < before)
+            .OrderBy(d => d.CreatedAt)
+            .Take(200)
+            .ToListAsync(cancellationToken);
+        if (unfinished.Count == 0)
+        {
+            return 0;
+        }
+
+        var ended = 0;
+        using var connection = storage.GetConnection();
+        foreach (var delivery in unfinished)
+        {
+            var state = connection.GetStateData(delivery.JobId);
+            var reason = state?.Name switch
+            {
+                null => "Its job no longer exists in Hangfire (deleted or expired).",
+                "Deleted" => "Its job was deleted in the job dashboard.",
+                "Failed" => $"Its job failed in Hangfire and is not retried automatically: {state.Reason}",
+                _ => null,
+            };
+            if (reason is null)
+            {
+                continue;
+            }
+
+            delivery.Status = DeliveryStatus.Failed;
+            delivery.LastError = (delivery.LastError is null ? reason : $"{delivery.LastError} {reason}") is var text && text.Length > 2000 ? text[..2000] : text;
+            delivery.CompletedAt = time.GetUtcNow();
+            ended++;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (ended > 0)
+        {
+            logger.LogWarning("{Count} deliveries marked Failed: their Hangfire jobs were deleted, expired or failed", ended);
+        }
+
+        return ended;
     }
 }

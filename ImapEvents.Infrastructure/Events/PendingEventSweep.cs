@@ -10,7 +10,7 @@ namespace ImapEvents.Infrastructure.Events;
 /// <summary>
 /// Evaluates the rules for events stored but never dispatched: a dispatch that failed, or a
 /// process that stopped between storing an event and dispatching it. It also queues the deliveries whose
-/// job was never queued. Runs every minute.
+/// job was never queued, and ends those whose job is gone. Runs every minute.
 /// </summary>
 public sealed class PendingEventSweep(
     IDbContextFactory<AppDbContext> dbFactory,
@@ -58,6 +58,7 @@ public sealed class PendingEventSweep(
         }
 
         await deliveryQueue.EnqueueOrphansAsync(cancellationToken);
+        await deliveryQueue.ReconcileAsync(cancellationToken);
 
         return pending.Count;
     }

@@ -1,3 +1,4 @@
+using Hangfire;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -371,5 +372,49 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var summary = await fixture.Service<EventQueries>().DeliverySummaryAsync(since, default);
 
         Assert.Equal(new DeliverySummary(Delivered: 2, Failed: 0, InProgress: 1, Suppressed: 1), summary);
+    }
+
+    [Fact]
+    public async Task AFailedDelivery_RetriedByHandFromTheJobDashboard_IsSentAgain()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Attempts, DeliveryJob.MaxAttempts)
+                .SetProperty(d => d.Status, DeliveryStatus.Failed)
+                .SetProperty(d => d.CompletedAt, DateTimeOffset.UtcNow));
+        }
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var delivered = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
+        Assert.Single(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task ADeliveryWhoseJobWasDeletedInTheDashboard_EndsAsFailed_OthersAreLeftAlone()
+    {
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, LogFile($"deleted-{Guid.NewGuid():N}.log", null));
+        var deleted = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        var waiting = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        Assert.True(fixture.Service<IBackgroundJobClient>().Delete(deleted.JobId));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            var ids = new[] { deleted.Id, waiting.Id };
+            await db.Deliveries.Where(d => ids.Contains(d.Id)).ExecuteUpdateAsync(u => u.SetProperty(d => d.CreatedAt, DateTimeOffset.UtcNow.AddHours(-2)));
+        }
+
+        Assert.True(await fixture.Service<DeliveryQueue>().ReconcileAsync(default) >= 1);
+
+        var ended = await fixture.DeliveryAsync(deleted.Id);
+        Assert.Equal(DeliveryStatus.Failed, ended.Status);
+        Assert.Equal("Its job was deleted in the job dashboard.", ended.LastError);
+        Assert.Equal(DeliveryStatus.Pending, (await fixture.DeliveryAsync(waiting.Id)).Status);
     }
 }
