@@ -1,4 +1,5 @@
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Email;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
@@ -84,6 +85,9 @@ public static class DependencyInjection
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<HttpActionSender>();
         services.AddSingleton<LogFileWriter>();
+        services.AddSingleton<SmtpSettingsStore>();
+        services.AddSingleton<EmailSender>();
+        services.AddSingleton<EmailActionSender>();
         services.AddSingleton<ActionGate>();
         services.AddSingleton<DeliveryQueue>();
         services.AddTransient<DeliveryJob>();

@@ -6,6 +6,7 @@ public enum ActionKind
     CallWebPage = 1,
     CallWebhook = 2,
     LogToFile = 3,
+    SendEmail = 4,
 }
 
 /// <summary>How a Call Web Page action requests the page.</summary>
@@ -26,6 +27,7 @@ public static class ActionKindNames
         ActionKind.CallWebPage => "Call Web Page",
         ActionKind.CallWebhook => "Call Webhook",
         ActionKind.LogToFile => "Log to File",
+        ActionKind.SendEmail => "Send Email",
     };
 
     /// <summary>
@@ -37,5 +39,6 @@ public static class ActionKindNames
         ActionKind.CallWebPage => null,
         ActionKind.CallWebhook => null,
         ActionKind.LogToFile => TimeSpan.FromMinutes(15),
+        ActionKind.SendEmail => TimeSpan.FromMinutes(15),
     };
 }

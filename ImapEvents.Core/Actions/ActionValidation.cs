@@ -10,6 +10,9 @@ public static class ActionValidation
     public const string FileName = "File Name";
     public const string Message = "Message";
     public const string MaxFrequencyLabel = "Max Frequency";
+    public const string Recipients = "Recipients";
+    public const string Subject = "Subject";
+    public const string Body = "Body";
 
     public const int MaxFileNameLength = 100;
 
@@ -93,6 +96,32 @@ public static class ActionValidation
                 }
 
                 break;
+
+            case ActionKind.SendEmail:
+                if (Email.EmailAddresses.ListProblem(action.Recipients) is { } recipientsProblem)
+                {
+                    Add(Recipients, recipientsProblem);
+                }
+
+                if (EventTemplate.Problem(action.Subject) is { } subjectProblem)
+                {
+                    Add(Subject, subjectProblem);
+                }
+                else if (action.Subject is { } subject && (subject.Length > 500 || subject.Contains('\n', StringComparison.Ordinal) || subject.Contains('\r', StringComparison.Ordinal)))
+                {
+                    Add(Subject, "Use one line of at most 500 characters.");
+                }
+
+                if (EventTemplate.Problem(action.Message) is { } bodyProblem)
+                {
+                    Add(Body, bodyProblem);
+                }
+                else if (action.Message is { Length: > 10_000 })
+                {
+                    Add(Body, "Use at most 10,000 characters.");
+                }
+
+                return;
         }
 
         if (action.Message is { Length: > 2000 })

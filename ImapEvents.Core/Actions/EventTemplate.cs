@@ -41,6 +41,19 @@ public static class EventTemplate
     public const string DefaultMessage =
         "{OccurredAt} {EventType}: mailbox {MailboxName} ({LoginUsername} at {ServerName}:{ServerPort}, SSL {Ssl}): {Error} (rule {RuleName}, {SuppressedCount} suppressed)";
 
+    public const string DefaultEmailSubject = "{EventType}: {MailboxName} ({ServerName})";
+
+    public const string DefaultEmailBody = """
+        {EventType} at {OccurredAt} (UTC)
+
+        Mailbox:        {MailboxName}
+        Server:         {ServerName}:{ServerPort} (SSL {Ssl})
+        Login username: {LoginUsername}
+        Error:          {Error}
+
+        Rule: {RuleName}. Firings held back by its max frequency since the last email: {SuppressedCount}.
+        """;
+
     private static readonly HashSet<string> Known = new(Placeholders, StringComparer.Ordinal);
 
     /// <returns>Null when the template is well formed, otherwise what is wrong with it.</returns>

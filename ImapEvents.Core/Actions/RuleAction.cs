@@ -35,8 +35,17 @@ public sealed class RuleAction
     /// <summary>Log to File: a file name inside the configured log directory.</summary>
     public string? FileName { get; set; }
 
-    /// <summary>Log to File: the line; Call Webhook with Slack: the text. Empty uses <see cref="EventTemplate.DefaultMessage"/>.</summary>
+    /// <summary>
+    /// Log to File: the line; Call Webhook with Slack: the text; Send Email: the body. Empty uses
+    /// <see cref="EventTemplate.DefaultMessage"/> (<see cref="EventTemplate.DefaultEmailBody"/> for email).
+    /// </summary>
     public string? Message { get; set; }
+
+    /// <summary>Send Email: addresses split by commas, semicolons or lines.</summary>
+    public string? Recipients { get; set; }
+
+    /// <summary>Send Email: the subject. Empty uses <see cref="EventTemplate.DefaultEmailSubject"/>.</summary>
+    public string? Subject { get; set; }
 
     public bool HasSecret => !string.IsNullOrEmpty(ProtectedSecret) || !string.IsNullOrWhiteSpace(NewSecret);
 

@@ -130,11 +130,11 @@ public static partial class MailboxRules
         return errors;
     }
 
-    public static string? HostNameProblem(string? host)
+    public static string? HostNameProblem(string? host, string server = "IMAP server", string example = "imap.example.com")
     {
         if (string.IsNullOrWhiteSpace(host))
         {
-            return "Enter the IMAP server's host name, like imap.example.com.";
+            return $"Enter the {server}'s host name, like {example}.";
         }
 
         var trimmed = host.Trim();
@@ -145,7 +145,7 @@ public static partial class MailboxRules
 
         if (trimmed.Length > 253 || !HostName().IsMatch(trimmed))
         {
-            return "Enter a host name like imap.example.com or an IP address, without \"imap://\", a port or spaces.";
+            return $"Enter a host name like {example} or an IP address, without a scheme such as \"imap://\", a port or spaces.";
         }
 
         return null;

@@ -10,5 +10,8 @@ public sealed class ActionOptions
     /// <summary>How long a web page or webhook may take to answer before the attempt counts as failed.</summary>
     public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long sending one email may take, from connecting to the SMTP server to its last answer.</summary>
+    public TimeSpan SmtpTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public string ResolvedLogDirectory => Path.GetFullPath(LogDirectory);
 }

@@ -20,6 +20,7 @@ public sealed class DeliveryJob(
     IDbContextFactory<AppDbContext> dbFactory,
     HttpActionSender http,
     LogFileWriter logFiles,
+    EmailActionSender email,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -67,6 +68,7 @@ public sealed class DeliveryJob(
                 ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
                 ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
                 ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
+                ActionKind.SendEmail => await email.SendAsync(delivery.Action, delivery.Id, values, cancellationToken),
             };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

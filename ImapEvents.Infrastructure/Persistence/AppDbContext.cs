@@ -1,3 +1,4 @@
+using ImapEvents.Core.Email;
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Mailboxes;
@@ -43,6 +44,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
 
     public DbSet<ActionThrottle> ActionThrottles => Set<ActionThrottle>();
+
+    public DbSet<SmtpSettings> SmtpSettings => Set<SmtpSettings>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -196,6 +199,19 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             attempt.HasOne<Delivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
             attempt.Property(a => a.Error).HasMaxLength(2000);
             attempt.HasIndex(a => new { a.DeliveryId, a.Number });
+        });
+
+        builder.Entity<SmtpSettings>(smtp =>
+        {
+            smtp.ToTable("smtp_settings");
+            smtp.Property(s => s.Id).ValueGeneratedNever();
+            smtp.Property(s => s.Host).HasMaxLength(253);
+            smtp.Property(s => s.Security).HasConversion<string>().HasMaxLength(20);
+            smtp.Property(s => s.Username).HasMaxLength(320);
+            smtp.Property(s => s.FromAddress).HasMaxLength(254);
+            smtp.Property(s => s.FromName).HasMaxLength(200);
+            smtp.Property(s => s.UpdatedBy).HasMaxLength(256);
+            smtp.Ignore(s => s.IsConfigured);
         });
 
         builder.Entity<ActionThrottle>(throttle =>

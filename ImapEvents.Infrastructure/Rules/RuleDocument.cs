@@ -177,6 +177,12 @@ public sealed record ActionDocument
 
     public string? FileName { get; init; }
 
+    /// <summary>Send Email: addresses split by commas.</summary>
+    public string? Recipients { get; init; }
+
+    public string? Subject { get; init; }
+
+    /// <summary>The log line, the Slack text or the email body.</summary>
     public string? Message { get; init; }
 
     public static ActionDocument From(RuleAction action) => action.Kind switch
@@ -201,6 +207,14 @@ public sealed record ActionDocument
             Kind = action.Kind.ToString(),
             MaxFrequencyMinutes = Minutes(action.MaxFrequency),
             FileName = action.FileName,
+            Message = action.Message,
+        },
+        ActionKind.SendEmail => new ActionDocument
+        {
+            Kind = action.Kind.ToString(),
+            MaxFrequencyMinutes = Minutes(action.MaxFrequency),
+            Recipients = action.Recipients,
+            Subject = action.Subject,
             Message = action.Message,
         },
     };
@@ -233,6 +247,8 @@ public sealed record ActionDocument
             Method = method,
             SlackCompatible = SlackCompatible ?? false,
             FileName = string.IsNullOrWhiteSpace(FileName) ? null : FileName.Trim(),
+            Recipients = string.IsNullOrWhiteSpace(Recipients) ? null : Recipients.Trim(),
+            Subject = string.IsNullOrWhiteSpace(Subject) ? null : Subject,
             Message = string.IsNullOrWhiteSpace(Message) ? null : Message,
             // Secrets are not exported; an imported webhook gets a new one (the import says so).
             NewSecret = kind == ActionKind.CallWebhook ? WebhookSecrets.Generate() : null,

@@ -1,4 +1,5 @@
 using ImapEvents.Core.Actions;
+using ImapEvents.Core.Email;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
@@ -202,5 +203,42 @@ public sealed class ActionTests
         Assert.Null(ActionValidation.WebhookSecretProblem(a));
         Assert.NotEqual(a, b);
         Assert.Equal(32, ActionValidation.WebhookSecretKey(a).Length);
+    }
+
+    [Theory]
+    [InlineData("oncall@example.com", null)]
+    [InlineData("oncall@example.com, it@example.com;\nops@example.com", null)]
+    [InlineData("", "Enter at least one address")]
+    [InlineData("oncall@example.com, nobody", "\"nobody\" is not an email address")]
+    [InlineData("On Call <oncall@example.com>", "\"On Call <oncall@example.com>\" is not an email address")]
+    [InlineData("oncall@localhost", "\"oncall@localhost\" is not an email address")]
+    public void Recipients_AreCheckedOneByOne(string recipients, string? expected)
+    {
+        var problem = EmailAddresses.ListProblem(recipients);
+
+        if (expected is null)
+        {
+            Assert.Null(problem);
+        }
+        else
+        {
+            Assert.StartsWith(expected, problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void SendEmail_NeedsRecipients_AndOneLineSubject_AndIsThrottledByDefault()
+    {
+        var email = RuleAction.Create(ActionKind.SendEmail);
+        email.Subject = "{EventType}\nsecond line";
+        email.Message = "{Nope}";
+        var errors = new Dictionary<string, string>();
+
+        ActionValidation.Validate(0, email, errors);
+
+        Assert.Equal(TimeSpan.FromMinutes(15), email.MaxFrequency);
+        Assert.Equal(["Action 1: Body", "Action 1: Recipients", "Action 1: Subject"], errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Null(EventTemplate.Problem(EventTemplate.DefaultEmailBody));
+        Assert.Null(EventTemplate.Problem(EventTemplate.DefaultEmailSubject));
     }
 }

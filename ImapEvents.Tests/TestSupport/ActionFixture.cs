@@ -13,7 +13,7 @@ namespace ImapEvents.Tests.TestSupport;
 
 /// <summary>
 /// The app's services on a database of their own, by default with no job server, so each test runs
-/// delivery jobs itself; a log directory of its own and a 2-second HTTP timeout. Each test raises events for a
+/// delivery jobs itself; a log directory of its own and 2-second HTTP and SMTP timeouts. Each test raises events for a
 /// username of its own, and its rules match only that username.
 /// </summary>
 public sealed class ActionFixture : IAsyncLifetime
@@ -39,6 +39,7 @@ public sealed class ActionFixture : IAsyncLifetime
         ["Jobs:RunServer"] = runJobServer ? "true" : "false",
         ["Actions:LogDirectory"] = LogDirectory,
         ["Actions:HttpTimeout"] = "00:00:02",
+        ["Actions:SmtpTimeout"] = "00:00:02",
     });
 
     public async Task InitializeAsync()

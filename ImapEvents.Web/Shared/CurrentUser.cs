@@ -12,4 +12,11 @@ public sealed class CurrentUser(AuthenticationStateProvider authenticationStateP
         return state.User.FindFirstValue(ClaimTypes.NameIdentifier)
             ?? throw new InvalidOperationException("No signed-in user on this circuit.");
     }
+
+    /// <summary>The signed-in user's email (their user name), for "saved by" notes.</summary>
+    public async Task<string> EmailAsync()
+    {
+        var state = await authenticationStateProvider.GetAuthenticationStateAsync();
+        return state.User.Identity?.Name ?? throw new InvalidOperationException("No signed-in user on this circuit.");
+    }
 }

@@ -32,6 +32,8 @@ public static class AuditDiff
         ["method"] = "Method",
         ["slackCompatible"] = "Slack-compatible body",
         ["fileName"] = "File Name",
+        ["recipients"] = "Recipients",
+        ["subject"] = "Subject",
         ["message"] = "Message",
         ["maxFrequencyMinutes"] = "Max Frequency (minutes)",
     };

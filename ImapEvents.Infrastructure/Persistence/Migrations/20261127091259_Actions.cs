@@ -73,6 +73,26 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "smtp_settings",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    Host = table.Column<string>(type: "character varying(253)", maxLength: 253, nullable: false),
+                    Port = table.Column<int>(type: "integer", nullable: false),
+                    Security = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Username = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    ProtectedPassword = table.Column<string>(type: "text", nullable: true),
+                    FromAddress = table.Column<string>(type: "character varying(254)", maxLength: 254, nullable: false),
+                    FromName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_smtp_settings", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "delivery_attempts",
                 columns: table => new
                 {
@@ -121,6 +141,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "delivery_attempts");
+
+            migrationBuilder.DropTable(
+                name: "smtp_settings");
 
             migrationBuilder.DropTable(
                 name: "deliveries");

@@ -1,0 +1,149 @@
+using System.Net.Sockets;
+using ImapEvents.Core.Email;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Actions;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace ImapEvents.Infrastructure.Email;
+
+/// <param name="Errors">Problems with the form, keyed by its labels; empty when the email was tried.</param>
+/// <param name="Sent">How sending went, when it was tried.</param>
+public sealed record SmtpTestResult(IReadOnlyDictionary<string, string> Errors, SendResult? Sent);
+
+/// <summary>Sends one message through the SMTP server on the Settings page, and says plainly why it could not.</summary>
+public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<ActionOptions> options, TimeProvider time)
+{
+    public const string NotConfigured = "No SMTP server is configured. Set one on the Settings page; the email is retried.";
+
+    public const string TestRecipient = "Test recipient";
+
+    /// <param name="build">Fills in the message; From is set from the settings.</param>
+    public async Task<SendResult> SendAsync(Action<MimeMessage> build, CancellationToken cancellationToken)
+    {
+        var settings = await settingsStore.GetAsync(cancellationToken);
+        if (!settings.IsConfigured)
+        {
+            return SendResult.Failed(NotConfigured);
+        }
+
+        var password = settingsStore.PasswordOf(settings);
+        if (settings.Username is not null && password is null)
+        {
+            return SendResult.Failed("The SMTP password cannot be read (the data-protection key ring changed). Enter it again on the Settings page.");
+        }
+
+        return await SendAsync(settings, password, build, cancellationToken);
+    }
+
+    /// <summary>
+    /// "Send test email" with the settings as typed, before they are saved. The stored password is only
+    /// used for the server, port, security and username it was saved for.
+    /// </summary>
+    public async Task<SmtpTestResult> SendTestAsync(SmtpSettings draft, string? newPassword, string recipient, CancellationToken cancellationToken)
+    {
+        var stored = await settingsStore.GetAsync(cancellationToken);
+        var sameServer = string.Equals(stored.Host, draft.Host.Trim(), StringComparison.OrdinalIgnoreCase)
+            && stored.Port == draft.Port && stored.Security == draft.Security
+            && string.Equals(stored.Username, string.IsNullOrWhiteSpace(draft.Username) ? null : draft.Username.Trim(), StringComparison.Ordinal);
+        var settings = new SmtpSettings
+        {
+            Host = draft.Host.Trim(),
+            Port = draft.Port,
+            Security = draft.Security,
+            Username = string.IsNullOrWhiteSpace(draft.Username) ? null : draft.Username.Trim(),
+            ProtectedPassword = sameServer ? stored.ProtectedPassword : null,
+            FromAddress = draft.FromAddress.Trim(),
+            FromName = string.IsNullOrWhiteSpace(draft.FromName) ? null : draft.FromName.Trim(),
+        };
+        var errors = new Dictionary<string, string>(SmtpSettingsValidation.Validate(settings, newPassword), StringComparer.Ordinal);
+        if (!sameServer && settings.Username is not null && string.IsNullOrEmpty(newPassword) && stored.ProtectedPassword is not null)
+        {
+            errors[SmtpSettingsValidation.Password] = "Enter the password again: the stored one is only sent to the server and username it was saved for.";
+        }
+
+        if (EmailAddresses.Problem(recipient) is { } recipientProblem)
+        {
+            errors[TestRecipient] = recipientProblem;
+        }
+
+        if (errors.Count > 0)
+        {
+            return new SmtpTestResult(errors, null);
+        }
+
+        var password = string.IsNullOrEmpty(newPassword) ? settingsStore.PasswordOf(settings) : newPassword;
+        var sent = await SendAsync(settings, password, message =>
+        {
+            message.To.Add(MailboxAddress.Parse(recipient.Trim()));
+            message.Subject = "ImapEvents test email";
+            message.Body = new TextPart("plain")
+            {
+                Text = $"This is a test email from ImapEvents, sent {time.GetUtcNow():yyyy-MM-dd HH:mm:ss} UTC through {settings.Host}:{settings.Port}.\n\n"
+                    + "If you can read it, Send Email actions will reach their recipients.",
+            };
+        }, cancellationToken);
+        return new SmtpTestResult(new Dictionary<string, string>(), sent);
+    }
+
+    private async Task<SendResult> SendAsync(SmtpSettings settings, string? password, Action<MimeMessage> build, CancellationToken cancellationToken)
+    {
+        using var message = new MimeMessage();
+        message.From.Add(new MailboxAddress(settings.FromName ?? "ImapEvents", settings.FromAddress));
+        // RFC 3834: auto-responders and vacation replies leave alerts alone.
+        message.Headers.Add("Auto-Submitted", "auto-generated");
+        build(message);
+
+        var timeout = options.Value.SmtpTimeout;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        using var client = new SmtpClient { Timeout = (int)timeout.TotalMilliseconds };
+        var where = $"{settings.Host}:{settings.Port}";
+        try
+        {
+            var security = settings.Security switch
+            {
+                ConnectionSecurity.None => SecureSocketOptions.None,
+                ConnectionSecurity.StartTls => SecureSocketOptions.StartTls,
+                ConnectionSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+            };
+            await client.ConnectAsync(settings.Host, settings.Port, security, deadline.Token);
+            if (settings.Username is not null && password is not null)
+            {
+                await client.AuthenticateAsync(settings.Username, password, deadline.Token);
+            }
+
+            await client.SendAsync(message, deadline.Token);
+            await client.DisconnectAsync(quit: true, deadline.Token);
+            return SendResult.Ok;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return SendResult.Failed($"The SMTP server {where} did not answer within {timeout.TotalSeconds:0} s.");
+        }
+        catch (AuthenticationException ex)
+        {
+            return SendResult.Failed($"The SMTP server {where} refused the username or password ({ex.Message}). Check them on the Settings page.");
+        }
+        catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
+        {
+            // 5xx is the server's final answer for this message (an unknown recipient, a refused sender).
+            return SendResult.Failed($"The SMTP server {where} refused the email: {(int)ex.StatusCode} {ex.Message}", permanent: true);
+        }
+        catch (SmtpCommandException ex)
+        {
+            return SendResult.Failed($"The SMTP server {where} deferred the email: {(int)ex.StatusCode} {ex.Message}");
+        }
+        catch (SslHandshakeException ex)
+        {
+            return SendResult.Failed($"The TLS handshake with {where} failed: {ex.Message} Check Connection Security and the port on the Settings page.");
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException)
+        {
+            return SendResult.Failed($"Could not send through the SMTP server {where}: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using ImapEvents.Core.Actions;
+using ImapEvents.Core.Email;
+using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Email;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using netDumbster.smtp;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+/// <summary>Send Email and the SMTP settings, against a real SMTP server on loopback (netDumbster).</summary>
+public sealed class EmailDeliveryTests(ActionFixture fixture) : IClassFixture<ActionFixture>, IDisposable
+{
+    private readonly SimpleSmtpServer smtp = SimpleSmtpServer.Start();
+
+    public void Dispose() => smtp.Dispose();
+
+    private static RuleAction Email(string recipients, string? subject = null, string? body = null)
+    {
+        var action = RuleAction.Create(ActionKind.SendEmail);
+        action.Recipients = recipients;
+        action.Subject = subject;
+        action.Message = body;
+        action.MaxFrequency = null;
+        return action;
+    }
+
+    private async Task UseSmtpAsync(int port, string? username = null, string? password = null)
+    {
+        var saved = await fixture.Service<SmtpSettingsStore>().SaveAsync(
+            ImapEventsApp.AdminEmail,
+            new SmtpSettings { Host = "127.0.0.1", Port = port, Security = ConnectionSecurity.None, Username = username, FromAddress = "imapevents@example.com", FromName = "ImapEvents" },
+            password,
+            default);
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.Select(e => $"{e.Key}: {e.Value}")));
+    }
+
+    [Fact]
+    public async Task SendEmail_ReachesEveryRecipient_WithTheTemplatesFilledIn()
+    {
+        await UseSmtpAsync(smtp.Configuration.Port);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Email("oncall@example.com; it-team@example.com", "{EventType} on {ServerName}"));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var message = Assert.Single(smtp.ReceivedEmail);
+        Assert.Equal(["oncall@example.com", "it-team@example.com"], message.ToAddresses.Select(a => a.Address));
+        Assert.Equal("imapevents@example.com", message.FromAddress.Address);
+        Assert.Equal("IMAP Login Failed on imap.example.com", message.Headers["Subject"]);
+        Assert.Equal("auto-generated", message.Headers["Auto-Submitted"]);
+        var body = message.MessageParts[0].BodyData;
+        Assert.Contains($"Login username: {user}", body, StringComparison.Ordinal);
+        Assert.Contains("Error:          Authentication failed.", body, StringComparison.Ordinal);
+        Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(delivery.Id)).Status);
+    }
+
+    [Fact]
+    public async Task AnSmtpServerThatIsDown_IsRetried_AndTheErrorSaysWhichServer()
+    {
+        var closedPort = smtp.Configuration.Port;
+        smtp.Stop();
+        await UseSmtpAsync(closedPort);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Email("oncall@example.com"));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        var retrying = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Retrying, retrying.Status);
+        Assert.StartsWith($"Could not send through the SMTP server 127.0.0.1:{closedPort}", retrying.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AHangingSmtpServer_FailsTheAttemptAfterTheTimeout()
+    {
+        await using var silent = new SilentListener();
+        await UseSmtpAsync(silent.Port);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Email("oncall@example.com"));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        Assert.Equal($"The SMTP server 127.0.0.1:{silent.Port} did not answer within 2 s.", (await fixture.DeliveryAsync(delivery.Id)).LastError);
+    }
+
+    [Fact]
+    public async Task WithNoSmtpServerConfigured_TheEmailWaitsAndSaysWhereToSetOne()
+    {
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            await db.SmtpSettings.ExecuteDeleteAsync();
+        }
+
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Email("oncall@example.com"));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        Assert.Equal(EmailSender.NotConfigured, (await fixture.DeliveryAsync(delivery.Id)).LastError);
+    }
+
+    [Fact]
+    public async Task SmtpSettings_AreValidatedByLabel_AndThePasswordIsStoredOnlyAsCiphertext()
+    {
+        var store = fixture.Service<SmtpSettingsStore>();
+        var bad = await store.SaveAsync(ImapEventsApp.AdminEmail, new SmtpSettings { Host = "smtp://mail", Port = 0, Username = "relay", FromAddress = "not an address" }, null, default);
+
+        Assert.Equal(["From Address", "Password", "SMTP Port", "SMTP Server"], bad.Errors.Keys.Order(StringComparer.Ordinal));
+
+        await UseSmtpAsync(smtp.Configuration.Port, "relay", "relay-secret-123");
+        var stored = await store.GetAsync(default);
+        Assert.NotNull(stored.ProtectedPassword);
+        Assert.DoesNotContain("relay-secret-123", stored.ProtectedPassword, StringComparison.Ordinal);
+        Assert.Equal("relay-secret-123", store.PasswordOf(stored));
+        Assert.Equal(ImapEventsApp.AdminEmail, stored.UpdatedBy);
+    }
+
+    [Fact]
+    public async Task SendTestEmail_UsesTheFormAsTyped_ButNeverSendsTheStoredPasswordToAnotherServer()
+    {
+        await UseSmtpAsync(smtp.Configuration.Port);
+        var sender = fixture.Service<EmailSender>();
+        var form = await fixture.Service<SmtpSettingsStore>().GetAsync(default);
+
+        var sent = await sender.SendTestAsync(form, null, "admin@example.com", default);
+
+        Assert.True(sent.Sent?.Succeeded, sent.Sent?.Error);
+        var message = Assert.Single(smtp.ReceivedEmail);
+        Assert.Equal("ImapEvents test email", message.Headers["Subject"]);
+
+        await UseSmtpAsync(smtp.Configuration.Port, "relay", "relay-secret-123");
+        var stored = await fixture.Service<SmtpSettingsStore>().GetAsync(default);
+        var elsewhere = new SmtpSettings { Host = "smtp.attacker.example", Port = stored.Port, Security = stored.Security, Username = stored.Username, FromAddress = stored.FromAddress };
+        var refused = await sender.SendTestAsync(elsewhere, null, "nobody", default);
+
+        Assert.Null(refused.Sent);
+        Assert.StartsWith("Enter the password again", refused.Errors["Password"], StringComparison.Ordinal);
+        Assert.StartsWith("\"nobody\" is not an email address", refused.Errors[EmailSender.TestRecipient], StringComparison.Ordinal);
+    }
+}
