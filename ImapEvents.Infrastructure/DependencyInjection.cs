@@ -5,6 +5,7 @@ using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using Microsoft.AspNetCore.DataProtection;
@@ -88,6 +89,7 @@ public static class DependencyInjection
         services.AddSingleton<SmtpSettingsStore>();
         services.AddSingleton<EmailSender>();
         services.AddSingleton<EmailActionSender>();
+        services.AddSingleton<NotificationProfiles>();
         services.AddSingleton<ActionGate>();
         services.AddSingleton<DeliveryQueue>();
         services.AddTransient<DeliveryJob>();

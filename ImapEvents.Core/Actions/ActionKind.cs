@@ -7,6 +7,7 @@ public enum ActionKind
     CallWebhook = 2,
     LogToFile = 3,
     SendEmail = 4,
+    UseMyNotificationProfile = 5,
 }
 
 /// <summary>How a Call Web Page action requests the page.</summary>
@@ -28,6 +29,7 @@ public static class ActionKindNames
         ActionKind.CallWebhook => "Call Webhook",
         ActionKind.LogToFile => "Log to File",
         ActionKind.SendEmail => "Send Email",
+        ActionKind.UseMyNotificationProfile => "Use My Notification Profile",
     };
 
     /// <summary>
@@ -40,5 +42,6 @@ public static class ActionKindNames
         ActionKind.CallWebhook => null,
         ActionKind.LogToFile => TimeSpan.FromMinutes(15),
         ActionKind.SendEmail => TimeSpan.FromMinutes(15),
+        ActionKind.UseMyNotificationProfile => TimeSpan.FromMinutes(15),
     };
 }

@@ -54,6 +54,9 @@ public static class EventTemplate
         Rule: {RuleName}. Firings held back by its max frequency since the last email: {SuppressedCount}.
         """;
 
+    /// <summary>The one line an SMS address gets (cut to 160 characters).</summary>
+    public const string SmsText = "{EventType}: {MailboxName} ({LoginUsername}@{ServerName}): {Error}";
+
     private static readonly HashSet<string> Known = new(Placeholders, StringComparer.Ordinal);
 
     /// <returns>Null when the template is well formed, otherwise what is wrong with it.</returns>

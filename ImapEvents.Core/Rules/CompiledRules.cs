@@ -5,7 +5,8 @@ using ImapEvents.Core.Events;
 namespace ImapEvents.Core.Rules;
 
 /// <summary>One rule that matched an event, with its actions as compiled; a snoozed rule matches but fires nothing.</summary>
-public readonly record struct RuleMatch(Guid RuleId, string RuleName, bool Snoozed, IReadOnlyList<RuleAction> Actions);
+/// <param name="OwnerId">The administrator who created the rule: Use My Notification Profile reaches them.</param>
+public readonly record struct RuleMatch(Guid RuleId, string RuleName, bool Snoozed, IReadOnlyList<RuleAction> Actions, string OwnerId = "");
 
 /// <summary>
 /// The enabled rules, compiled once when they change and indexed by event type and exact server
@@ -139,7 +140,7 @@ public sealed class CompiledRules
                 }
             }
 
-            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now, rule.Actions));
+            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now, rule.Actions, rule.OwnerId));
         }
     }
 
@@ -225,6 +226,8 @@ public sealed class CompiledRules
         public Guid Id { get; } = rule.Id;
 
         public string Name { get; } = rule.Name;
+
+        public string OwnerId { get; } = rule.OwnerId;
 
         // A copy: the compiled set must not change under a dispatch if the caller's rule objects do.
         public IReadOnlyList<RuleAction> Actions { get; } = rule.Actions.Select(a => a.Copy()).ToArray();

@@ -52,6 +52,7 @@ public sealed class ActionGate(TimeProvider time)
                 EventId = imapEvent.Id,
                 RuleId = match.RuleId,
                 RuleName = match.RuleName,
+                OwnerId = match.OwnerId,
                 ActionId = action.Id,
                 ActionPosition = position,
                 Kind = action.Kind,

@@ -36,6 +36,9 @@ public sealed class Delivery
 
     public string RuleName { get; set; } = "";
 
+    /// <summary>The rule's owner at the firing: whose notification profile Use My Notification Profile reaches.</summary>
+    public string OwnerId { get; set; } = "";
+
     public Guid ActionId { get; set; }
 
     /// <summary>The action's place in its rule, from 0.</summary>

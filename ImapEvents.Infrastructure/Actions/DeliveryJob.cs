@@ -1,6 +1,7 @@
 using Hangfire;
 using ImapEvents.Core.Actions;
 using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,7 @@ public sealed class DeliveryJob(
     HttpActionSender http,
     LogFileWriter logFiles,
     EmailActionSender email,
+    NotificationProfiles profiles,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -69,6 +71,7 @@ public sealed class DeliveryJob(
                 ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
                 ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
                 ActionKind.SendEmail => await email.SendAsync(delivery.Action, delivery.Id, values, cancellationToken),
+                ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, cancellationToken),
             };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

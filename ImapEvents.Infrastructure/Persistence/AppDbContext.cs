@@ -1,5 +1,6 @@
 using ImapEvents.Core.Email;
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Notifications;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Identity;
@@ -46,6 +47,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<ActionThrottle> ActionThrottles => Set<ActionThrottle>();
 
     public DbSet<SmtpSettings> SmtpSettings => Set<SmtpSettings>();
+
+    public DbSet<NotificationProfile> NotificationProfiles => Set<NotificationProfile>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -183,6 +186,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             delivery.ToTable("deliveries");
             delivery.HasOne<ImapEvent>().WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
             delivery.Property(d => d.RuleName).HasMaxLength(200);
+            delivery.Property(d => d.OwnerId).HasMaxLength(450);
             delivery.Property(d => d.Kind).HasConversion<string>().HasMaxLength(30);
             delivery.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
             delivery.Property(d => d.Action).HasColumnType("jsonb").HasConversion(ActionJson.Converter, ActionJson.Comparer);
@@ -212,6 +216,16 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             smtp.Property(s => s.FromName).HasMaxLength(200);
             smtp.Property(s => s.UpdatedBy).HasMaxLength(256);
             smtp.Ignore(s => s.IsConfigured);
+        });
+
+        builder.Entity<NotificationProfile>(profile =>
+        {
+            profile.ToTable("notification_profiles");
+            profile.HasKey(p => p.UserId);
+            profile.HasOne<ApplicationUser>().WithOne().HasForeignKey<NotificationProfile>(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+            profile.Property(p => p.EmailAddresses).HasMaxLength(20_000);
+            profile.Property(p => p.SmsAddresses).HasMaxLength(20_000);
+            profile.Ignore(p => p.IsEmpty);
         });
 
         builder.Entity<ActionThrottle>(throttle =>

@@ -217,6 +217,11 @@ public sealed record ActionDocument
             Subject = action.Subject,
             Message = action.Message,
         },
+        ActionKind.UseMyNotificationProfile => new ActionDocument
+        {
+            Kind = action.Kind.ToString(),
+            MaxFrequencyMinutes = Minutes(action.MaxFrequency),
+        },
     };
 
     public RuleAction ToAction(int index, Dictionary<string, string> errors)

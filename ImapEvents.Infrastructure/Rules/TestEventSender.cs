@@ -62,7 +62,7 @@ public sealed class TestEventSender(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Events.Add(imapEvent);
         db.RuleMatches.Add(new EventRuleMatch { EventId = imapEvent.Id, RuleId = rule.Id, RuleName = rule.Name });
-        var match = new RuleMatch(rule.Id, rule.Name, Snoozed: false, rule.Actions);
+        var match = new RuleMatch(rule.Id, rule.Name, Snoozed: false, rule.Actions, rule.OwnerId);
         var deliveries = await actionGate.FireAsync(db, imapEvent, [match], cancellationToken, ignoreMaxFrequency: true);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -2,7 +2,9 @@ using ImapEvents.Core.Actions;
 using ImapEvents.Core.Email;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Core.Notifications;
 using ImapEvents.Infrastructure.Email;
+using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
@@ -143,5 +145,66 @@ public sealed class EmailDeliveryTests(ActionFixture fixture) : IClassFixture<Ac
         Assert.Null(refused.Sent);
         Assert.StartsWith("Enter the password again", refused.Errors["Password"], StringComparison.Ordinal);
         Assert.StartsWith("\"nobody\" is not an email address", refused.Errors[EmailSender.TestRecipient], StringComparison.Ordinal);
+    }
+
+    private async Task<string> SaveAdminProfileAsync(string? emails, string? sms)
+    {
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        var saved = await fixture.Service<NotificationProfiles>().SaveAsync(admin.Id, new NotificationProfile { EmailAddresses = emails, SmsAddresses = sms }, default);
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Errors.Select(e => $"{e.Key}: {e.Value}")));
+        return admin.Id;
+    }
+
+    [Fact]
+    public async Task UseMyNotificationProfile_ReachesTheOwnersEmailAddresses_AndTheirPhonesWithOneShortLine()
+    {
+        await UseSmtpAsync(smtp.Configuration.Port);
+        await SaveAdminProfileAsync("me@example.com; me@home.example.com", "5551234567@sms.example.net");
+        var user = ActionFixture.NewUser();
+        var action = RuleAction.Create(ActionKind.UseMyNotificationProfile);
+        Assert.Equal(TimeSpan.FromMinutes(15), action.MaxFrequency);
+        await fixture.SaveRuleAsync(user, action);
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(delivery.Id)).Status);
+        var messages = smtp.ReceivedEmail;
+        Assert.Equal(2, messages.Length);
+        var email = messages.Single(m => m.ToAddresses.Any(a => a.Address == "me@example.com"));
+        Assert.Equal(["me@example.com", "me@home.example.com"], email.ToAddresses.Select(a => a.Address));
+        Assert.Contains($"Login username: {user}", email.MessageParts[0].BodyData, StringComparison.Ordinal);
+        var sms = messages.Single(m => m.ToAddresses.Any(a => a.Address == "5551234567@sms.example.net"));
+        var text = sms.MessageParts[0].BodyData.Trim();
+        Assert.StartsWith("IMAP Login Failed: Support (", text, StringComparison.Ordinal);
+        Assert.InRange(text.Length, 1, NotificationProfileValidation.SmsLength);
+    }
+
+    [Fact]
+    public async Task UseMyNotificationProfile_WithAnEmptyProfile_FailsAndSaysWhoMustFillItIn()
+    {
+        await UseSmtpAsync(smtp.Configuration.Port);
+        await SaveAdminProfileAsync(null, null);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, RuleAction.Create(ActionKind.UseMyNotificationProfile));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var failed = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Failed, failed.Status);
+        Assert.StartsWith($"{ImapEventsApp.AdminEmail} has no addresses in their notification profile", failed.LastError, StringComparison.Ordinal);
+        Assert.Empty(smtp.ReceivedEmail);
+    }
+
+    [Fact]
+    public async Task ANotificationProfile_IsValidatedByLabel()
+    {
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+
+        var result = await fixture.Service<NotificationProfiles>().SaveAsync(admin.Id, new NotificationProfile { EmailAddresses = "me@example.com, me", SmsAddresses = "555 1234" }, default);
+
+        Assert.StartsWith("\"me\" is not an email address", result.Errors["Email Addresses"], StringComparison.Ordinal);
+        Assert.StartsWith("\"555 1234\" is not an email address", result.Errors["SMS Addresses"], StringComparison.Ordinal);
     }
 }

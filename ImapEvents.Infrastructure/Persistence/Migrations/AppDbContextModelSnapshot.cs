@@ -220,6 +220,27 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.ToTable("mailboxes", (string)null);
                 });
 
+            modelBuilder.Entity("ImapEvents.Core.Notifications.NotificationProfile", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("EmailAddresses")
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)");
+
+                    b.Property<string>("SmsAddresses")
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("notification_profiles", (string)null);
+                });
+
             modelBuilder.Entity("ImapEvents.Core.Rules.EventRule", b =>
                 {
                     b.Property<Guid>("Id")
@@ -364,6 +385,11 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.Property<int?>("LastResponseCode")
                         .HasColumnType("integer");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
 
                     b.Property<Guid>("RuleId")
                         .HasColumnType("uuid");
@@ -946,6 +972,15 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .WithMany()
                         .HasForeignKey("MailboxId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ImapEvents.Core.Notifications.NotificationProfile", b =>
+                {
+                    b.HasOne("ImapEvents.Infrastructure.Identity.ApplicationUser", null)
+                        .WithOne()
+                        .HasForeignKey("ImapEvents.Core.Notifications.NotificationProfile", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ImapEvents.Infrastructure.Actions.Delivery", b =>

@@ -46,6 +46,7 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     EventId = table.Column<Guid>(type: "uuid", nullable: false),
                     RuleId = table.Column<Guid>(type: "uuid", nullable: false),
                     RuleName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    OwnerId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: false),
                     ActionId = table.Column<Guid>(type: "uuid", nullable: false),
                     ActionPosition = table.Column<int>(type: "integer", nullable: false),
                     Kind = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
@@ -68,6 +69,26 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         name: "FK_deliveries_imap_events_EventId",
                         column: x => x.EventId,
                         principalTable: "imap_events",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "notification_profiles",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    EmailAddresses = table.Column<string>(type: "character varying(20000)", maxLength: 20000, nullable: true),
+                    SmsAddresses = table.Column<string>(type: "character varying(20000)", maxLength: 20000, nullable: true),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_notification_profiles", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_notification_profiles_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -141,6 +162,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "delivery_attempts");
+
+            migrationBuilder.DropTable(
+                name: "notification_profiles");
 
             migrationBuilder.DropTable(
                 name: "smtp_settings");
