@@ -6,6 +6,7 @@ using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Notifications;
+using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using Microsoft.AspNetCore.DataProtection;
@@ -90,6 +91,7 @@ public static class DependencyInjection
         services.AddSingleton<EmailSender>();
         services.AddSingleton<EmailActionSender>();
         services.AddSingleton<NotificationProfiles>();
+        services.AddSingleton<ProviderAdministration>();
         services.AddSingleton<ActionGate>();
         services.AddSingleton<DeliveryQueue>();
         services.AddTransient<DeliveryJob>();

@@ -8,6 +8,7 @@ public enum ActionKind
     LogToFile = 3,
     SendEmail = 4,
     UseMyNotificationProfile = 5,
+    NotifyExternalProvider = 6,
 }
 
 /// <summary>How a Call Web Page action requests the page.</summary>
@@ -30,6 +31,7 @@ public static class ActionKindNames
         ActionKind.LogToFile => "Log to File",
         ActionKind.SendEmail => "Send Email",
         ActionKind.UseMyNotificationProfile => "Use My Notification Profile",
+        ActionKind.NotifyExternalProvider => "Notify Events External Provider",
     };
 
     /// <summary>
@@ -43,5 +45,6 @@ public static class ActionKindNames
         ActionKind.LogToFile => TimeSpan.FromMinutes(15),
         ActionKind.SendEmail => TimeSpan.FromMinutes(15),
         ActionKind.UseMyNotificationProfile => TimeSpan.FromMinutes(15),
+        ActionKind.NotifyExternalProvider => null,
     };
 }

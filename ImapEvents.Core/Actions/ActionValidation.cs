@@ -13,6 +13,7 @@ public static class ActionValidation
     public const string Recipients = "Recipients";
     public const string Subject = "Subject";
     public const string Body = "Body";
+    public const string Provider = "Provider";
 
     public const int MaxFileNameLength = 100;
 
@@ -95,6 +96,17 @@ public static class ActionValidation
                     Add(Message, "One line per firing: remove the line breaks.");
                 }
 
+                break;
+
+            case ActionKind.NotifyExternalProvider:
+                if (action.ProviderId is null)
+                {
+                    Add(Provider, "Choose the provider to notify; add one on the External Providers page first.");
+                }
+
+                break;
+
+            case ActionKind.UseMyNotificationProfile:
                 break;
 
             case ActionKind.SendEmail:

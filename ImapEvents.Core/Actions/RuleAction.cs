@@ -44,6 +44,9 @@ public sealed class RuleAction
     /// <summary>Send Email: addresses split by commas, semicolons or lines.</summary>
     public string? Recipients { get; set; }
 
+    /// <summary>Notify Events External Provider: the provider (from the External Providers page).</summary>
+    public Guid? ProviderId { get; set; }
+
     /// <summary>Send Email: the subject. Empty uses <see cref="EventTemplate.DefaultEmailSubject"/>.</summary>
     public string? Subject { get; set; }
 

@@ -2,6 +2,7 @@ using Hangfire;
 using ImapEvents.Core.Actions;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Notifications;
+using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ public sealed class DeliveryJob(
     LogFileWriter logFiles,
     EmailActionSender email,
     NotificationProfiles profiles,
+    ProviderAdministration providers,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -72,6 +74,7 @@ public sealed class DeliveryJob(
                 ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
                 ActionKind.SendEmail => await email.SendAsync(delivery.Action, delivery.Id, values, cancellationToken),
                 ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, cancellationToken),
+                ActionKind.NotifyExternalProvider => await providers.NotifyAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
             };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -41,12 +41,32 @@ public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecr
         var body = action.SlackCompatible
             ? JsonSerializer.Serialize(new { text = EventTemplate.Render(string.IsNullOrWhiteSpace(action.Message) ? EventTemplate.DefaultMessage : action.Message, values) }, Json)
             : JsonSerializer.Serialize(WebhookPayload.From(deliveryId, imapEvent, values), Json);
-        var messageId = deliveryId.ToString("N");
+        var url = EventTemplate.Render(action.Url ?? "", values, Uri.EscapeDataString);
+        return await PostSignedAsync(url, deliveryId, secret, body, [], cancellationToken);
+    }
+
+    /// <summary>
+    /// POSTs the event document to an external provider: the webhook contract, signed with the provider's
+    /// secret, with the provider's own headers.
+    /// </summary>
+    public Task<SendResult> NotifyProviderAsync(
+        string endpoint, string secret, IEnumerable<KeyValuePair<string, string>> headers, Guid messageId, ImapEvent imapEvent, TemplateValues values, CancellationToken cancellationToken) =>
+        PostSignedAsync(endpoint, messageId, secret, JsonSerializer.Serialize(WebhookPayload.From(messageId, imapEvent, values), Json), headers, cancellationToken);
+
+    private async Task<SendResult> PostSignedAsync(
+        string url, Guid messageGuid, string secret, string body, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
+    {
+        var messageId = messageGuid.ToString("N");
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = new HttpRequestMessage(HttpMethod.Post, EventTemplate.Render(action.Url ?? "", values, Uri.EscapeDataString))
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
         };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         // The same id on every retry, so a receiver can drop a delivery it already processed.
         request.Headers.Add(WebhookSigner.IdHeader, messageId);
         request.Headers.Add(WebhookSigner.TimestampHeader, timestamp.ToString(CultureInfo.InvariantCulture));
@@ -110,7 +130,8 @@ public sealed record WebhookPayload(string Type, DateTimeOffset Timestamp, Webho
             imapEvent.ErrorKind.ToString(),
             imapEvent.ErrorMessage,
             values.RuleName,
-            values.SuppressedCount));
+            values.SuppressedCount,
+            imapEvent.IsTest));
 }
 
 public sealed record WebhookEventData(
@@ -127,4 +148,5 @@ public sealed record WebhookEventData(
     string ErrorKind,
     string Error,
     string RuleName,
-    int SuppressedCount);
+    int SuppressedCount,
+    bool Test);

@@ -1,6 +1,7 @@
 using ImapEvents.Core.Email;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Notifications;
+using ImapEvents.Core.Providers;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Identity;
@@ -49,6 +50,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<SmtpSettings> SmtpSettings => Set<SmtpSettings>();
 
     public DbSet<NotificationProfile> NotificationProfiles => Set<NotificationProfile>();
+
+    public DbSet<ExternalProvider> ExternalProviders => Set<ExternalProvider>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -226,6 +229,15 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             profile.Property(p => p.EmailAddresses).HasMaxLength(20_000);
             profile.Property(p => p.SmsAddresses).HasMaxLength(20_000);
             profile.Ignore(p => p.IsEmpty);
+        });
+
+        builder.Entity<ExternalProvider>(provider =>
+        {
+            provider.ToTable("external_providers");
+            provider.Property(p => p.Name).HasMaxLength(100);
+            provider.HasIndex(p => p.Name).IsUnique();
+            provider.Property(p => p.Endpoint).HasMaxLength(2000);
+            provider.Property(p => p.Version).IsRowVersion();
         });
 
         builder.Entity<ActionThrottle>(throttle =>

@@ -56,7 +56,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
     public async Task<RuleSaveResult> CreateAsync(string actingUserId, EventRule draft, CancellationToken cancellationToken)
     {
-        var errors = RuleValidation.Validate(draft);
+        var errors = await ValidateAsync(draft, cancellationToken);
         if (errors.Count > 0)
         {
             return new RuleSaveResult(null, errors);
@@ -81,7 +81,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
     public async Task<RuleSaveResult> UpdateAsync(string actingUserId, Guid id, EventRule draft, uint version, CancellationToken cancellationToken)
     {
-        var errors = RuleValidation.Validate(draft);
+        var errors = await ValidateAsync(draft, cancellationToken);
         if (errors.Count > 0)
         {
             return new RuleSaveResult(null, errors);
@@ -195,7 +195,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     public async Task<string> ExportAsync(CancellationToken cancellationToken)
     {
         var rules = await ListAsync(null, cancellationToken);
-        var export = new RuleExport { ExportedAt = time.GetUtcNow(), Rules = rules.Select(RuleDocument.From).ToList() };
+        var names = await ProviderNamesAsync(cancellationToken);
+        var export = new RuleExport { ExportedAt = time.GetUtcNow(), Rules = rules.Select(r => RuleDocument.From(r, names)).ToList() };
         return JsonSerializer.Serialize(export, RuleDocument.Json);
     }
 
@@ -219,6 +220,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
         var errors = new List<string>();
         var rules = new List<EventRule>();
+        var providerIds = (await ProviderNamesAsync(cancellationToken)).ToDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < export.Rules.Count; i++)
         {
             if (export.Rules[i] is not { } document)
@@ -227,7 +229,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
                 continue;
             }
 
-            var (rule, ruleErrors) = document.ToRule();
+            var (rule, ruleErrors) = document.ToRule(providerIds);
             var label = string.IsNullOrWhiteSpace(document.Name) ? $"Rule {i + 1}" : $"Rule {i + 1} (“{document.Name}”)";
             errors.AddRange(ruleErrors.Select(e => $"{label}: {e.Key}: {e.Value}"));
             if (rule is not null)
@@ -303,6 +305,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         AppDbContext db, string actingUserId, Guid ruleId, string ruleName, RuleChange change, EventRule? before, EventRule? after, CancellationToken cancellationToken)
     {
         var email = await db.Users.AsNoTracking().Where(u => u.Id == actingUserId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken);
+        var names = await db.ExternalProviders.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
         db.RuleAudit.Add(new RuleAuditEntry
         {
             Id = Guid.NewGuid(),
@@ -312,8 +315,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             UserId = actingUserId,
             UserEmail = email ?? actingUserId,
             At = time.GetUtcNow(),
-            Before = before is null ? null : JsonSerializer.Serialize(RuleDocument.From(before), RuleDocument.Json),
-            After = after is null ? null : JsonSerializer.Serialize(RuleDocument.From(after), RuleDocument.Json),
+            Before = before is null ? null : JsonSerializer.Serialize(RuleDocument.From(before, names), RuleDocument.Json),
+            After = after is null ? null : JsonSerializer.Serialize(RuleDocument.From(after, names), RuleDocument.Json),
         });
     }
 
@@ -324,6 +327,31 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         await db.Database.ExecuteSqlAsync($"SELECT pg_notify({RuleChangeListener.Channel}, 'changed')", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ruleSet.MarkStale();
+    }
+
+    /// <summary>The rule's own checks, and that each provider its actions name still exists.</summary>
+    private async Task<IReadOnlyDictionary<string, string>> ValidateAsync(EventRule draft, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string>(RuleValidation.Validate(draft), StringComparer.Ordinal);
+        if (draft.Actions.Any(a => a.ProviderId is not null))
+        {
+            var known = await ProviderNamesAsync(cancellationToken);
+            for (var i = 0; i < draft.Actions.Count; i++)
+            {
+                if (draft.Actions[i] is { Kind: ActionKind.NotifyExternalProvider, ProviderId: { } providerId } && !known.ContainsKey(providerId))
+                {
+                    errors.TryAdd(ActionValidation.Key(i, ActionValidation.Provider), "That provider was deleted; choose another.");
+                }
+            }
+        }
+
+        return errors;
+    }
+
+    private async Task<Dictionary<Guid, string>> ProviderNamesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.ExternalProviders.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
     }
 
     /// <summary>

@@ -47,7 +47,8 @@ public sealed record RuleDocument
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public static RuleDocument From(EventRule rule) => new()
+    /// <param name="providerNames">External providers by id: documents name them, so an export reads and imports across installations.</param>
+    public static RuleDocument From(EventRule rule, IReadOnlyDictionary<Guid, string>? providerNames = null) => new()
     {
         Name = rule.Name,
         Enabled = rule.Enabled,
@@ -61,11 +62,12 @@ public sealed record RuleDocument
         LoginUsername = rule.LoginUsername,
         Ssl = rule.Ssl.ToString().ToLowerInvariant(),
         SnoozedUntil = rule.SnoozedUntil,
-        Actions = rule.Actions.Select(ActionDocument.From).ToList(),
+        Actions = rule.Actions.Select(a => ActionDocument.From(a, providerNames)).ToList(),
     };
 
     /// <summary>The rule this document describes, or the reasons it cannot be one, keyed by field label.</summary>
-    public (EventRule? Rule, Dictionary<string, string> Errors) ToRule()
+    /// <param name="providerIds">External providers by name (case-insensitive).</param>
+    public (EventRule? Rule, Dictionary<string, string> Errors) ToRule(IReadOnlyDictionary<string, Guid>? providerIds = null)
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         var rule = new EventRule
@@ -125,7 +127,7 @@ public sealed record RuleDocument
                 continue;
             }
 
-            rule.Actions.Add(action.ToAction(i, errors));
+            rule.Actions.Add(action.ToAction(i, errors, providerIds ?? new Dictionary<string, Guid>()));
         }
 
         foreach (var (field, message) in RuleValidation.Validate(rule))
@@ -182,10 +184,13 @@ public sealed record ActionDocument
 
     public string? Subject { get; init; }
 
+    /// <summary>Notify Events External Provider: the provider's name.</summary>
+    public string? Provider { get; init; }
+
     /// <summary>The log line, the Slack text or the email body.</summary>
     public string? Message { get; init; }
 
-    public static ActionDocument From(RuleAction action) => action.Kind switch
+    public static ActionDocument From(RuleAction action, IReadOnlyDictionary<Guid, string>? providerNames = null) => action.Kind switch
     {
         ActionKind.CallWebPage => new ActionDocument
         {
@@ -222,9 +227,15 @@ public sealed record ActionDocument
             Kind = action.Kind.ToString(),
             MaxFrequencyMinutes = Minutes(action.MaxFrequency),
         },
+        ActionKind.NotifyExternalProvider => new ActionDocument
+        {
+            Kind = action.Kind.ToString(),
+            MaxFrequencyMinutes = Minutes(action.MaxFrequency),
+            Provider = action.ProviderId is { } id ? providerNames?.GetValueOrDefault(id) ?? id.ToString() : null,
+        },
     };
 
-    public RuleAction ToAction(int index, Dictionary<string, string> errors)
+    public RuleAction ToAction(int index, Dictionary<string, string> errors, IReadOnlyDictionary<string, Guid> providerIds)
     {
         var kindText = Kind ?? "";
         var kind = Enum.GetValues<ActionKind>().Cast<ActionKind?>()
@@ -243,9 +254,24 @@ public sealed record ActionDocument
             _ => ReportMethod(index, errors),
         };
 
+        Guid? providerId = null;
+        if (kind == ActionKind.NotifyExternalProvider && !string.IsNullOrWhiteSpace(Provider))
+        {
+            if (providerIds.TryGetValue(Provider.Trim(), out var found))
+            {
+                providerId = found;
+            }
+            else
+            {
+                errors[ActionValidation.Key(index, ActionValidation.Provider)] =
+                    $"There is no external provider named \"{Provider}\" here. Add it on the External Providers page, then import again.";
+            }
+        }
+
         return new RuleAction
         {
             Id = Guid.NewGuid(),
+            ProviderId = providerId,
             Kind = kind ?? ActionKind.CallWebPage,
             MaxFrequency = MaxFrequencyMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             Url = string.IsNullOrWhiteSpace(Url) ? null : Url.Trim(),

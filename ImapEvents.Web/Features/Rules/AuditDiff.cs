@@ -34,6 +34,7 @@ public static class AuditDiff
         ["fileName"] = "File Name",
         ["recipients"] = "Recipients",
         ["subject"] = "Subject",
+        ["provider"] = "Provider",
         ["message"] = "Message",
         ["maxFrequencyMinutes"] = "Max Frequency (minutes)",
     };

@@ -1,6 +1,8 @@
 using ImapEvents.Core.Actions;
+using ImapEvents.Core.Providers;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
@@ -18,6 +20,7 @@ public sealed partial class RuleEditorDialog
 
     private CancellationTokenSource? counting_;
     private EventRule form = new();
+    private IReadOnlyList<ExternalProvider> providers = [];
     private string timeOfDay = "";
     private IReadOnlyCollection<DayOfWeek> days = [];
     private uint version;
@@ -47,6 +50,9 @@ public sealed partial class RuleEditorDialog
     [Inject]
     private IOptions<ActionOptions> ActionOptions { get; set; } = default!;
 
+    [Inject]
+    private ProviderAdministration Providers { get; set; } = default!;
+
     private string LogDirectory => ActionOptions.Value.ResolvedLogDirectory;
 
     private const string UsernamePlaceholder = "support@example.com or *@example.com";
@@ -55,6 +61,7 @@ public sealed partial class RuleEditorDialog
 
     protected override async Task OnInitializedAsync()
     {
+        providers = await Providers.ListAsync(Closing);
         if (RuleId is { } id)
         {
             loading = true;

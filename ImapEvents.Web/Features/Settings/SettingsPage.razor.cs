@@ -49,6 +49,15 @@ public sealed partial class SettingsPage
 
     private string? For(string field) => errors.GetValueOrDefault(field);
 
+    /// <summary>After a first Save, messages follow the fields as they are corrected.</summary>
+    private void Revalidate()
+    {
+        if (errors.Count > 0)
+        {
+            errors = SmtpSettingsValidation.Validate(form, newPassword);
+        }
+    }
+
     private async Task SaveAsync()
     {
         busy = true;

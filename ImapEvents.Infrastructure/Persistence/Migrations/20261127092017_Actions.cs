@@ -1,4 +1,5 @@
 ﻿using System;
+using System.Collections.Generic;
 using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
@@ -71,6 +72,26 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         principalTable: "imap_events",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "external_providers",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Endpoint = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    ProtectedSecret = table.Column<string>(type: "text", nullable: true),
+                    ProtectedHeaders = table.Column<string>(type: "text", nullable: true),
+                    HeaderNames = table.Column<List<string>>(type: "text[]", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    xmin = table.Column<uint>(type: "xid", rowVersion: true, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_external_providers", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -152,6 +173,12 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                 name: "IX_delivery_attempts_DeliveryId_Number",
                 table: "delivery_attempts",
                 columns: new[] { "DeliveryId", "Number" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_external_providers_Name",
+                table: "external_providers",
+                column: "Name",
+                unique: true);
         }
 
         /// <inheritdoc />
@@ -162,6 +189,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
             migrationBuilder.DropTable(
                 name: "delivery_attempts");
+
+            migrationBuilder.DropTable(
+                name: "external_providers");
 
             migrationBuilder.DropTable(
                 name: "notification_profiles");
