@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Web;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 
@@ -71,6 +72,24 @@ public abstract class ComponentTestBase : IAsyncLifetime
         await EventuallyAsync(() => Assert.NotEmpty(dialog.FindAll("label")));
         return dialog;
     }
+
+    /// <summary>
+    /// Clicks the button with this text. Finding and clicking happen on the renderer's dispatcher, so a
+    /// render in between (an async load finishing) cannot leave the click on a stale element.
+    /// </summary>
+    protected static Task ClickButtonAsync<TComponent>(IRenderedComponent<TComponent> component, string text)
+        where TComponent : IComponent =>
+        component.InvokeAsync(() => component.FindAll("button").Single(b => b.TextContent.Trim() == text).ClickAsync(new MouseEventArgs()));
+
+    /// <summary>Changes the field with this label (its change event), on the renderer's dispatcher like <see cref="ClickButtonAsync"/>.</summary>
+    protected static Task ChangeFieldAsync<TComponent>(IRenderedComponent<TComponent> component, string label, object? value)
+        where TComponent : IComponent =>
+        component.InvokeAsync(() => Input(component, label).ChangeAsync(new ChangeEventArgs { Value = value }));
+
+    /// <summary>Types into the field with this label (its input event), for fields that update as you type.</summary>
+    protected static Task TypeIntoFieldAsync<TComponent>(IRenderedComponent<TComponent> component, string label, object? value)
+        where TComponent : IComponent =>
+        component.InvokeAsync(() => Input(component, label).InputAsync(new ChangeEventArgs { Value = value }));
 
     /// <summary>The input a visible label belongs to (through its "for" attribute), as a screen reader finds it.</summary>
     protected static AngleSharp.Dom.IElement Input<TComponent>(IRenderedComponent<TComponent> component, string label)

@@ -18,7 +18,7 @@ public sealed class MailboxDialogComponentTests : ServiceComponentTestBase
     {
         var provider = await OpenDialogAsync();
 
-        await provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+        await ClickButtonAsync(provider, "Save");
 
         await EventuallyAsync(() =>
         {
@@ -33,12 +33,12 @@ public sealed class MailboxDialogComponentTests : ServiceComponentTestBase
     public async Task BadValues_AreExplained_AndWhatWasTypedIsKept()
     {
         var provider = await OpenDialogAsync();
-        await Input(provider, "Display name").ChangeAsync(new ChangeEventArgs { Value = "Support" });
-        await Input(provider, "Server name").ChangeAsync(new ChangeEventArgs { Value = "imap://mail.example.com" });
-        await Input(provider, "Server port").ChangeAsync(new ChangeEventArgs { Value = "70000" });
-        await Input(provider, "Poll interval (minutes)").ChangeAsync(new ChangeEventArgs { Value = "90" });
+        await ChangeFieldAsync(provider, "Display name", "Support");
+        await ChangeFieldAsync(provider, "Server name", "imap://mail.example.com");
+        await ChangeFieldAsync(provider, "Server port", "70000");
+        await ChangeFieldAsync(provider, "Poll interval (minutes)", "90");
 
-        await provider.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+        await ClickButtonAsync(provider, "Save");
 
         await EventuallyAsync(() =>
         {

@@ -27,11 +27,11 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
     public async Task BadInput_IsExplainedNextToTheField_AndKept()
     {
         var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
-        await Input(editor, "Time of Day").ChangeAsync(new ChangeEventArgs { Value = "25:00 until 6" });
-        await Input(editor, "Server Port").ChangeAsync(new ChangeEventArgs { Value = "70000" });
-        await Input(editor, "Server Name").ChangeAsync(new ChangeEventArgs { Value = "imap example.com" });
+        await ChangeFieldAsync(editor, "Time of Day", "25:00 until 6");
+        await ChangeFieldAsync(editor, "Server Port", "70000");
+        await ChangeFieldAsync(editor, "Server Name", "imap example.com");
 
-        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+        await ClickButtonAsync(editor, "Save");
 
         await EventuallyAsync(() =>
         {
@@ -52,15 +52,15 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
 
         await EventuallyAsync(() => Assert.Contains("would not have fired in the last 7 days", editor.Markup, StringComparison.Ordinal));
 
-        await Input(editor, "Time of Day").ChangeAsync(new ChangeEventArgs { Value = "nonsense" });
+        await ChangeFieldAsync(editor, "Time of Day", "nonsense");
         await EventuallyAsync(() => Assert.Contains("Fix the fields marked in red", editor.Markup, StringComparison.Ordinal));
     }
 
     private async Task AddActionAsync(IRenderedComponent<RuleEditorDialog> editor, string kind)
     {
-        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Add action").ClickAsync(new MouseEventArgs());
+        await ClickButtonAsync(editor, "Add action");
         await EventuallyAsync(() => Assert.Contains(Popovers.FindAll(".mud-menu-item"), i => i.TextContent.Trim() == kind));
-        await Popovers.FindAll(".mud-menu-item").Single(i => i.TextContent.Trim() == kind).ClickAsync(new MouseEventArgs());
+        await Popovers.InvokeAsync(() => Popovers.FindAll(".mud-menu-item").Single(i => i.TextContent.Trim() == kind).ClickAsync(new MouseEventArgs()));
         await EventuallyAsync(() => Assert.NotNull(editor.Find($"[role=group][aria-label='Action 1: {kind}']")));
     }
 
@@ -68,8 +68,8 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
     public async Task ARuleNeedsAnAction_AndEachKindShowsItsOwnLabelledFields()
     {
         var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
-        await Input(editor, "Name").ChangeAsync(new ChangeEventArgs { Value = "Night shift" });
-        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+        await ChangeFieldAsync(editor, "Name", "Night shift");
+        await ClickButtonAsync(editor, "Save");
         await EventuallyAsync(() => Assert.Equal("Add at least one action: what should happen when the rule matches.", editor.Find("[role=alert]").TextContent.Trim()));
 
         await AddActionAsync(editor, "Log to File");
@@ -88,11 +88,11 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
     public async Task ABadWebhookUrl_IsExplainedNextToItsField_AndKept()
     {
         var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
-        await Input(editor, "Name").ChangeAsync(new ChangeEventArgs { Value = "Hook" });
+        await ChangeFieldAsync(editor, "Name", "Hook");
         await AddActionAsync(editor, "Call Webhook");
-        await Input(editor, "URL").InputAsync(new ChangeEventArgs { Value = "hooks.example.com/{Server}" });
+        await TypeIntoFieldAsync(editor, "URL", "hooks.example.com/{Server}");
 
-        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Save").ClickAsync(new MouseEventArgs());
+        await ClickButtonAsync(editor, "Save");
 
         await EventuallyAsync(() =>
         {
@@ -101,7 +101,7 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
             Assert.Equal("hooks.example.com/{Server}", Input(editor, "URL").GetAttribute("value"));
         });
 
-        await editor.FindAll("button").Single(b => b.TextContent.Trim() == "Generate secret").ClickAsync(new MouseEventArgs());
+        await ClickButtonAsync(editor, "Generate secret");
         await EventuallyAsync(() =>
         {
             Assert.StartsWith("whsec_", Input(editor, "Signing Secret").GetAttribute("value"), StringComparison.Ordinal);
