@@ -100,7 +100,8 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
         var timeout = options.Value.SmtpTimeout;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        using var client = new SmtpClient { Timeout = (int)timeout.TotalMilliseconds };
+        // The deadline above is the one that counts; MailKit's own read timeout is only a backstop.
+        using var client = new SmtpClient { Timeout = (int)(timeout + TimeSpan.FromSeconds(5)).TotalMilliseconds };
         var where = $"{settings.Host}:{settings.Port}";
         try
         {
@@ -120,7 +121,7 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
             await client.DisconnectAsync(quit: true, deadline.Token);
             return SendResult.Ok;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((ex is OperationCanceledException && !cancellationToken.IsCancellationRequested) || ex is TimeoutException)
         {
             return SendResult.Failed($"The SMTP server {where} did not answer within {timeout.TotalSeconds:0} s.");
         }
@@ -141,7 +142,7 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
         {
             return SendResult.Failed($"The TLS handshake with {where} failed: {ex.Message} Check Connection Security and the port on the Settings page.");
         }
-        catch (Exception ex) when (ex is SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException)
+        catch (Exception ex) when (ex is SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException)
         {
             return SendResult.Failed($"Could not send through the SMTP server {where}: {ex.Message}");
         }
