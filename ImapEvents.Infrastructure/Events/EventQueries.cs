@@ -35,6 +35,9 @@ public sealed record DeliveryRow(
 /// <summary>How the actions fired since a moment fared (test events included: they use the same receivers).</summary>
 public sealed record DeliverySummary(int Delivered, int Failed, int InProgress, int Suppressed);
 
+/// <summary>Events per UTC day and type, oldest day first (test events left out).</summary>
+public sealed record EventHistogram(IReadOnlyList<DateOnly> Days, IReadOnlyDictionary<ImapEventType, int[]> CountsByType);
+
 public sealed record EventRow(ImapEvent Event, IReadOnlyList<MatchedRule> MatchedRules, IReadOnlyList<DeliveryRow> Deliveries);
 
 /// <summary>The Events page: stored events, newest first, filtered and paged in PostgreSQL.</summary>
@@ -57,6 +60,36 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
             page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList(), deliveries[e.Id].ToList())).ToList(),
             page.TotalCount);
     }
+
+    /// <summary>The dashboard chart: events per type for each of the last <paramref name="days"/> UTC days, today included.</summary>
+    public async Task<EventHistogram> DailyCountsAsync(DateTimeOffset now, int days, CancellationToken cancellationToken)
+    {
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var first = today.AddDays(1 - days);
+        var since = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // Counted in PostgreSQL by UTC day: an event storm is millions of rows, never loaded here.
+        var rows = await db.Database.SqlQuery<DayCount>($"""
+            SELECT (("OccurredAt" AT TIME ZONE 'UTC')::date - {first})::int AS "DayIndex", "Type", count(*)::int AS "Count"
+            FROM imap_events
+            WHERE "OccurredAt" >= {since} AND NOT "IsTest"
+            GROUP BY 1, 2
+            """).ToListAsync(cancellationToken);
+
+        var dayList = Enumerable.Range(0, days).Select(first.AddDays).ToList();
+        var counts = Enum.GetValues<ImapEventType>().ToDictionary(t => t, _ => new int[days]);
+        foreach (var row in rows)
+        {
+            if (row.DayIndex >= 0 && row.DayIndex < days && Enum.TryParse<ImapEventType>(row.Type, out var type) && counts.TryGetValue(type, out var perDay))
+            {
+                perDay[row.DayIndex] += row.Count;
+            }
+        }
+
+        return new EventHistogram(dayList, counts);
+    }
+
+    private sealed record DayCount(int DayIndex, string Type, int Count);
 
     public async Task<DeliverySummary> DeliverySummaryAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {

@@ -2,8 +2,10 @@ using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Tests.TestSupport;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -57,6 +59,30 @@ public sealed class ActionJourneyTests(BrowserFixture fixture)
         await Expect(actions.GetByText("Delivered (200)")).ToBeVisibleAsync();
         await Expect(actions.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^job ") })).ToHaveCountAsync(2);
         await BrowserFixture.ScreenshotAsync(browser, "13-events-with-deliveries");
+
+        // A few incidents of the last days, so the dashboard's chart has bars to show.
+        await using (var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            var now = DateTimeOffset.UtcNow;
+            db.Events.AddRange(Enumerable.Range(0, 9).Select(i => new ImapEvent
+            {
+                Id = Guid.NewGuid(),
+                Type = i % 3 == 0 ? ImapEventType.DownloadFailed : ImapEventType.ConnectionFailed,
+                OccurredAt = now.AddDays(-(i % 4)),
+                MailboxName = "Sales",
+                ServerName = "imap.sales.example.com",
+                ServerPort = 993,
+                LoginUsername = "sales@example.com",
+                DispatchedAt = now,
+            }));
+            await db.SaveChangesAsync();
+        }
+
+        await browser.GetByRole(AriaRole.Link, new() { Name = "Dashboard", Exact = true }).ClickAsync();
+        await Expect(browser.GetByRole(AriaRole.Img, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Events per day over the last 14 days: IMAP Connection Failed [0-9]+") })).ToBeVisibleAsync();
+        await Expect(browser.GetByRole(AriaRole.Heading, new() { Name = "Action deliveries, last 24 hours" })).ToBeVisibleAsync();
+        await Expect(browser.GetByRole(AriaRole.Heading, new() { Name = "Events, last 14 days" })).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(browser, "18-dashboard");
         fixture.AssertNoBrowserErrors(browser);
     }
 }

@@ -1,0 +1,42 @@
+using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Tests.TestSupport;
+using Microsoft.EntityFrameworkCore;
+
+namespace ImapEvents.Tests.Infrastructure;
+
+public sealed class EventQueriesTests(ActionFixture fixture) : IClassFixture<ActionFixture>
+{
+    [Fact]
+    public async Task TheDashboardChart_CountsEventsPerUtcDayAndType_LeavingOutTestsAndOlderDays()
+    {
+        var now = new DateTimeOffset(2026, 11, 27, 0, 30, 0, TimeSpan.Zero);
+        ImapEvent At(DateTimeOffset when, ImapEventType type, bool test = false) => new()
+        {
+            Id = Guid.NewGuid(), Type = type, OccurredAt = when, IsTest = test, MailboxName = "m", ServerName = "s", LoginUsername = "u", DispatchedAt = when,
+        };
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            db.Events.AddRange(
+                At(now.AddMinutes(-10), ImapEventType.LoginFailed),              // today, 00:20 UTC
+                At(now.AddMinutes(-40), ImapEventType.LoginFailed),              // yesterday, 23:50 UTC
+                At(now.AddMinutes(-5), ImapEventType.LoginFailed),
+                At(now.AddDays(-3), ImapEventType.ConnectionFailed),
+                At(now.AddDays(-14), ImapEventType.ConnectionFailed),            // before the window
+                At(now.AddMinutes(-1), ImapEventType.ImportFailed, test: true)); // a test, not an incident
+            await db.SaveChangesAsync();
+        }
+
+        var histogram = await fixture.Service<EventQueries>().DailyCountsAsync(now, 14, default);
+
+        Assert.Equal(14, histogram.Days.Count);
+        Assert.Equal(new DateOnly(2026, 11, 27), histogram.Days[^1]);
+        Assert.Equal(new DateOnly(2026, 11, 14), histogram.Days[0]);
+        Assert.Equal(2, histogram.CountsByType[ImapEventType.LoginFailed][13]);
+        Assert.Equal(1, histogram.CountsByType[ImapEventType.LoginFailed][12]);
+        Assert.Equal(1, histogram.CountsByType[ImapEventType.ConnectionFailed][10]);
+        Assert.Equal(1, histogram.CountsByType[ImapEventType.ConnectionFailed].Sum());
+        Assert.Equal(0, histogram.CountsByType[ImapEventType.ImportFailed].Sum());
+    }
+}
