@@ -48,6 +48,9 @@ public sealed class Delivery
 
     public RuleAction Action { get; set; } = new();
 
+    /// <summary>Parts already sent when an action sends several messages (Use My Notification Profile: email, SMS), so a retry sends only the rest.</summary>
+    public List<string> CompletedParts { get; set; } = [];
+
     /// <summary>Firings the max frequency held back before this one.</summary>
     public int SuppressedCount { get; set; }
 

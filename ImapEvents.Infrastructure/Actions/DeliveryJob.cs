@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Server;
 using ImapEvents.Core.Actions;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Notifications;
@@ -36,9 +37,13 @@ public sealed class DeliveryJob(
     /// <summary>A Sending claim older than this belongs to a worker that died; its job may take over.</summary>
     public static readonly TimeSpan StaleClaim = TimeSpan.FromMinutes(2);
 
+    /// <summary>Longest error text kept per attempt and delivery (the column's size).</summary>
+    public const int MaxErrorLength = 2000;
+
+    /// <param name="context">Supplied by Hangfire (null when enqueued); tells the last automatic attempt apart.</param>
     [Queue(JobQueues.Actions)]
     [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [15, 60, 300, 900, 1800, 3600, 7200, 14400], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
-    public async Task RunAsync(Guid deliveryId, CancellationToken cancellationToken)
+    public async Task RunAsync(Guid deliveryId, PerformContext? context, CancellationToken cancellationToken)
     {
         var startedAt = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -56,24 +61,32 @@ public sealed class DeliveryJob(
                 cancellationToken);
         if (claimed == 0)
         {
-            logger.LogInformation("Delivery {DeliveryId} is already delivered, failed or being sent; nothing to do", deliveryId);
+            var status = await db.Deliveries.AsNoTracking().Where(d => d.Id == deliveryId).Select(d => (DeliveryStatus?)d.Status).SingleOrDefaultAsync(cancellationToken);
+            if (status == DeliveryStatus.Sending)
+            {
+                // Another worker is sending it (a duplicate job): try again later rather than report success now.
+                throw new DeliveryFailedException($"Delivery {deliveryId} is being sent by another worker; this job checks again later.");
+            }
+
+            logger.LogInformation("Delivery {DeliveryId} is {Status}; nothing to do", deliveryId, status?.ToString() ?? "gone");
             return;
         }
 
-        var delivery = await db.Deliveries.SingleAsync(d => d.Id == deliveryId, cancellationToken);
-        var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
-        var values = new TemplateValues(imapEvent, delivery.RuleName, delivery.SuppressedCount);
-
+        // From here on the row says Sending: whatever happens, it must not stay so.
+        Delivery? delivery = null;
         SendResult result;
         try
         {
+            delivery = await db.Deliveries.SingleAsync(d => d.Id == deliveryId, cancellationToken);
+            var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
+            var values = new TemplateValues(imapEvent, delivery.RuleName, delivery.SuppressedCount);
             result = delivery.Kind switch
             {
                 ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
                 ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
                 ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
                 ActionKind.SendEmail => await email.SendAsync(delivery.Action, delivery.Id, values, cancellationToken),
-                ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, cancellationToken),
+                ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, delivery.CompletedParts, cancellationToken),
                 ActionKind.NotifyExternalProvider => await providers.NotifyAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
             };
         }
@@ -85,10 +98,25 @@ public sealed class DeliveryJob(
                 CancellationToken.None);
             throw;
         }
+        catch (Exception ex)
+        {
+            // Unexpected (the database went away, a bug): an attempt that failed and is retried like any other.
+            logger.LogError(ex, "Delivery {DeliveryId} failed unexpectedly", deliveryId);
+            result = SendResult.Failed($"Unexpected error: {ex.Message}");
+            if (delivery is null)
+            {
+                await db.Deliveries.Where(d => d.Id == deliveryId).ExecuteUpdateAsync(
+                    update => update.SetProperty(d => d.Status, DeliveryStatus.Retrying).SetProperty(d => d.LastError, Cut(result.Error)),
+                    CancellationToken.None);
+                throw;
+            }
+        }
 
         var finished = time.GetUtcNow();
-        var lastAttempt = delivery.Attempts >= MaxAttempts;
-        delivery.CompletedAt = null;
+        // The last automatic attempt as Hangfire counts it; without Hangfire (tests, a direct call), by our own count.
+        var lastAttempt = context is null
+            ? delivery.Attempts >= MaxAttempts
+            : context.GetJobParameter<int>("RetryCount") >= Retries;
         db.DeliveryAttempts.Add(new DeliveryAttempt
         {
             Id = Guid.NewGuid(),
@@ -98,10 +126,10 @@ public sealed class DeliveryJob(
             FinishedAt = finished,
             Succeeded = result.Succeeded,
             ResponseCode = result.ResponseCode,
-            Error = result.Error,
+            Error = Cut(result.Error),
         });
         delivery.LastResponseCode = result.ResponseCode;
-        delivery.LastError = result.Error;
+        delivery.LastError = Cut(result.Error);
         delivery.Status = result.Succeeded ? DeliveryStatus.Delivered
             : result.Permanent || lastAttempt ? DeliveryStatus.Failed
             : DeliveryStatus.Retrying;
@@ -124,4 +152,6 @@ public sealed class DeliveryJob(
             throw new DeliveryFailedException($"Attempt {delivery.Attempts} of {MaxAttempts} failed: {result.Error}");
         }
     }
+
+    private static string? Cut(string? error) => error is { Length: > MaxErrorLength } ? error[..(MaxErrorLength - 1)] + "…" : error;
 }

@@ -27,7 +27,7 @@ public sealed class DeliveryQueue(
     {
         foreach (var id in deliveryIds)
         {
-            var jobId = jobs.Enqueue<DeliveryJob>(JobQueues.Actions, job => job.RunAsync(id, CancellationToken.None));
+            var jobId = jobs.Enqueue<DeliveryJob>(JobQueues.Actions, job => job.RunAsync(id, null, CancellationToken.None));
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var now = time.GetUtcNow();
             await db.Deliveries
@@ -86,6 +86,7 @@ public sealed class DeliveryQueue(
                 null => "Its job no longer exists in Hangfire (deleted or expired).",
                 "Deleted" => "Its job was deleted in the job dashboard.",
                 "Failed" => $"Its job failed in Hangfire and is not retried automatically: {state.Reason}",
+                "Succeeded" => "Its job ended without finishing the delivery.",
                 _ => null,
             };
             if (reason is null)

@@ -92,19 +92,19 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
     private async Task<SendResult> SendAsync(SmtpSettings settings, string? password, Action<MimeMessage> build, CancellationToken cancellationToken)
     {
         using var message = new MimeMessage();
-        message.From.Add(new MailboxAddress(settings.FromName ?? "ImapEvents", settings.FromAddress));
-        // RFC 3834: auto-responders and vacation replies leave alerts alone.
-        message.Headers.Add("Auto-Submitted", "auto-generated");
-        build(message);
-
         var timeout = options.Value.SmtpTimeout;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         // The deadline above is the one that counts; MailKit's own read timeout is only a backstop.
-        using var client = new SmtpClient { Timeout = (int)(timeout + TimeSpan.FromSeconds(5)).TotalMilliseconds };
+        using var client = new RecipientTolerantSmtpClient { Timeout = (int)(timeout + TimeSpan.FromSeconds(5)).TotalMilliseconds };
         var where = $"{settings.Host}:{settings.Port}";
         try
         {
+            message.From.Add(new MailboxAddress(settings.FromName ?? "ImapEvents", settings.FromAddress));
+            // RFC 3834: auto-responders and vacation replies leave alerts alone.
+            message.Headers.Add("Auto-Submitted", "auto-generated");
+            build(message);
+
             var security = settings.Security switch
             {
                 ConnectionSecurity.None => SecureSocketOptions.None,
@@ -118,8 +118,6 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
             }
 
             await client.SendAsync(message, deadline.Token);
-            await client.DisconnectAsync(quit: true, deadline.Token);
-            return SendResult.Ok;
         }
         catch (Exception ex) when ((ex is OperationCanceledException && !cancellationToken.IsCancellationRequested) || ex is TimeoutException)
         {
@@ -131,7 +129,7 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
         {
-            // 5xx is the server's final answer for this message (an unknown recipient, a refused sender).
+            // 5xx is the server's final answer for this message (every recipient refused, the sender refused).
             return SendResult.Failed($"The SMTP server {where} refused the email: {(int)ex.StatusCode} {ex.Message}", permanent: true);
         }
         catch (SmtpCommandException ex)
@@ -142,9 +140,59 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
         {
             return SendResult.Failed($"The TLS handshake with {where} failed: {ex.Message} Check Connection Security and the port on the Settings page.");
         }
+        catch (NotSupportedException ex)
+        {
+            // No STARTTLS or no AUTH on offer: the settings do not fit this server.
+            return SendResult.Failed($"The SMTP server {where} does not support what the settings ask for: {ex.Message} Check Connection Security and Username on the Settings page.");
+        }
+        catch (AllRecipientsRefusedException ex)
+        {
+            return SendResult.Failed(ex.Final ? $"{ex.Message} Check the addresses." : ex.Message, permanent: ex.Final);
+        }
+        catch (ParseException ex)
+        {
+            return SendResult.Failed($"An email address could not be read: {ex.Message}", permanent: true);
+        }
         catch (Exception ex) when (ex is SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException)
         {
             return SendResult.Failed($"Could not send through the SMTP server {where}: {ex.Message}");
         }
+
+        try
+        {
+            await client.DisconnectAsync(quit: true, deadline.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or SmtpProtocolException or TimeoutException)
+        {
+            // The server has the message; a QUIT that goes astray must not make it look unsent (and send it again).
+        }
+
+        return client.Refused.Count == 0
+            ? SendResult.Ok
+            // Delivered to the others: one address that no longer exists must not stop every alert.
+            : new SendResult(true, null, $"Sent, but the SMTP server refused {string.Join("; ", client.Refused)}.");
+    }
+
+    /// <summary>Goes on with the other recipients when the server refuses one (MailKit would give up on the whole message).</summary>
+    private sealed class RecipientTolerantSmtpClient : SmtpClient
+    {
+        public List<string> Refused { get; } = [];
+
+        /// <summary>Whether every refusal was final (5xx); a 4xx may pass on a later try.</summary>
+        public bool AllRefusalsFinal { get; private set; } = true;
+
+        protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
+        {
+            Refused.Add($"{mailbox.Address} ({(int)response.StatusCode} {response.Response})");
+            AllRefusalsFinal &= (int)response.StatusCode >= 500;
+        }
+
+        protected override void OnNoRecipientsAccepted(MimeMessage message) => throw new AllRecipientsRefusedException(Refused, AllRefusalsFinal);
+    }
+
+    private sealed class AllRecipientsRefusedException(IEnumerable<string> refused, bool final)
+        : Exception($"The SMTP server refused every recipient: {string.Join("; ", refused)}.")
+    {
+        public bool Final { get; } = final;
     }
 }

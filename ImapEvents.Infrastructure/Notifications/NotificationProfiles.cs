@@ -21,6 +21,9 @@ public sealed record ProfileSaveResult(IReadOnlyDictionary<string, string> Error
 /// </summary>
 public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFactory, EmailSender email, TimeProvider time)
 {
+    private const string EmailPart = "email";
+    private const string SmsPart = "sms";
+
     public async Task<NotificationProfile> GetAsync(string userId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -47,7 +50,8 @@ public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFacto
     }
 
     /// <summary>Use My Notification Profile for one firing.</summary>
-    public async Task<SendResult> NotifyAsync(string ownerId, Guid deliveryId, TemplateValues values, CancellationToken cancellationToken)
+    /// <param name="completedParts">"email" and "sms" once sent; a retry skips them, so nobody gets the same alert twice.</param>
+    public async Task<SendResult> NotifyAsync(string ownerId, Guid deliveryId, TemplateValues values, List<string> completedParts, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken);
@@ -62,7 +66,7 @@ public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFacto
             return SendResult.Failed($"{owner} has no addresses in their notification profile. They can add some on My Notification Profile, then retry the job.", permanent: true);
         }
 
-        return await SendAsync(profile, deliveryId.ToString("N"), values, cancellationToken);
+        return await SendAsync(profile, deliveryId.ToString("N"), values, completedParts, cancellationToken);
     }
 
     /// <summary>"Send test notification": the profile as saved, with a made-up event.</summary>
@@ -85,13 +89,14 @@ public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFacto
             Ssl = true,
             ErrorMessage = "This is a test of your notification profile.",
         };
-        return await SendAsync(profile, Guid.NewGuid().ToString("N"), new TemplateValues(sample, "Test notification", 0), cancellationToken);
+        return await SendAsync(profile, Guid.NewGuid().ToString("N"), new TemplateValues(sample, "Test notification", 0), [], cancellationToken);
     }
 
-    private async Task<SendResult> SendAsync(NotificationProfile profile, string messageKey, TemplateValues values, CancellationToken cancellationToken)
+    private async Task<SendResult> SendAsync(
+        NotificationProfile profile, string messageKey, TemplateValues values, List<string> completedParts, CancellationToken cancellationToken)
     {
         var emails = EmailAddresses.Split(profile.EmailAddresses);
-        if (emails.Count > 0)
+        if (emails.Count > 0 && !completedParts.Contains(EmailPart))
         {
             var sent = await email.SendAsync(message =>
             {
@@ -104,19 +109,27 @@ public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFacto
             {
                 return sent;
             }
+
+            completedParts.Add(EmailPart);
         }
 
         var phones = EmailAddresses.Split(profile.SmsAddresses);
-        if (phones.Count > 0)
+        if (phones.Count > 0 && !completedParts.Contains(SmsPart))
         {
             var text = EventTemplate.Render(EventTemplate.SmsText, values).ReplaceLineEndings(" ");
-            return await email.SendAsync(message =>
+            var sent = await email.SendAsync(message =>
             {
                 message.To.AddRange(phones.Select(MailboxAddress.Parse));
                 message.Subject = "";
                 message.Body = new TextPart("plain") { Text = text.Length > NotificationProfileValidation.SmsLength ? text[..(NotificationProfileValidation.SmsLength - 1)] + "…" : text };
                 message.MessageId = $"{messageKey}.sms@imapevents";
             }, cancellationToken);
+            if (!sent.Succeeded)
+            {
+                return sent;
+            }
+
+            completedParts.Add(SmsPart);
         }
 
         return SendResult.Ok;

@@ -417,4 +417,43 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Equal("Its job was deleted in the job dashboard.", ended.LastError);
         Assert.Equal(DeliveryStatus.Pending, (await fixture.DeliveryAsync(waiting.Id)).Status);
     }
+
+    [Fact]
+    public async Task ARedirectToAVeryLongAddress_IsRecordedAsARetriableFailure_NotAStuckDelivery()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.RedirectLocation = "https://sso.example.com/login?return=" + new string('x', 5000);
+        receiver.AnswerWith(302);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        var retrying = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Retrying, retrying.Status);
+        Assert.Equal(302, retrying.LastResponseCode);
+        Assert.StartsWith("The receiver redirected (302) to https://sso.example.com/login", retrying.LastError, StringComparison.Ordinal);
+        Assert.Equal(DeliveryJob.MaxErrorLength, retrying.LastError!.Length);
+    }
+
+    [Fact]
+    public async Task ASecondJobForADeliveryBeingSent_ComesBackLater_InsteadOfSucceedingEmpty()
+    {
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, LogFile($"busy-{Guid.NewGuid():N}.log", null));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            // Another worker claimed it a moment ago.
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Status, DeliveryStatus.Sending)
+                .SetProperty(d => d.AttemptStartedAt, DateTimeOffset.UtcNow));
+        }
+
+        var busy = await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        Assert.Contains("being sent by another worker", busy.Message, StringComparison.Ordinal);
+        Assert.Empty(await fixture.AttemptsAsync(delivery.Id));
+    }
 }

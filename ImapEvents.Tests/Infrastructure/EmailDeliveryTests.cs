@@ -207,4 +207,77 @@ public sealed class EmailDeliveryTests(ActionFixture fixture) : IClassFixture<Ac
         Assert.StartsWith("\"me\" is not an email address", result.Errors["Email Addresses"], StringComparison.Ordinal);
         Assert.StartsWith("\"555 1234\" is not an email address", result.Errors["SMS Addresses"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ARefusedRecipient_DoesNotStopTheEmailReachingTheOthers()
+    {
+        await using var server = new ScriptedSmtpServer { RecipientReply = address => address.StartsWith("gone@", StringComparison.Ordinal) ? "550 5.1.1 No such user" : null };
+        await UseSmtpAsync(server.Port);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Email("oncall@example.com, gone@example.com, it@example.com"));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var delivered = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
+        Assert.Equal("Sent, but the SMTP server refused gone@example.com (550 5.1.1 No such user).", delivered.LastError);
+        Assert.Equal(["oncall@example.com", "it@example.com"], Assert.Single(server.Messages).Recipients);
+    }
+
+    [Fact]
+    public async Task WhenEveryRecipientIsRefusedForGood_TheDeliveryFails_ButADeferralIsRetried()
+    {
+        await using var server = new ScriptedSmtpServer { RecipientReply = _ => "550 5.1.1 No such user" };
+        await UseSmtpAsync(server.Port);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Email("gone@example.com"));
+        var refused = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await fixture.RunJobAsync(refused.Id);
+        Assert.Equal(DeliveryStatus.Failed, (await fixture.DeliveryAsync(refused.Id)).Status);
+
+        server.RecipientReply = _ => "451 4.3.0 Try again later";
+        var deferred = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(deferred.Id));
+        Assert.Equal(DeliveryStatus.Retrying, (await fixture.DeliveryAsync(deferred.Id)).Status);
+        Assert.Empty(server.Messages);
+    }
+
+    [Fact]
+    public async Task AProfileWhoseSmsPartFailed_SendsOnlyTheSmsOnTheRetry()
+    {
+        await using var server = new ScriptedSmtpServer { RecipientReply = address => address.Contains("@sms.", StringComparison.Ordinal) ? "451 4.3.0 Try again later" : null };
+        await UseSmtpAsync(server.Port);
+        await SaveAdminProfileAsync("me@example.com", "5551234567@sms.example.net");
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, RuleAction.Create(ActionKind.UseMyNotificationProfile));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+        Assert.Equal(["email"], (await fixture.DeliveryAsync(delivery.Id)).CompletedParts);
+        server.RecipientReply = _ => null;
+        await fixture.RunJobAsync(delivery.Id);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(delivery.Id)).Status);
+        Assert.Equal(
+            [["me@example.com"], ["5551234567@sms.example.net"]],
+            server.Messages.Select(m => m.Recipients.ToArray()).ToArray());
+    }
+
+    [Fact]
+    public async Task SavingSmtpSettingsForAnotherServer_AsksForThePasswordAgain()
+    {
+        await UseSmtpAsync(smtp.Configuration.Port, "relay", "relay-secret-123");
+        var store = fixture.Service<SmtpSettingsStore>();
+        var stored = await store.GetAsync(default);
+
+        var moved = await store.SaveAsync(ImapEventsApp.AdminEmail, new SmtpSettings
+        {
+            Host = "smtp.elsewhere.example", Port = stored.Port, Security = stored.Security, Username = stored.Username, FromAddress = stored.FromAddress,
+        }, null, default);
+
+        Assert.StartsWith("Enter the password again", moved.Errors["Password"], StringComparison.Ordinal);
+        Assert.Equal("127.0.0.1", (await store.GetAsync(default)).Host);
+        Assert.True((await store.SaveAsync(ImapEventsApp.AdminEmail, stored, null, default)).Succeeded, "the same server keeps its password");
+    }
 }

@@ -121,5 +121,5 @@ public sealed class ActionFixture : IAsyncLifetime
 
     /// <summary>Runs a delivery's job now, as a Hangfire worker would (with a deadline, so a hang fails the test).</summary>
     public Task RunJobAsync(Guid deliveryId) =>
-        Service<DeliveryJob>().RunAsync(deliveryId, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        Service<DeliveryJob>().RunAsync(deliveryId, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 }

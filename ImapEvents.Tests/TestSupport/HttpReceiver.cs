@@ -26,6 +26,9 @@ public sealed class HttpReceiver : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>The Location a 3xx answer carries.</summary>
+    public string RedirectLocation { get; set; } = "/elsewhere";
+
     public IReadOnlyList<ReceivedRequest> Requests => requests.ToArray();
 
     public static async Task<HttpReceiver> StartAsync()
@@ -77,6 +80,11 @@ public sealed class HttpReceiver : IAsyncDisposable
             body));
         var status = answers.TryDequeue(out var code) ? code : 200;
         context.Response.StatusCode = status;
+        if (status is >= 300 and < 400)
+        {
+            context.Response.Headers.Location = RedirectLocation;
+        }
+
         await context.Response.WriteAsync(status >= 400 ? "the receiver is having a bad day" : "ok", context.RequestAborted);
     }
 

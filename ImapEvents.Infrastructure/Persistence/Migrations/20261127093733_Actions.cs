@@ -52,6 +52,7 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     ActionPosition = table.Column<int>(type: "integer", nullable: false),
                     Kind = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
                     Action = table.Column<string>(type: "jsonb", nullable: false),
+                    CompletedParts = table.Column<List<string>>(type: "text[]", nullable: false),
                     SuppressedCount = table.Column<int>(type: "integer", nullable: false),
                     Status = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
