@@ -13,7 +13,8 @@ public sealed record EventQuery(
     DateTimeOffset? From = null,
     DateTimeOffset? To = null,
     int Page = 0,
-    int PageSize = 50);
+    int PageSize = 50,
+    DeliveryStatus? Delivery = null);
 
 public sealed record MailboxOption(Guid Id, string DisplayName);
 
@@ -140,6 +141,11 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         if (query.To is { } to)
         {
             events = events.Where(e => e.OccurredAt < to);
+        }
+
+        if (query.Delivery is { } status)
+        {
+            events = events.Where(e => db.Deliveries.Any(d => d.EventId == e.Id && d.Status == status));
         }
 
         var total = await events.CountAsync(cancellationToken);

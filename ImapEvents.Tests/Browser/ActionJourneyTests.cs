@@ -83,6 +83,15 @@ public sealed class ActionJourneyTests(BrowserFixture fixture)
         await Expect(browser.GetByRole(AriaRole.Heading, new() { Name = "Action deliveries, last 24 hours" })).ToBeVisibleAsync();
         await Expect(browser.GetByRole(AriaRole.Heading, new() { Name = "Events, last 14 days" })).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(browser, "18-dashboard");
+
+        // The Delivery filter, also reachable by link: the test event has a retrying action and no failed one.
+        await browser.GotoAsync("/events?delivery=Retrying");
+        await BrowserFixture.WaitForInteractivityAsync(browser);
+        await Expect(browser.GetByLabel("Delivery")).ToHaveValueAsync("Retrying");
+        await Expect(browser.GetByRole(AriaRole.Row).Filter(new() { HasText = $"from rule \"{name}\"" })).ToBeVisibleAsync();
+        await browser.GotoAsync("/events?delivery=Failed");
+        await BrowserFixture.WaitForInteractivityAsync(browser);
+        await Expect(browser.GetByText("No event matches these filters.")).ToBeVisibleAsync();
         fixture.AssertNoBrowserErrors(browser);
     }
 }

@@ -274,6 +274,11 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.All(row.Deliveries, d => Assert.Equal(DeliveryStatus.Delivered, d.Status));
         Assert.Equal(200, row.Deliveries[0].LastResponseCode);
         Assert.All(row.Deliveries, d => Assert.NotNull(d.JobId));
+
+        var delivered = await fixture.Service<EventQueries>().ListWithRulesAsync(new EventQuery(Delivery: DeliveryStatus.Delivered), default);
+        var failed = await fixture.Service<EventQueries>().ListWithRulesAsync(new EventQuery(Delivery: DeliveryStatus.Failed), default);
+        Assert.Contains(delivered.Items, r => r.Event.Id == imapEvent.Id);
+        Assert.DoesNotContain(failed.Items, r => r.Event.Id == imapEvent.Id);
     }
 
     [Fact]

@@ -17,6 +17,17 @@ public static class DeliveryStatusText
         DeliveryStatus.Suppressed => "Suppressed by max frequency",
     };
 
+    /// <summary>The state's name in the Events page's Delivery filter.</summary>
+    public static string FilterName(DeliveryStatus status) => status switch
+    {
+        DeliveryStatus.Pending => "Queued",
+        DeliveryStatus.Sending => "Sending",
+        DeliveryStatus.Retrying => "Retrying",
+        DeliveryStatus.Delivered => "Delivered",
+        DeliveryStatus.Failed => "Failed",
+        DeliveryStatus.Suppressed => "Suppressed by max frequency",
+    };
+
     public static Color ColorOf(DeliveryStatus status) => status switch
     {
         DeliveryStatus.Delivered => Color.Success,

@@ -1,4 +1,5 @@
 using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
@@ -16,10 +17,20 @@ public sealed partial class EventsPage
     private DateTime? to;
     private string? rangeError;
 
+    private DeliveryStatus? delivery;
+
+    /// <summary>"?delivery=Failed": only events with a delivery in that state, so the dashboard can link here.</summary>
+    [SupplyParameterFromQuery(Name = "delivery")]
+    public string? DeliveryFilter { get; set; }
+
     [Inject]
     private EventQueries Events { get; set; } = default!;
 
-    protected override async Task OnInitializedAsync() => mailboxes = await Events.MailboxesAsync(Closing);
+    protected override async Task OnInitializedAsync()
+    {
+        delivery = Enum.TryParse<DeliveryStatus>(DeliveryFilter, ignoreCase: true, out var status) && Enum.IsDefined(status) ? status : null;
+        mailboxes = await Events.MailboxesAsync(Closing);
+    }
 
     private async Task<TableData<EventRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
@@ -34,7 +45,8 @@ public sealed partial class EventsPage
             from is { } start ? new DateTimeOffset(start.Date, TimeZoneInfo.Local.GetUtcOffset(start.Date)) : null,
             to is { } end ? new DateTimeOffset(end.Date.AddDays(1), TimeZoneInfo.Local.GetUtcOffset(end.Date.AddDays(1))) : null,
             state.Page,
-            state.PageSize);
+            state.PageSize,
+            delivery);
         var page = await Events.ListWithRulesAsync(query, cancellationToken);
         return new TableData<EventRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
@@ -48,6 +60,12 @@ public sealed partial class EventsPage
     private Task MailboxChanged(Guid? value)
     {
         mailboxId = value;
+        return ReloadAsync();
+    }
+
+    private Task DeliveryChanged(DeliveryStatus? value)
+    {
+        delivery = value;
         return ReloadAsync();
     }
 
