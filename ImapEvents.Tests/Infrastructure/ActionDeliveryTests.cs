@@ -461,4 +461,29 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Contains("being sent by another worker", busy.Message, StringComparison.Ordinal);
         Assert.Empty(await fixture.AttemptsAsync(delivery.Id));
     }
+
+    [Fact]
+    public async Task ADeliveryLeftSendingByAKilledWorker_IsTakenOverWhenItsJobRunsAgain()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            // The worker claimed it and died before recording anything; Hangfire re-runs the job after its invisibility timeout.
+            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
+                .SetProperty(d => d.Status, DeliveryStatus.Sending)
+                .SetProperty(d => d.Attempts, 1)
+                .SetProperty(d => d.AttemptStartedAt, DateTimeOffset.UtcNow - DeliveryJob.StaleClaim - TimeSpan.FromSeconds(1)));
+        }
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        var delivered = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
+        Assert.Equal(2, delivered.Attempts);
+        // The receiver sees the same webhook-id it may have seen from the dead worker, so it can drop a duplicate.
+        Assert.Equal(delivery.Id.ToString("N"), Assert.Single(receiver.Requests).Headers["webhook-id"]);
+    }
 }
