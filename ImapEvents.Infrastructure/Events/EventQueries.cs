@@ -119,6 +119,13 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
             .ToListAsync(cancellationToken);
     }
 
+    /// <summary>Every attempt of one delivery, first to last.</summary>
+    public async Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.DeliveryAttempts.AsNoTracking().Where(a => a.DeliveryId == deliveryId).OrderBy(a => a.Number).ThenBy(a => a.StartedAt).ToListAsync(cancellationToken);
+    }
+
     public async Task<ListPage<ImapEvent>> ListAsync(EventQuery query, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -59,6 +59,13 @@ public sealed class ActionJourneyTests(BrowserFixture fixture)
         await Expect(actions.GetByText("Delivered (200)")).ToBeVisibleAsync();
         await Expect(actions.GetByRole(AriaRole.Link, new() { NameRegex = new System.Text.RegularExpressions.Regex("^job ") })).ToHaveCountAsync(2);
         await BrowserFixture.ScreenshotAsync(browser, "13-events-with-deliveries");
+        await actions.GetByRole(AriaRole.Button, new() { Name = "1 attempt" }).First.ClickAsync();
+        var attemptsDialog = browser.GetByRole(AriaRole.Dialog);
+        await Expect(attemptsDialog.GetByRole(AriaRole.Columnheader, new() { Name = "Response" })).ToBeVisibleAsync();
+        await Expect(attemptsDialog.GetByRole(AriaRole.Row).Nth(1).GetByRole(AriaRole.Cell)).ToHaveCountAsync(6);
+        await BrowserFixture.ScreenshotAsync(browser, "19-delivery-attempts");
+        await attemptsDialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
+        await Expect(browser.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
 
         // A few incidents of the last days, so the dashboard's chart has bars to show.
         await using (var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
