@@ -3,9 +3,15 @@ using ImapEvents.Benchmarks;
 
 // Rule matching:   dotnet run -c Release --project benchmarks/ImapEvents.Benchmarks -- --filter '*'
 // Mailbox checks:  scripts/bench-checks.sh   (starts PostgreSQL and Dovecot, then runs "-- checks")
+// Event storms:    scripts/bench-storm.sh    (starts PostgreSQL, then runs "-- storm")
 if (args.Length > 0 && args[0] == "checks")
 {
     return await CheckCostHarness.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "storm")
+{
+    return await EventStormHarness.RunAsync(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
