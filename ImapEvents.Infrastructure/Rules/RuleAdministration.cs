@@ -48,6 +48,15 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return await rules.OrderBy(r => r.Name).ThenBy(r => r.Id).ToListAsync(cancellationToken);
     }
 
+    /// <summary>The email of each user who owns a rule: Use My Notification Profile reaches the owner.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> OwnerEmailsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Users.AsNoTracking()
+            .Where(u => db.Rules.Any(r => r.OwnerId == u.Id))
+            .ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, cancellationToken);
+    }
+
     public async Task<EventRule?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

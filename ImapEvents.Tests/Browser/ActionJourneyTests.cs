@@ -35,6 +35,7 @@ public sealed class ActionJourneyTests(BrowserFixture fixture)
         var browser = await fixture.OpenAsAdministratorAsync("/rules");
         var row = browser.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
         await Expect(row.GetByRole(AriaRole.Cell, new() { Name = "Call Webhook → Call Web Page" })).ToBeVisibleAsync();
+        await Expect(row.GetByRole(AriaRole.Cell, new() { Name = ImapEventsApp.AdminEmail })).ToBeVisibleAsync();
         await row.GetByRole(AriaRole.Button, new() { Name = $"Manage {name}" }).ClickAsync();
         await browser.GetByRole(AriaRole.Menuitem, new() { Name = "Send test event" }).ClickAsync();
 

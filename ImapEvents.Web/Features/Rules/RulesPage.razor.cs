@@ -12,6 +12,7 @@ public sealed partial class RulesPage
     private const long MaxImportBytes = 5 * 1024 * 1024;
 
     private IReadOnlyList<EventRule>? rules;
+    private IReadOnlyDictionary<string, string> owners = new Dictionary<string, string>();
     private string search = "";
     private List<string> importErrors = [];
 
@@ -29,7 +30,13 @@ public sealed partial class RulesPage
 
     protected override Task OnInitializedAsync() => LoadAsync();
 
-    private async Task LoadAsync() => rules = await Rules.ListAsync(search, Closing);
+    private async Task LoadAsync()
+    {
+        rules = await Rules.ListAsync(search, Closing);
+        owners = await Rules.OwnerEmailsAsync(Closing);
+    }
+
+    private string OwnerOf(EventRule rule) => owners.GetValueOrDefault(rule.OwnerId) ?? "(deleted user)";
 
     private async Task SearchAsync(string value)
     {
