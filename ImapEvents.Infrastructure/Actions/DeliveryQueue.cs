@@ -36,6 +36,28 @@ public sealed class DeliveryQueue(
         }
     }
 
+    /// <summary>
+    /// "Retry now" on a failed or retrying delivery: a new job, right away, with the attempts so far kept.
+    /// </summary>
+    /// <returns>Null when queued; otherwise why not.</returns>
+    public async Task<string?> RetryNowAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var status = await db.Deliveries.AsNoTracking().Where(d => d.Id == deliveryId).Select(d => (DeliveryStatus?)d.Status).SingleOrDefaultAsync(cancellationToken);
+        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Retrying))
+        {
+            return status is null ? "This delivery no longer exists." : $"This delivery is {status.Value.ToString().ToLowerInvariant()}; only failed or retrying ones can be retried.";
+        }
+
+        var jobId = jobs.Enqueue<DeliveryJob>(JobQueues.Actions, job => job.RunAsync(deliveryId, null, CancellationToken.None));
+        var now = time.GetUtcNow();
+        await db.Deliveries
+            .Where(d => d.Id == deliveryId)
+            .ExecuteUpdateAsync(update => update.SetProperty(d => d.JobId, jobId).SetProperty(d => d.EnqueuedAt, now), cancellationToken);
+        logger.LogInformation("Delivery {DeliveryId} queued again by hand as job {JobId}", deliveryId, jobId);
+        return null;
+    }
+
     /// <summary>Queues the deliveries stored but never queued; the recurring sweep calls it.</summary>
     public async Task<int> EnqueueOrphansAsync(CancellationToken cancellationToken)
     {

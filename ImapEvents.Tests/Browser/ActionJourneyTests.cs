@@ -100,6 +100,14 @@ public sealed class ActionJourneyTests(BrowserFixture fixture)
         await browser.GotoAsync("/events?delivery=Failed");
         await BrowserFixture.WaitForInteractivityAsync(browser);
         await Expect(browser.GetByText("No event matches these filters.")).ToBeVisibleAsync();
+
+        // The receiver has recovered: "Retry now" sends the failed call again without waiting for the back-off.
+        await browser.GotoAsync("/events?delivery=Retrying");
+        await BrowserFixture.WaitForInteractivityAsync(browser);
+        // Whichever of the two calls met the 500.
+        await browser.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Retry Call (Webhook|Web Page) now$") }).ClickAsync();
+        await Expect(browser.GetByText(new System.Text.RegularExpressions.Regex("^Call (Webhook|Web Page) queued again"))).ToBeVisibleAsync();
+        await receiver.WaitForRequestAsync(3);
         fixture.AssertNoBrowserErrors(browser);
     }
 }

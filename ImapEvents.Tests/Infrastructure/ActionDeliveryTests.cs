@@ -486,4 +486,26 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         // The receiver sees the same webhook-id it may have seen from the dead worker, so it can drop a duplicate.
         Assert.Equal(delivery.Id.ToString("N"), Assert.Single(receiver.Requests).Headers["webhook-id"]);
     }
+
+    [Fact]
+    public async Task RetryNow_QueuesAFailedDeliveryAgain_AndTheNewJobDeliversIt()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(503);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        var queue = fixture.Service<DeliveryQueue>();
+        Assert.Equal("This delivery is pending; only failed or retrying ones can be retried.", await queue.RetryNowAsync(delivery.Id, default));
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        Assert.Null(await queue.RetryNowAsync(delivery.Id, default));
+
+        var requeued = await fixture.DeliveryAsync(delivery.Id);
+        Assert.NotEqual(delivery.JobId, requeued.JobId);
+        await fixture.RunJobAsync(delivery.Id);
+        var delivered = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
+        Assert.Equal(2, delivered.Attempts);
+    }
 }
