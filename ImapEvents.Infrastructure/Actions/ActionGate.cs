@@ -24,22 +24,28 @@ public sealed class ActionGate(TimeProvider time)
             .SelectMany(m => m.Actions.Select((action, position) => (Match: m, Action: action, Position: position)))
             .ToList();
 
-        // Locks taken in one order (by action id) by every instance, so two dispatches cannot deadlock.
-        var throttled = firings.Where(f => f.Action.MaxFrequency is not null && !ignoreMaxFrequency).Select(f => f.Action.Id).Distinct().Order().ToList();
+        var throttled = ignoreMaxFrequency
+            ? []
+            : firings.Select(f => f.Action).Where(a => a.MaxFrequency is not null).DistinctBy(a => a.Id).ToDictionary(a => a.Id);
         var decisions = new Dictionary<Guid, ThrottleDecision>();
-        foreach (var actionId in throttled)
+        if (throttled.Count > 0)
         {
+            // Two statements however many actions fire: create the missing rows, then lock them all. Rows
+            // are locked in id order by every instance, so two dispatches cannot deadlock.
+            var ids = throttled.Keys.Order().ToArray();
             await db.Database.ExecuteSqlAsync(
-                $"INSERT INTO action_throttles (\"ActionId\", \"Suppressed\") VALUES ({actionId}, 0) ON CONFLICT (\"ActionId\") DO NOTHING",
+                $"INSERT INTO action_throttles (\"ActionId\", \"Suppressed\") SELECT unnest({ids}), 0 ON CONFLICT (\"ActionId\") DO NOTHING",
                 cancellationToken);
-            var throttle = await db.ActionThrottles
-                .FromSql($"SELECT * FROM action_throttles WHERE \"ActionId\" = {actionId} FOR UPDATE")
-                .SingleAsync(cancellationToken);
-            var firing = firings.First(f => f.Action.Id == actionId);
-            var decision = MaxFrequency.Decide(new ThrottleState(throttle.WindowStartedAt, throttle.Suppressed), firing.Action.MaxFrequency, now);
-            throttle.WindowStartedAt = decision.Next.WindowStartedAt;
-            throttle.Suppressed = decision.Next.Suppressed;
-            decisions[actionId] = decision;
+            var throttles = await db.ActionThrottles
+                .FromSql($"SELECT * FROM action_throttles WHERE \"ActionId\" = ANY({ids}) ORDER BY \"ActionId\" FOR UPDATE")
+                .ToListAsync(cancellationToken);
+            foreach (var throttle in throttles)
+            {
+                var decision = MaxFrequency.Decide(new ThrottleState(throttle.WindowStartedAt, throttle.Suppressed), throttled[throttle.ActionId].MaxFrequency, now);
+                throttle.WindowStartedAt = decision.Next.WindowStartedAt;
+                throttle.Suppressed = decision.Next.Suppressed;
+                decisions[throttle.ActionId] = decision;
+            }
         }
 
         var deliveries = new List<Delivery>();

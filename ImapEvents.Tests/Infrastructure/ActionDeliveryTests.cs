@@ -222,11 +222,13 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Equal([$"IMAP Login Failed {user} (0 suppressed)", $"IMAP Login Failed {user} (2 suppressed)"], lines);
     }
 
-    [Fact]
-    public async Task MaxFrequency_HoldsAcrossTwoInstancesFiringAtOnce()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task MaxFrequency_HoldsAcrossTwoInstancesFiringAtOnce(int throttledActions)
     {
         var user = ActionFixture.NewUser();
-        await fixture.SaveRuleAsync(user, LogFile($"storm-{Guid.NewGuid():N}.log", TimeSpan.FromHours(1)));
+        await fixture.SaveRuleAsync(user, Enumerable.Range(0, throttledActions).Select(_ => LogFile($"storm-{Guid.NewGuid():N}.log", TimeSpan.FromHours(1))).ToArray());
         await using var other = new ImapEventsApp(fixture.ConnectionString, fixture.Settings);
         var instances = new[] { fixture.App, other }
             .Select(app => (Dispatcher: app.Services.GetRequiredService<IImapEventDispatcher>(), Db: app.Services.GetRequiredService<IDbContextFactory<AppDbContext>>()))
@@ -235,9 +237,13 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var events = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => fixture.RaiseAsync(user, instances[i % 2].Dispatcher, instances[i % 2].Db)));
 
         var deliveries = (await Task.WhenAll(events.Select(e => fixture.DeliveriesAsync(e.Id)))).SelectMany(d => d).ToList();
-        Assert.Equal(20, deliveries.Count);
-        Assert.Single(deliveries, d => d.Status == DeliveryStatus.Pending);
-        Assert.Equal(19, deliveries.Count(d => d.Status == DeliveryStatus.Suppressed));
+        Assert.Equal(20 * throttledActions, deliveries.Count);
+        Assert.All(deliveries.GroupBy(d => d.ActionId), perAction =>
+        {
+            Assert.Single(perAction, d => d.Status == DeliveryStatus.Pending);
+            Assert.Equal(19, perAction.Count(d => d.Status == DeliveryStatus.Suppressed));
+        });
+        Assert.Equal(throttledActions, deliveries.Select(d => d.ActionId).Distinct().Count());
     }
 
     [Fact]
