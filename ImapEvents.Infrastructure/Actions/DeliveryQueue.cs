@@ -25,10 +25,11 @@ public sealed class DeliveryQueue(
 
     public async Task EnqueueAsync(IEnumerable<Guid> deliveryIds, CancellationToken cancellationToken)
     {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         foreach (var id in deliveryIds)
         {
+            // One job and one row update per delivery: each delivery must know its own job.
             var jobId = jobs.Enqueue<DeliveryJob>(JobQueues.Actions, job => job.RunAsync(id, null, CancellationToken.None));
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var now = time.GetUtcNow();
             await db.Deliveries
                 .Where(d => d.Id == id && d.EnqueuedAt == null)

@@ -82,7 +82,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Rules.Add(rule);
-        await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Created, null, rule, cancellationToken);
+        Audit(db, await AuditorAsync(db, actingUserId, cancellationToken), rule.Id, rule.Name, RuleChange.Created, null, rule);
         await db.SaveChangesAsync(cancellationToken);
         await CommitAndAnnounceAsync(db, transaction, cancellationToken);
         return new RuleSaveResult(rule.Id, errors);
@@ -159,7 +159,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         }
 
         db.Rules.Remove(rule);
-        await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Deleted, rule, null, cancellationToken);
+        Audit(db, await AuditorAsync(db, actingUserId, cancellationToken), rule.Id, rule.Name, RuleChange.Deleted, rule, null);
         await db.SaveChangesAsync(cancellationToken);
         await CommitAndAnnounceAsync(db, transaction, cancellationToken);
         return true;
@@ -256,6 +256,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         var newSecrets = rules.SelectMany(r => r.Actions).Count(a => a.Kind == ActionKind.CallWebhook);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var auditor = await AuditorAsync(db, actingUserId, cancellationToken);
         foreach (var rule in rules)
         {
             secrets.ProtectNewSecrets(rule.Actions);
@@ -264,7 +265,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             rule.CreatedAt = now;
             rule.UpdatedAt = now;
             db.Rules.Add(rule);
-            await AuditAsync(db, actingUserId, rule.Id, rule.Name, RuleChange.Imported, null, rule, cancellationToken);
+            Audit(db, auditor, rule.Id, rule.Name, RuleChange.Imported, null, rule);
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -296,7 +297,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         var before = Copy(rule);
         apply(rule);
         rule.UpdatedAt = time.GetUtcNow();
-        await AuditAsync(db, actingUserId, rule.Id, rule.Name, change, before, rule, cancellationToken);
+        Audit(db, await AuditorAsync(db, actingUserId, cancellationToken), rule.Id, rule.Name, change, before, rule);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -310,24 +311,28 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return new RuleSaveResult(rule.Id, new Dictionary<string, string>());
     }
 
-    private async Task AuditAsync(
-        AppDbContext db, string actingUserId, Guid ruleId, string ruleName, RuleChange change, EventRule? before, EventRule? after, CancellationToken cancellationToken)
+    /// <summary>Who acts, and the provider names audit documents use; read once per operation, however many rules it audits.</summary>
+    private sealed record Auditor(string UserId, string UserEmail, IReadOnlyDictionary<Guid, string> ProviderNames);
+
+    private static async Task<Auditor> AuditorAsync(AppDbContext db, string actingUserId, CancellationToken cancellationToken)
     {
         var email = await db.Users.AsNoTracking().Where(u => u.Id == actingUserId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken);
-        var names = await db.ExternalProviders.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
+        return new Auditor(actingUserId, email ?? actingUserId, await ProviderNamesAsync(db, cancellationToken));
+    }
+
+    private void Audit(AppDbContext db, Auditor auditor, Guid ruleId, string ruleName, RuleChange change, EventRule? before, EventRule? after) =>
         db.RuleAudit.Add(new RuleAuditEntry
         {
             Id = Guid.NewGuid(),
             RuleId = ruleId,
             RuleName = ruleName,
             Change = change,
-            UserId = actingUserId,
-            UserEmail = email ?? actingUserId,
+            UserId = auditor.UserId,
+            UserEmail = auditor.UserEmail,
             At = time.GetUtcNow(),
-            Before = before is null ? null : JsonSerializer.Serialize(RuleDocument.From(before, names), RuleDocument.Json),
-            After = after is null ? null : JsonSerializer.Serialize(RuleDocument.From(after, names), RuleDocument.Json),
+            Before = before is null ? null : JsonSerializer.Serialize(RuleDocument.From(before, auditor.ProviderNames), RuleDocument.Json),
+            After = after is null ? null : JsonSerializer.Serialize(RuleDocument.From(after, auditor.ProviderNames), RuleDocument.Json),
         });
-    }
 
     /// <summary>Bumps the rule-set version and commits; every instance hears of it (the NOTIFY is delivered on commit).</summary>
     private async Task CommitAndAnnounceAsync(AppDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
@@ -360,8 +365,11 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     private async Task<Dictionary<Guid, string>> ProviderNamesAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.ExternalProviders.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
+        return await ProviderNamesAsync(db, cancellationToken);
     }
+
+    private static Task<Dictionary<Guid, string>> ProviderNamesAsync(AppDbContext db, CancellationToken cancellationToken) =>
+        db.ExternalProviders.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
 
     /// <summary>
     /// The edited actions, with each webhook keeping its stored secret unless a new one was typed: a secret
