@@ -22,17 +22,7 @@ public static class ActionValidation
 
     /// <summary>Values for checking that a templated URL is still a URL once filled in.</summary>
     private static readonly TemplateValues Sample = new(
-        new ImapEvent
-        {
-            Type = ImapEventType.LoginFailed,
-            OccurredAt = DateTimeOffset.UnixEpoch,
-            MailboxName = "Support",
-            ServerName = "imap.example.com",
-            ServerPort = 993,
-            LoginUsername = "support@example.com",
-            Ssl = true,
-            ErrorMessage = "Authentication failed.",
-        },
+        SampleEvents.LoginFailed(DateTimeOffset.UnixEpoch, "Support", "Authentication failed."),
         "Rule",
         0);
 

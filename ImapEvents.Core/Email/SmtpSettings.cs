@@ -41,6 +41,38 @@ public static class SmtpSettingsValidation
     public const string FromAddress = "From Address";
     public const string FromName = "From Name";
 
+    public const string PasswordForAnotherServer =
+        "Enter the password again: the stored one is only sent to the server and username it was saved for.";
+
+    /// <summary>
+    /// The form as it would be stored over <paramref name="stored"/>: trimmed, and keeping the stored
+    /// password only for the same server, port, security and username. Saving and "Send test email" both use it.
+    /// </summary>
+    /// <param name="newPassword">A password typed now; null or empty keeps the stored one where it may.</param>
+    public static (SmtpSettings Settings, IReadOnlyDictionary<string, string> Errors) Revise(SmtpSettings stored, SmtpSettings draft, string? newPassword)
+    {
+        var username = string.IsNullOrWhiteSpace(draft.Username) ? null : draft.Username.Trim();
+        var sameServer = string.Equals(stored.Host, draft.Host.Trim(), StringComparison.OrdinalIgnoreCase)
+            && stored.Port == draft.Port && stored.Security == draft.Security && string.Equals(stored.Username, username, StringComparison.Ordinal);
+        var settings = new SmtpSettings
+        {
+            Host = draft.Host.Trim(),
+            Port = draft.Port,
+            Security = draft.Security,
+            Username = username,
+            ProtectedPassword = sameServer && username is not null ? stored.ProtectedPassword : null,
+            FromAddress = draft.FromAddress.Trim(),
+            FromName = string.IsNullOrWhiteSpace(draft.FromName) ? null : draft.FromName.Trim(),
+        };
+        var errors = new Dictionary<string, string>(Validate(settings, newPassword), StringComparer.Ordinal);
+        if (!sameServer && username is not null && string.IsNullOrEmpty(newPassword) && stored.ProtectedPassword is not null)
+        {
+            errors[Password] = PasswordForAnotherServer;
+        }
+
+        return (settings, errors);
+    }
+
     /// <param name="newPassword">A password typed now; null keeps the stored one.</param>
     public static IReadOnlyDictionary<string, string> Validate(SmtpSettings settings, string? newPassword)
     {

@@ -46,25 +46,8 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
     public async Task<SmtpTestResult> SendTestAsync(SmtpSettings draft, string? newPassword, string recipient, CancellationToken cancellationToken)
     {
         var stored = await settingsStore.GetAsync(cancellationToken);
-        var sameServer = string.Equals(stored.Host, draft.Host.Trim(), StringComparison.OrdinalIgnoreCase)
-            && stored.Port == draft.Port && stored.Security == draft.Security
-            && string.Equals(stored.Username, string.IsNullOrWhiteSpace(draft.Username) ? null : draft.Username.Trim(), StringComparison.Ordinal);
-        var settings = new SmtpSettings
-        {
-            Host = draft.Host.Trim(),
-            Port = draft.Port,
-            Security = draft.Security,
-            Username = string.IsNullOrWhiteSpace(draft.Username) ? null : draft.Username.Trim(),
-            ProtectedPassword = sameServer ? stored.ProtectedPassword : null,
-            FromAddress = draft.FromAddress.Trim(),
-            FromName = string.IsNullOrWhiteSpace(draft.FromName) ? null : draft.FromName.Trim(),
-        };
-        var errors = new Dictionary<string, string>(SmtpSettingsValidation.Validate(settings, newPassword), StringComparer.Ordinal);
-        if (!sameServer && settings.Username is not null && string.IsNullOrEmpty(newPassword) && stored.ProtectedPassword is not null)
-        {
-            errors[SmtpSettingsValidation.Password] = "Enter the password again: the stored one is only sent to the server and username it was saved for.";
-        }
-
+        var (settings, formErrors) = SmtpSettingsValidation.Revise(stored, draft, newPassword);
+        var errors = new Dictionary<string, string>(formErrors, StringComparer.Ordinal);
         if (EmailAddresses.Problem(recipient) is { } recipientProblem)
         {
             errors[TestRecipient] = recipientProblem;

@@ -27,34 +27,20 @@ public sealed class SmtpSettingsStore(IDbContextFactory<AppDbContext> dbFactory,
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var stored = await db.SmtpSettings.SingleOrDefaultAsync(s => s.Id == 1, cancellationToken);
-        var settings = stored ?? db.SmtpSettings.Add(new SmtpSettings()).Entity;
-        var username = string.IsNullOrWhiteSpace(draft.Username) ? null : draft.Username.Trim();
-        // The stored password belongs to the server and username it was entered for: never send it elsewhere.
-        var sameServer = string.Equals(settings.Host, draft.Host.Trim(), StringComparison.OrdinalIgnoreCase)
-            && settings.Port == draft.Port && settings.Security == draft.Security && string.Equals(settings.Username, username, StringComparison.Ordinal);
-        var hadPassword = settings.ProtectedPassword is not null;
-        var keepsPassword = sameServer && hadPassword;
-        settings.Host = draft.Host.Trim();
-        settings.Port = draft.Port;
-        settings.Security = draft.Security;
-        settings.Username = username;
-        settings.FromAddress = draft.FromAddress.Trim();
-        settings.FromName = string.IsNullOrWhiteSpace(draft.FromName) ? null : draft.FromName.Trim();
-        if (settings.Username is null || !keepsPassword)
-        {
-            settings.ProtectedPassword = null;
-        }
-
-        var errors = new Dictionary<string, string>(SmtpSettingsValidation.Validate(settings, newPassword), StringComparer.Ordinal);
-        if (!keepsPassword && hadPassword && settings.Username is not null && string.IsNullOrEmpty(newPassword))
-        {
-            errors[SmtpSettingsValidation.Password] = "Enter the password again: the stored one is only sent to the server and username it was saved for.";
-        }
+        var (revised, errors) = SmtpSettingsValidation.Revise(stored ?? new SmtpSettings(), draft, newPassword);
         if (errors.Count > 0)
         {
             return new SmtpSaveResult(errors);
         }
 
+        var settings = stored ?? db.SmtpSettings.Add(new SmtpSettings()).Entity;
+        settings.Host = revised.Host;
+        settings.Port = revised.Port;
+        settings.Security = revised.Security;
+        settings.Username = revised.Username;
+        settings.ProtectedPassword = revised.ProtectedPassword;
+        settings.FromAddress = revised.FromAddress;
+        settings.FromName = revised.FromName;
         if (settings.Username is not null && !string.IsNullOrEmpty(newPassword))
         {
             settings.ProtectedPassword = protector.Protect(newPassword);

@@ -78,17 +78,7 @@ public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFacto
             return SendResult.Failed("Add an email or SMS address and save first.");
         }
 
-        var sample = new ImapEvent
-        {
-            Type = ImapEventType.LoginFailed,
-            OccurredAt = time.GetUtcNow(),
-            MailboxName = "Test notification",
-            ServerName = "imap.example.com",
-            ServerPort = 993,
-            LoginUsername = "test@example.com",
-            Ssl = true,
-            ErrorMessage = "This is a test of your notification profile.",
-        };
+        var sample = SampleEvents.LoginFailed(time.GetUtcNow(), "Test notification", "This is a test of your notification profile.");
         return await SendAsync(profile, Guid.NewGuid().ToString("N"), new TemplateValues(sample, "Test notification", 0), [], cancellationToken);
     }
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ImapEvents.Core.Actions;
-using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Providers;
 using ImapEvents.Infrastructure.Actions;
@@ -157,21 +156,7 @@ public sealed class ProviderAdministration(
             return SendResult.Failed("This provider was deleted by someone else.");
         }
 
-        var sample = new ImapEvent
-        {
-            Id = Guid.NewGuid(),
-            IsTest = true,
-            Type = ImapEventType.LoginFailed,
-            OccurredAt = time.GetUtcNow(),
-            MailboxName = "Test",
-            ServerName = "imap.example.com",
-            ServerPort = 993,
-            LoginUsername = "test@example.com",
-            Ssl = true,
-            Stage = CheckStage.Authenticate,
-            ErrorKind = CheckErrorKind.CredentialsRejected,
-            ErrorMessage = $"Test request to {provider.Name} from the External Providers page.",
-        };
+        var sample = SampleEvents.LoginFailed(time.GetUtcNow(), "Test", $"Test request to {provider.Name} from the External Providers page.");
         return await SendAsync(provider, Guid.NewGuid(), sample, new TemplateValues(sample, "Test", 0), cancellationToken);
     }
 

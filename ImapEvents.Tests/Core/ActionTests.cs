@@ -241,4 +241,27 @@ public sealed class ActionTests
         Assert.Null(EventTemplate.Problem(EventTemplate.DefaultEmailBody));
         Assert.Null(EventTemplate.Problem(EventTemplate.DefaultEmailSubject));
     }
+
+    [Fact]
+    public void TheStoredSmtpPassword_StaysWithItsServerAndUsername_Only()
+    {
+        var stored = new SmtpSettings { Host = "smtp.example.com", Port = 587, Username = "relay", ProtectedPassword = "ciphertext", FromAddress = "a@example.com" };
+        SmtpSettings Draft(string host, string? username) => new() { Host = $" {host} ", Port = 587, Username = username, FromAddress = "a@example.com " };
+
+        var same = SmtpSettingsValidation.Revise(stored, Draft("SMTP.example.com", "relay"), null);
+        var elsewhere = SmtpSettingsValidation.Revise(stored, Draft("smtp.elsewhere.example", "relay"), null);
+        var retyped = SmtpSettingsValidation.Revise(stored, Draft("smtp.elsewhere.example", "relay"), "new-password");
+        var noSignIn = SmtpSettingsValidation.Revise(stored, Draft("smtp.example.com", " "), null);
+
+        Assert.Empty(same.Errors);
+        Assert.Equal("ciphertext", same.Settings.ProtectedPassword);
+        Assert.Equal("SMTP.example.com", same.Settings.Host);
+        Assert.Equal(SmtpSettingsValidation.PasswordForAnotherServer, elsewhere.Errors["Password"]);
+        Assert.Null(elsewhere.Settings.ProtectedPassword);
+        Assert.Empty(retyped.Errors);
+        Assert.Null(retyped.Settings.ProtectedPassword);
+        Assert.Empty(noSignIn.Errors);
+        Assert.Null(noSignIn.Settings.Username);
+        Assert.Null(noSignIn.Settings.ProtectedPassword);
+    }
 }
