@@ -20,7 +20,7 @@ namespace ImapEvents.Benchmarks;
 /// <summary>
 /// A load harness for the mailbox check: real checks (MailKit against Dovecot, rows in PostgreSQL)
 /// run through <see cref="MailboxCheckJob"/>, the code Hangfire runs. It prints the figures;
-/// it asserts nothing. Run it with scripts/bench-checks.sh, which starts the services.
+/// it asserts nothing. Run it with scripts/bench.sh checks, which starts the services.
 /// </summary>
 internal static class CheckCostHarness
 {
@@ -35,7 +35,7 @@ internal static class CheckCostHarness
         var usersFile = Environment.GetEnvironmentVariable("IMAPEVENTS_TEST_IMAP_USERS_FILE");
         if (admin is null || host is null || port is null || usersFile is null)
         {
-            await Console.Error.WriteLineAsync("Run this through scripts/bench-checks.sh: it starts PostgreSQL and Dovecot and sets IMAPEVENTS_TEST_*.");
+            await Console.Error.WriteLineAsync("Run this through scripts/bench.sh checks: it starts PostgreSQL and Dovecot and sets IMAPEVENTS_TEST_*.");
             return 2;
         }
 

@@ -16,7 +16,7 @@ namespace ImapEvents.Benchmarks;
 /// <summary>
 /// An event storm through the real dispatcher (rules, max frequency, deliveries, Hangfire jobs in
 /// PostgreSQL): what each event costs, and how many jobs it leaves in the queue. Prints; asserts nothing.
-/// Run it with scripts/bench-storm.sh, which starts PostgreSQL.
+/// Run it with scripts/bench.sh storm, which starts PostgreSQL.
 /// </summary>
 internal static class EventStormHarness
 {
@@ -27,7 +27,7 @@ internal static class EventStormHarness
         var admin = Environment.GetEnvironmentVariable("IMAPEVENTS_TEST_POSTGRES");
         if (admin is null)
         {
-            await Console.Error.WriteLineAsync("Run this through scripts/bench-storm.sh: it starts PostgreSQL and sets IMAPEVENTS_TEST_POSTGRES.");
+            await Console.Error.WriteLineAsync("Run this through scripts/bench.sh storm: it starts PostgreSQL and sets IMAPEVENTS_TEST_POSTGRES.");
             return 2;
         }
 

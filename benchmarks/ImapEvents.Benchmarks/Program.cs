@@ -2,8 +2,8 @@ using BenchmarkDotNet.Running;
 using ImapEvents.Benchmarks;
 
 // Rule matching:   dotnet run -c Release --project benchmarks/ImapEvents.Benchmarks -- --filter '*'
-// Mailbox checks:  scripts/bench-checks.sh   (starts PostgreSQL and Dovecot, then runs "-- checks")
-// Event storms:    scripts/bench-storm.sh    (starts PostgreSQL, then runs "-- storm")
+// Mailbox checks:  scripts/bench.sh checks   (starts PostgreSQL and Dovecot, then runs "-- checks")
+// Event storms:    scripts/bench.sh storm    (starts the same services, then runs "-- storm")
 if (args.Length > 0 && args[0] == "checks")
 {
     return await CheckCostHarness.RunAsync(args[1..]);
