@@ -127,13 +127,10 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var user = ActionFixture.NewUser();
         await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
         var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
-        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
-        {
-            // As if the earlier attempts had failed and Hangfire were running the last one.
-            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.Attempts, DeliveryJob.MaxAttempts - 1)
-                .SetProperty(d => d.Status, DeliveryStatus.Retrying));
-        }
+        // As if the earlier attempts had failed and Hangfire were running the last one.
+        await fixture.UpdateDeliveryAsync(delivery.Id, u => u
+            .SetProperty(d => d.Attempts, DeliveryJob.MaxAttempts - 1)
+            .SetProperty(d => d.Status, DeliveryStatus.Retrying));
 
         await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
 
@@ -349,14 +346,11 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var user = ActionFixture.NewUser();
         await fixture.SaveRuleAsync(user, LogFile($"orphan-{Guid.NewGuid():N}.log", null));
         var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
-        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
-        {
-            // As if the process had stopped between committing the delivery and queuing its job.
-            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.JobId, (string?)null)
-                .SetProperty(d => d.EnqueuedAt, (DateTimeOffset?)null)
-                .SetProperty(d => d.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-5)));
-        }
+        // As if the process had stopped between committing the delivery and queuing its job.
+        await fixture.UpdateDeliveryAsync(delivery.Id, u => u
+            .SetProperty(d => d.JobId, (string?)null)
+            .SetProperty(d => d.EnqueuedAt, (DateTimeOffset?)null)
+            .SetProperty(d => d.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-5)));
 
         Assert.True(await fixture.Service<DeliveryQueue>().EnqueueOrphansAsync(default) >= 1);
 
@@ -392,13 +386,10 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var user = ActionFixture.NewUser();
         await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
         var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
-        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
-        {
-            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.Attempts, DeliveryJob.MaxAttempts)
-                .SetProperty(d => d.Status, DeliveryStatus.Failed)
-                .SetProperty(d => d.CompletedAt, DateTimeOffset.UtcNow));
-        }
+        await fixture.UpdateDeliveryAsync(delivery.Id, u => u
+            .SetProperty(d => d.Attempts, DeliveryJob.MaxAttempts)
+            .SetProperty(d => d.Status, DeliveryStatus.Failed)
+            .SetProperty(d => d.CompletedAt, DateTimeOffset.UtcNow));
 
         await fixture.RunJobAsync(delivery.Id);
 
@@ -454,13 +445,10 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var user = ActionFixture.NewUser();
         await fixture.SaveRuleAsync(user, LogFile($"busy-{Guid.NewGuid():N}.log", null));
         var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
-        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
-        {
-            // Another worker claimed it a moment ago.
-            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.Status, DeliveryStatus.Sending)
-                .SetProperty(d => d.AttemptStartedAt, DateTimeOffset.UtcNow));
-        }
+        // Another worker claimed it a moment ago.
+        await fixture.UpdateDeliveryAsync(delivery.Id, u => u
+            .SetProperty(d => d.Status, DeliveryStatus.Sending)
+            .SetProperty(d => d.AttemptStartedAt, DateTimeOffset.UtcNow));
 
         var busy = await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
 
@@ -475,14 +463,11 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         var user = ActionFixture.NewUser();
         await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
         var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
-        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
-        {
-            // The worker claimed it and died before recording anything; Hangfire re-runs the job after its invisibility timeout.
-            await db.Deliveries.Where(d => d.Id == delivery.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(d => d.Status, DeliveryStatus.Sending)
-                .SetProperty(d => d.Attempts, 1)
-                .SetProperty(d => d.AttemptStartedAt, DateTimeOffset.UtcNow - DeliveryJob.StaleClaim - TimeSpan.FromSeconds(1)));
-        }
+        // The worker claimed it and died before recording anything; Hangfire re-runs the job after its invisibility timeout.
+        await fixture.UpdateDeliveryAsync(delivery.Id, u => u
+            .SetProperty(d => d.Status, DeliveryStatus.Sending)
+            .SetProperty(d => d.Attempts, 1)
+            .SetProperty(d => d.AttemptStartedAt, DateTimeOffset.UtcNow - DeliveryJob.StaleClaim - TimeSpan.FromSeconds(1)));
 
         await fixture.RunJobAsync(delivery.Id);
 

@@ -33,14 +33,7 @@ public sealed class ActionJobServerTests : IAsyncLifetime
 
         var request = await receiver.WaitForRequestAsync(timeoutSeconds: 60);
         Assert.Equal("POST", request.Method);
-        var delivery = Assert.Single(await fixture.DeliveriesAsync(imapEvent.Id));
-        for (var i = 0; i < 100 && delivery.Status != DeliveryStatus.Delivered; i++)
-        {
-            await Task.Delay(100);
-            delivery = await fixture.DeliveryAsync(delivery.Id);
-        }
-
-        Assert.Equal(DeliveryStatus.Delivered, delivery.Status);
+        var delivery = await fixture.WaitForDeliveryAsync(Assert.Single(await fixture.DeliveriesAsync(imapEvent.Id)).Id, DeliveryStatus.Delivered);
         Assert.Equal(delivery.Id.ToString("N"), request.Headers["webhook-id"]);
         Assert.NotNull(delivery.JobId);
     }
@@ -66,13 +59,10 @@ public sealed class ActionJobServerTests : IAsyncLifetime
         Assert.True(sent.Succeeded, sent.Error);
         var deliveries = await fixture.DeliveriesAsync(sent.EventId!.Value);
         Assert.Equal(2, deliveries.Count);
-        for (var i = 0; i < 300 && deliveries.Any(d => d.Status != DeliveryStatus.Delivered); i++)
+        foreach (var delivery in deliveries)
         {
-            await Task.Delay(100);
-            deliveries = await fixture.DeliveriesAsync(sent.EventId.Value);
+            Assert.Equal(DeliveryStatus.Delivered, (await fixture.WaitForDeliveryAsync(delivery.Id, DeliveryStatus.Delivered)).Status);
         }
-
-        Assert.All(deliveries, d => Assert.Equal(DeliveryStatus.Delivered, d.Status));
         var request = await receiver.WaitForRequestAsync(2);
         Assert.Contains(user, request.Body, StringComparison.Ordinal);
         var lines = await File.ReadAllLinesAsync(Path.Combine(fixture.LogDirectory, log.FileName));

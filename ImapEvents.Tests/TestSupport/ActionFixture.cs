@@ -7,6 +7,7 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ImapEvents.Tests.TestSupport;
@@ -111,6 +112,28 @@ public sealed class ActionFixture : IAsyncLifetime
     {
         await using var db = await Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
         return await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
+    }
+
+    /// <summary>Changes a delivery's row directly, to stage what a crash, a past attempt or another worker would have left.</summary>
+    public async Task UpdateDeliveryAsync(Guid deliveryId, Action<UpdateSettersBuilder<Delivery>> set)
+    {
+        await using var db = await Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        await db.Deliveries.Where(d => d.Id == deliveryId).ExecuteUpdateAsync(set);
+    }
+
+    /// <summary>The delivery once it reached this status (a job server delivers it), or a failed test after the deadline.</summary>
+    public async Task<Delivery> WaitForDeliveryAsync(Guid deliveryId, DeliveryStatus status, int timeoutSeconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        var delivery = await DeliveryAsync(deliveryId);
+        while (delivery.Status != status)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Delivery {deliveryId} is {delivery.Status} after {timeoutSeconds} s, not {status}.");
+            await Task.Delay(100);
+            delivery = await DeliveryAsync(deliveryId);
+        }
+
+        return delivery;
     }
 
     public async Task<List<DeliveryAttempt>> AttemptsAsync(Guid deliveryId)
