@@ -32,7 +32,7 @@ public sealed class CheckConcurrencyAndEventsTests(CheckFixture fixture) : IClas
     public async Task TheEventList_FiltersByTypeMailboxAndTime_NewestFirst()
     {
         var wrongPassword = await fixture.CreateMailboxAsync(fixture.Settings((await fixture.Dovecot.CreateAccountAsync()).Username, "wrong"));
-        var missingFolder = await fixture.CreateMailboxAsync(fixture.Settings("nobody", "pw") with { ServerPort = CuttingProxy.ClosedPort() });
+        var missingFolder = await fixture.CreateMailboxAsync(fixture.Settings("nobody", "pw") with { ServerPort = LoopbackTcpServer.ClosedPort() });
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         await fixture.CheckAsync(wrongPassword);
         await fixture.CheckAsync(missingFolder);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Hangfire;
 using ImapEvents.Core.Actions;
 using ImapEvents.Infrastructure.Actions;
@@ -33,16 +31,10 @@ public sealed class ClusterTests : IAsyncLifetime
         await fixture.DisposeAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private async Task StartWorkerProcessAsync()
     {
-        var port = FreePort();
+        // Free now; the worker takes it a moment later.
+        var port = LoopbackTcpServer.ClosedPort();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ImapEvents.Web.dll")])
         {
             RedirectStandardOutput = true,

@@ -83,7 +83,7 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
     [Fact]
     public async Task ClosedPort_RaisesConnectionFailed()
     {
-        var run = await CheckAgainstAsync(fixture.Dovecot.Host, CuttingProxy.ClosedPort(), ConnectionSecurity.None);
+        var run = await CheckAgainstAsync(fixture.Dovecot.Host, LoopbackTcpServer.ClosedPort(), ConnectionSecurity.None);
 
         AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.ConnectionRefused);
     }

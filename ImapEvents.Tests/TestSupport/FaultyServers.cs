@@ -4,21 +4,71 @@ using System.Text;
 
 namespace ImapEvents.Tests.TestSupport;
 
-/// <summary>Accepts TCP connections on loopback and then says nothing, like a hung server.</summary>
-public sealed class SilentListener : IAsyncDisposable
+/// <summary>
+/// A TCP server on a loopback port of its own: accepts connections until disposed and hands each to
+/// <see cref="ServeAsync"/>. The fault servers below and the scripted SMTP server build on it.
+/// </summary>
+public abstract class LoopbackTcpServer : IAsyncDisposable
 {
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly List<TcpClient> accepted = [];
     private readonly CancellationTokenSource stop = new();
-    private readonly Task acceptLoop;
+    private Task acceptLoop = Task.CompletedTask;
 
-    public SilentListener()
+    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+
+    /// <summary>Cancelled when the server is disposed.</summary>
+    protected CancellationToken Stopping => stop.Token;
+
+    /// <summary>Called by each subclass's constructor once it is ready to serve.</summary>
+    protected void Start()
     {
         listener.Start();
         acceptLoop = AcceptAsync();
     }
 
-    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+    protected abstract Task ServeAsync(TcpClient client);
+
+    /// <summary>A loopback port where nothing listens.</summary>
+    public static int ClosedPort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(stop.Token);
+                _ = ServeAsync(client);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        listener.Stop();
+        await acceptLoop;
+        stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Accepts TCP connections on loopback and then says nothing, like a hung server.</summary>
+public sealed class SilentListener : LoopbackTcpServer
+{
+    private readonly List<TcpClient> accepted = [];
+
+    public SilentListener() => Start();
 
     /// <summary>How many connections it accepted (and then never spoke to).</summary>
     public int Accepted
@@ -32,35 +82,23 @@ public sealed class SilentListener : IAsyncDisposable
         }
     }
 
-    private async Task AcceptAsync()
+    protected override Task ServeAsync(TcpClient client)
     {
-        try
+        lock (accepted)
         {
-            while (!stop.IsCancellationRequested)
-            {
-                var client = await listener.AcceptTcpClientAsync(stop.Token);
-                lock (accepted)
-                {
-                    accepted.Add(client);
-                }
-            }
+            accepted.Add(client);
         }
-        catch (OperationCanceledException)
-        {
-        }
+
+        return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        listener.Stop();
-        await acceptLoop;
+        await base.DisposeAsync();
         lock (accepted)
         {
             accepted.ForEach(c => c.Dispose());
         }
-
-        stop.Dispose();
     }
 }
 
@@ -68,54 +106,33 @@ public sealed class SilentListener : IAsyncDisposable
 /// A loopback proxy in front of the real IMAP server that cuts the connection the moment the client
 /// asks for a message body: the network failing in the middle of a download.
 /// </summary>
-public sealed class CuttingProxy : IAsyncDisposable
+public sealed class CuttingProxy : LoopbackTcpServer
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly string targetHost;
     private readonly int targetPort;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task acceptLoop;
 
     public CuttingProxy(string targetHost, int targetPort)
     {
         this.targetHost = targetHost;
         this.targetPort = targetPort;
-        listener.Start();
-        acceptLoop = AcceptAsync();
+        Start();
     }
-
-    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
 
     public int Cuts { get; private set; }
 
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var client = await listener.AcceptTcpClientAsync(stop.Token);
-                _ = RelayAsync(client);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task RelayAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
         using (var server = new TcpClient())
         {
             await server.ConnectAsync(targetHost, targetPort);
-            var fromServer = server.GetStream().CopyToAsync(client.GetStream(), stop.Token);
+            var fromServer = server.GetStream().CopyToAsync(client.GetStream(), Stopping);
             var buffer = new byte[8192];
             var clientStream = client.GetStream();
             try
             {
                 int read;
-                while ((read = await clientStream.ReadAsync(buffer, stop.Token)) > 0)
+                while ((read = await clientStream.ReadAsync(buffer, Stopping)) > 0)
                 {
                     var text = Encoding.ASCII.GetString(buffer, 0, read);
                     if (text.Contains("FETCH", StringComparison.OrdinalIgnoreCase) && text.Contains("BODY", StringComparison.OrdinalIgnoreCase))
@@ -125,7 +142,7 @@ public sealed class CuttingProxy : IAsyncDisposable
                         return;
                     }
 
-                    await server.GetStream().WriteAsync(buffer.AsMemory(0, read), stop.Token);
+                    await server.GetStream().WriteAsync(buffer.AsMemory(0, read), Stopping);
                 }
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
@@ -140,23 +157,5 @@ public sealed class CuttingProxy : IAsyncDisposable
             {
             }
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        listener.Stop();
-        await acceptLoop;
-        stop.Dispose();
-    }
-
-    /// <summary>A loopback port where nothing listens.</summary>
-    public static int ClosedPort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }

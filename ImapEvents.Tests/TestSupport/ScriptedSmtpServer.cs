@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -9,19 +8,9 @@ namespace ImapEvents.Tests.TestSupport;
 /// A small SMTP server on loopback that answers each RCPT TO as told, for what netDumbster cannot do:
 /// refuse one recipient (550) or defer one (451). Everything else is accepted and recorded.
 /// </summary>
-public sealed class ScriptedSmtpServer : IAsyncDisposable
+public sealed class ScriptedSmtpServer : LoopbackTcpServer
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task acceptLoop;
-
-    public ScriptedSmtpServer()
-    {
-        listener.Start();
-        acceptLoop = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+    public ScriptedSmtpServer() => Start();
 
     /// <summary>The reply to RCPT TO for an address ("250 OK" when it returns null).</summary>
     public Func<string, string?> RecipientReply { get; set; } = _ => null;
@@ -29,22 +18,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
     /// <summary>Each accepted message: its accepted recipients and its data.</summary>
     public ConcurrentQueue<(IReadOnlyList<string> Recipients, string Data)> Messages { get; } = new();
 
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var client = await listener.AcceptTcpClientAsync(stop.Token);
-                _ = ServeAsync(client);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
         {
@@ -53,7 +27,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
             await using var writer = new StreamWriter(stream, Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
             await writer.WriteLineAsync("220 scripted ESMTP");
             var recipients = new List<string>();
-            while (await reader.ReadLineAsync(stop.Token) is { } line)
+            while (await reader.ReadLineAsync(Stopping) is { } line)
             {
                 var command = line.Length >= 4 ? line[..4].ToUpperInvariant() : line.ToUpperInvariant();
                 switch (command)
@@ -79,7 +53,7 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                     case "DATA":
                         await writer.WriteLineAsync("354 go ahead");
                         var data = new StringBuilder();
-                        while (await reader.ReadLineAsync(stop.Token) is { } dataLine && dataLine != ".")
+                        while (await reader.ReadLineAsync(Stopping) is { } dataLine && dataLine != ".")
                         {
                             data.AppendLine(dataLine);
                         }
@@ -96,13 +70,5 @@ public sealed class ScriptedSmtpServer : IAsyncDisposable
                 }
             }
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        listener.Stop();
-        await acceptLoop;
-        stop.Dispose();
     }
 }
