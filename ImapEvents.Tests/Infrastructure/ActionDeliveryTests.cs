@@ -8,6 +8,7 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Tests.TestSupport;
+using static ImapEvents.Tests.TestSupport.ActionFixture;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,14 +16,6 @@ namespace ImapEvents.Tests.Infrastructure;
 
 public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<ActionFixture>
 {
-    private static RuleAction Webhook(string url, string secret)
-    {
-        var action = RuleAction.Create(ActionKind.CallWebhook);
-        action.Url = url;
-        action.NewSecret = secret;
-        return action;
-    }
-
     private static RuleAction LogFile(string fileName, TimeSpan? maxFrequency, string? message = null)
     {
         var action = RuleAction.Create(ActionKind.LogToFile);

@@ -24,9 +24,7 @@ public sealed class ActionJobServerTests : IAsyncLifetime
     {
         await using var receiver = await HttpReceiver.StartAsync();
         var user = ActionFixture.NewUser();
-        var hook = RuleAction.Create(ActionKind.CallWebhook);
-        hook.Url = receiver.Url("/hook");
-        hook.NewSecret = WebhookSecrets.Generate();
+        var hook = ActionFixture.Webhook(receiver.Url("/hook"));
         await fixture.SaveRuleAsync(user, hook);
 
         var imapEvent = await fixture.RaiseAsync(user);
@@ -43,9 +41,7 @@ public sealed class ActionJobServerTests : IAsyncLifetime
     {
         await using var receiver = await HttpReceiver.StartAsync();
         var user = ActionFixture.NewUser();
-        var hook = RuleAction.Create(ActionKind.CallWebhook);
-        hook.Url = receiver.Url("/hook");
-        hook.NewSecret = WebhookSecrets.Generate();
+        var hook = ActionFixture.Webhook(receiver.Url("/hook"));
         var log = RuleAction.Create(ActionKind.LogToFile);
         log.FileName = $"test-event-{Guid.NewGuid():N}.log";
         log.Message = "{MailboxName}: {Error}";

@@ -94,9 +94,7 @@ public sealed class ClusterTests : IAsyncLifetime
         await StartWorkerProcessAsync();
         await using var receiver = await HttpReceiver.StartAsync();
         var user = ActionFixture.NewUser();
-        var hook = RuleAction.Create(ActionKind.CallWebhook);
-        hook.Url = receiver.Url("/hook");
-        hook.NewSecret = WebhookSecrets.Generate();
+        var hook = ActionFixture.Webhook(receiver.Url("/hook"));
         await fixture.SaveRuleAsync(user, hook);
 
         var imapEvent = await fixture.RaiseAsync(user);

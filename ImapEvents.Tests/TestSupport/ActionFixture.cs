@@ -65,6 +65,15 @@ public sealed class ActionFixture : IAsyncLifetime
 
     public static string NewUser() => $"user-{Guid.NewGuid():N}@example.com";
 
+    /// <summary>A Call Webhook action to this URL, with a new signing secret unless one is given.</summary>
+    public static RuleAction Webhook(string url, string? secret = null)
+    {
+        var action = RuleAction.Create(ActionKind.CallWebhook);
+        action.Url = url;
+        action.NewSecret = secret ?? WebhookSecrets.Generate();
+        return action;
+    }
+
     public async Task<EventRule> SaveRuleAsync(string user, params RuleAction[] actions)
     {
         var admin = await App.FindUserAsync(ImapEventsApp.AdminEmail);
