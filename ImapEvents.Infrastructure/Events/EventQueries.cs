@@ -51,11 +51,7 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matches = (await db.RuleMatches.AsNoTracking().Where(m => ids.Contains(m.EventId)).ToListAsync(cancellationToken))
             .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Snoozed));
-        var deliveries = (await db.Deliveries.AsNoTracking()
-                .Where(d => ids.Contains(d.EventId))
-                .OrderBy(d => d.RuleName).ThenBy(d => d.ActionPosition)
-                .Select(d => new { d.EventId, Row = new DeliveryRow(d.Id, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount) })
-                .ToListAsync(cancellationToken))
+        var deliveries = (await DeliveryRows(db.Deliveries.Where(d => ids.Contains(d.EventId))).ToListAsync(cancellationToken))
             .ToLookup(d => d.EventId, d => d.Row);
         return new ListPage<EventRow>(
             page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList(), deliveries[e.Id].ToList())).ToList(),
@@ -112,12 +108,18 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
     public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(Guid eventId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Deliveries.AsNoTracking()
-            .Where(d => d.EventId == eventId)
-            .OrderBy(d => d.RuleName).ThenBy(d => d.ActionPosition)
-            .Select(d => new DeliveryRow(d.Id, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount))
-            .ToListAsync(cancellationToken);
+        return await DeliveryRows(db.Deliveries.Where(d => d.EventId == eventId)).Select(d => d.Row).ToListAsync(cancellationToken);
     }
+
+    private sealed record EventDelivery(Guid EventId, DeliveryRow Row);
+
+    /// <summary>Deliveries as the Events page shows them, in rule and action order.</summary>
+    private static IQueryable<EventDelivery> DeliveryRows(IQueryable<Delivery> deliveries) => deliveries
+        .AsNoTracking()
+        .OrderBy(d => d.RuleName).ThenBy(d => d.ActionPosition)
+        .Select(d => new EventDelivery(
+            d.EventId,
+            new DeliveryRow(d.Id, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount)));
 
     /// <summary>Every attempt of one delivery, first to last.</summary>
     public async Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(Guid deliveryId, CancellationToken cancellationToken)
