@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Runs ImapEvents on http://127.0.0.1:5080.
+# Runs ImapEvents on http://127.0.0.1:5080 (ASPNETCORE_URLS to change it), in Production.
 # Without ConnectionStrings__Default it installs PostgreSQL when missing and starts a private,
-# durable cluster under .data/ (kept between runs). Ctrl-C stops what this script started.
+# durable cluster under .data/ (kept between runs, and left running when the app stops so a restart
+# is quick; `scripts/run.sh stop` stops it).
+#
+# The app is published (artifacts/app) and then exec'd. Production serves the UI's static files
+# (Blazor's framework scripts, MudBlazor's CSS and JS) from the manifest that publishing writes;
+# `dotnet run` has no such output, so in Production every stylesheet and script answered 500. Exec
+# makes the app this process: signals reach it directly, and no `dotnet run` parent stays resident.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -10,43 +16,50 @@ source scripts/lib/services.sh
 
 command -v dotnet >/dev/null 2>&1 || { log "The .NET 10 SDK is needed: https://dotnet.microsoft.com/download"; exit 1; }
 
-started_pg=""
-cleanup() {
-  if [ -n "$started_pg" ]; then
-    log "Stopping the local PostgreSQL..."
-    stop_postgres "$started_pg"
+state="$root/.data"
+# postgres runs as its own user; when this checkout is somewhere it cannot reach (root's home),
+# its cluster lives in a folder it can.
+cluster_dir() {
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$state"; then
+    echo "/var/lib/imapevents/$(printf '%s' "$root" | sha1sum | cut -c1-12)/postgres"
+  else
+    echo "$state/postgres"
   fi
 }
-trap cleanup EXIT
-# Ctrl-C or a kill ends the script through its EXIT trap, which stops what it started.
-trap 'exit 130' INT
-trap 'exit 143' TERM
+
+if [ "${1:-}" = "stop" ]; then
+  data=$(cluster_dir)
+  if [ -f "$data/postmaster.pid" ]; then
+    log "Stopping the local PostgreSQL in $data..."
+    stop_postgres "$data"
+  else
+    log "The local PostgreSQL is not running."
+  fi
+  exit 0
+fi
 
 if [ -z "${ConnectionStrings__Default:-}" ]; then
   ensure_postgres_installed
-  state="$root/.data"
   mkdir -p "$state"
-  data="$state/postgres"
-  # postgres runs as its own user; when this checkout is somewhere it cannot reach (root's home),
-  # keep the cluster in a folder it can.
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$state"; then
-    data="/var/lib/imapevents/$(printf '%s' "$root" | sha1sum | cut -c1-12)/postgres"
+  data=$(cluster_dir)
+  if [ "$data" != "$state/postgres" ]; then
     mkdir -p "$(dirname "$data")"
     chmod 755 "$(dirname "$data")"
     log "postgres cannot reach $state; its cluster lives in $data"
   fi
 
   [ -f "$state/postgres.password" ] || { random_secret >"$state/postgres.password"; chmod 600 "$state/postgres.password"; }
-  [ -f "$state/postgres.port" ] || free_port 55432 >"$state/postgres.port"
   password=$(cat "$state/postgres.password")
-  port=$(cat "$state/postgres.port")
+  port=$(cat "$state/postgres.port" 2>/dev/null || echo 55432)
 
   if [ -f "$data/postmaster.pid" ] && psql_local "$port" -c "SELECT 1" >/dev/null 2>&1; then
     log "Using the local PostgreSQL already running on 127.0.0.1:$port"
   else
-    log "Starting a local PostgreSQL on 127.0.0.1:$port (data in $data)..."
-    start_postgres "$data" "$port" "$password" yes
-    started_pg="$data"
+    log "Starting a local PostgreSQL (data in $data)..."
+    start_postgres_on_free_port "$data" "$port" "$password" yes
+    port=$POSTGRES_PORT
+    echo "$port" >"$state/postgres.port"
+    log "PostgreSQL listens on 127.0.0.1:$port; it keeps running when the app stops (scripts/run.sh stop)."
   fi
   ensure_app_role "$port" imapevents "$password"
   ensure_database "$port" imapevents imapevents
@@ -61,4 +74,24 @@ log "ImapEvents will listen on $ASPNETCORE_URLS"
 if [ -z "${Bootstrap__AdminEmail:-}" ]; then
   log "No Bootstrap__AdminEmail/Bootstrap__AdminPassword set: on first start the log shows a one-time setup link."
 fi
-dotnet run --project ImapEvents.Web -c Release --no-launch-profile
+
+app="$root/artifacts/app"
+stamp="$app/.published"
+# Publishing again when nothing changed still costs seconds of MSBuild; like make, compare times.
+changed=yes
+if [ -f "$stamp" ] && [ -z "$(find ImapEvents.Core ImapEvents.Infrastructure ImapEvents.Web Directory.Build.props \
+  Directory.Packages.props global.json -newer "$stamp" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]; then
+  changed=no
+fi
+if [ "$changed" = yes ]; then
+  log "Publishing the app to $app..."
+  rm -f "$stamp"
+  # No build servers left behind: a run script publishes once, and resident MSBuild and compiler
+  # servers would cost more memory than the app itself.
+  dotnet publish ImapEvents.Web/ImapEvents.Web.csproj -c Release -o "$app" --nologo -v quiet \
+    -nodeReuse:false -p:UseSharedCompilation=false >&2
+  touch "$stamp"
+fi
+cd "$app"
+exec dotnet ImapEvents.Web.dll
+

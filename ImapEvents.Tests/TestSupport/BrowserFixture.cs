@@ -38,6 +38,14 @@ public sealed class BrowserFixture : IAsyncLifetime
         BaseUrl = App.ClientOptions.BaseAddress.ToString().TrimEnd('/');
         await App.CreateUserAsync(AgentEmail, AgentPassword, Roles.Agent);
 
+        playwright = await Playwright.CreateAsync();
+        Browser = await LaunchChromiumAsync(playwright);
+        Directory.CreateDirectory(ScreenshotDirectory);
+    }
+
+    /// <summary>Debian's Chromium, headless; Playwright never downloads a browser here.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
         var chromium = Environment.GetEnvironmentVariable("IMAPEVENTS_TEST_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
         if (!File.Exists(chromium))
         {
@@ -45,8 +53,7 @@ public sealed class BrowserFixture : IAsyncLifetime
                 $"No Chromium at {chromium}. Run the tests with scripts/test.sh (it installs Debian's chromium) or set IMAPEVENTS_TEST_CHROMIUM.");
         }
 
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = chromium,
             Headless = true,
@@ -56,7 +63,6 @@ public sealed class BrowserFixture : IAsyncLifetime
                 "--disable-sync", "--no-first-run", "--disable-quic",
             ],
         });
-        Directory.CreateDirectory(ScreenshotDirectory);
     }
 
     public async Task<IPage> NewPageAsync()

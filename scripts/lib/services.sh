@@ -79,6 +79,30 @@ start_postgres() {
   pg_as_owner "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 30 -o "$options" start >/dev/null
 }
 
+# start_postgres_on_free_port DATA_DIR FIRST_PORT PASSWORD DURABLE: like start_postgres on the first free
+# port from FIRST_PORT, and on another one when a process starting at the same moment takes that port
+# first ("could not bind"). Sets POSTGRES_PORT to the port it listens on.
+start_postgres_on_free_port() {
+  local data=$1 port=$2 password=$3 durable=$4 attempt
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port "$port")
+    if start_postgres "$data" "$port" "$password" "$durable"; then
+      POSTGRES_PORT=$port
+      return 0
+    fi
+    # Only a lost port is worth another try; anything else is reported as it is.
+    if ! tail -n 20 "$data/postgres.log" 2>/dev/null | grep -q 'could not bind\|Address already in use'; then
+      log "PostgreSQL did not start; the end of $data/postgres.log:"
+      tail -n 20 "$data/postgres.log" >&2 2>/dev/null || true
+      return 1
+    fi
+    log "Port $port was taken while PostgreSQL started (attempt $attempt); trying another."
+    port=$((port + 1))
+  done
+  log "PostgreSQL found no free port after 5 attempts."
+  return 1
+}
+
 stop_postgres() {
   local data=$1
   [ -f "$data/postmaster.pid" ] || return 0

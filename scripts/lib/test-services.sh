@@ -22,10 +22,11 @@ start_test_services() {
   dovecot_dir="$work/dovecot"
 
   # PostgreSQL: a throwaway cluster without fsync; tests create one database per test class.
-  pg_port=$(free_port 55433)
   pg_password=$(random_secret)
-  log "Starting PostgreSQL on 127.0.0.1:$pg_port..."
-  start_postgres "$pg_data" "$pg_port" "$pg_password" no
+  log "Starting PostgreSQL on 127.0.0.1..."
+  start_postgres_on_free_port "$pg_data" 55433 "$pg_password" no
+  pg_port=$POSTGRES_PORT
+  log "PostgreSQL listens on 127.0.0.1:$pg_port"
   ensure_app_role "$pg_port" imapevents "$pg_password"
   export IMAPEVENTS_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Database=postgres;Username=imapevents;Password=$pg_password"
 
