@@ -33,6 +33,8 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         await Expect(test.GetByText(new Regex("^Connect: passed"))).ToBeVisibleAsync();
         await Expect(test.GetByText(new Regex("^Log in: passed"))).ToBeVisibleAsync();
         await Expect(test.GetByText(new Regex("^Download: passed.*holds 1 message"))).ToBeVisibleAsync();
+        // The results sit beside the button that asked for them, not below the fold of a scrolling form.
+        await Expect(test).ToBeInViewportAsync();
         await BrowserFixture.ScreenshotAsync(page, "07-mailbox-test-connection");
 
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
@@ -75,6 +77,37 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
     }
 
     /// <summary>Fills the mailbox form for the test Dovecot's TLS port and its self-signed certificate.</summary>
+    [Fact]
+    public async Task UnsavedChanges_AreNotThrownAway_ByEscapeOrAClickOutside_WithoutAsking()
+    {
+        var page = await fixture.OpenAsAdministratorAsync("/mailboxes");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Add mailbox" });
+        await dialog.GetByLabel("Display name").FillAsync("Typed, not saved");
+
+        await page.Keyboard.PressAsync("Escape");
+
+        var question = page.GetByRole(AriaRole.Dialog).Filter(new() { HasText = "Discard your changes?" });
+        await Expect(question).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "07a-discard-question");
+        await question.GetByRole(AriaRole.Button, new() { Name = "Keep editing" }).ClickAsync();
+        await Expect(question).ToHaveCountAsync(0);
+        await Expect(dialog.GetByLabel("Display name")).ToHaveValueAsync("Typed, not saved");
+
+        // A click on the backdrop, outside the dialog, asks the same.
+        await page.Mouse.ClickAsync(5, 795);
+        await Expect(question).ToBeVisibleAsync();
+        await question.GetByRole(AriaRole.Button, new() { Name = "Discard changes" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+
+        // Nothing typed, nothing to lose: Escape closes at once.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
+        await Expect(dialog.GetByLabel("Display name")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        fixture.AssertNoBrowserErrors(page);
+    }
+
     private static async Task FillAsync(ILocator dialog, string displayName, DovecotServer dovecot, string user, string password)
     {
         await dialog.GetByLabel("Display name").FillAsync(displayName);

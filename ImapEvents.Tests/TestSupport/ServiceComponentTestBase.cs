@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Bunit;
 using ImapEvents.Infrastructure;
 using ImapEvents.Infrastructure.Persistence;
@@ -16,6 +17,9 @@ public abstract class ServiceComponentTestBase : ComponentTestBase, IAsyncLifeti
 {
     private readonly TestDatabase database = new();
 
+    /// <summary>The id of the signed-in user on the circuit (no such row exists unless a test creates it).</summary>
+    protected string SignedInUserId { get; } = Guid.NewGuid().ToString();
+
     async Task IAsyncLifetime.InitializeAsync()
     {
         await database.InitializeAsync();
@@ -27,7 +31,7 @@ public abstract class ServiceComponentTestBase : ComponentTestBase, IAsyncLifeti
         Context.Services.AddLogging();
         Context.Services.AddInfrastructure(configuration);
         Context.Services.AddScoped<CurrentUser>();
-        Context.AddAuthorization().SetAuthorized("admin@example.test");
+        Context.AddAuthorization().SetAuthorized("admin@example.test").SetClaims(new Claim(ClaimTypes.NameIdentifier, SignedInUserId));
 
         await using var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.MigrateAsync();

@@ -13,12 +13,16 @@ public sealed partial class MailboxDialog
     /// <summary>The form binds to the settings directly; what was typed stays on every error.</summary>
     private MailboxSettings form = new();
     private readonly Dictionary<CheckStage, StageReport> testReports = [];
-    private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
-    private List<string> generalErrors = [];
+    private readonly FormErrors errors;
     private uint version;
     private bool loading;
-    private bool saving;
+    private bool gone;
     private bool testing;
+
+    public MailboxDialog()
+    {
+        errors = new FormErrors(() => MailboxRules.Validate(form, isNew: MailboxId is null));
+    }
 
     [CascadingParameter]
     private IMudDialogInstance Dialog { get; set; } = default!;
@@ -45,17 +49,14 @@ public sealed partial class MailboxDialog
         loading = false;
         if (existing is null)
         {
-            generalErrors = ["This mailbox was deleted by someone else."];
+            gone = true;
+            await errors.ShowAsync([KeyValuePair.Create("", "This mailbox was deleted by someone else.")]);
             return;
         }
 
         form = existing.Settings;
         version = existing.Version;
     }
-
-    private bool HasError(string field) => errors.ContainsKey(field);
-
-    private string? ErrorFor(string field) => errors.GetValueOrDefault(field);
 
     private void SecurityChanged(ConnectionSecurity security)
     {
@@ -70,49 +71,27 @@ public sealed partial class MailboxDialog
 
     private async Task SaveAsync()
     {
-        generalErrors = [];
-        var settings = form;
-        var problems = MailboxRules.Validate(settings, isNew: MailboxId is null);
-        if (problems.Count > 0)
+        var result = MailboxId is { } id
+            ? await Mailboxes.UpdateAsync(id, form, version, Closing)
+            : await Mailboxes.CreateAsync(form, Closing);
+        if (result.Succeeded)
         {
-            ShowErrors(problems);
+            Dialog.Close(DialogResult.Ok(result.Id));
             return;
         }
 
-        saving = true;
-        try
-        {
-            var result = MailboxId is { } id
-                ? await Mailboxes.UpdateAsync(id, settings, version, Closing)
-                : await Mailboxes.CreateAsync(settings, Closing);
-            if (result.Succeeded)
-            {
-                Dialog.Close(DialogResult.Ok(result.Id));
-                return;
-            }
-
-            ShowErrors(result.Errors);
-        }
-        finally
-        {
-            saving = false;
-        }
+        await errors.ShowAsync(result.Errors);
     }
 
     private async Task TestAsync()
     {
-        generalErrors = [];
-        var settings = form;
-        var problems = MailboxRules.Validate(settings, isNew: false)
-            .Where(e => e.Key is not nameof(MailboxSettings.DisplayName))
-            .ToDictionary();
-        if (problems.Count > 0)
+        // The display name is not needed to test; every other problem is shown as Save would show it.
+        if (MailboxRules.Validate(form, isNew: false).Any(e => e.Key is not nameof(MailboxSettings.DisplayName)))
         {
-            ShowErrors(problems);
+            await errors.CheckAsync();
             return;
         }
 
-        errors = new Dictionary<string, string>();
         testing = true;
         testReports.Clear();
         foreach (var stage in Enum.GetValues<CheckStage>())
@@ -122,14 +101,12 @@ public sealed partial class MailboxDialog
 
         try
         {
-            var target = await Mailboxes.ForTestAsync(MailboxId, settings, Closing);
+            var target = await Mailboxes.ForTestAsync(MailboxId, form, Closing);
             if (target is not { } mailbox)
             {
                 testReports.Clear();
-                ShowErrors(new Dictionary<string, string>
-                {
-                    [nameof(MailboxSettings.Password)] = MailboxId is null ? "Enter the password to test the connection." : MailboxAdministration.PasswordForNewServer,
-                });
+                await errors.ShowAsync([KeyValuePair.Create(nameof(MailboxSettings.Password),
+                    MailboxId is null ? "Enter the password to test the connection." : MailboxAdministration.PasswordForNewServer)]);
                 return;
             }
 
@@ -149,12 +126,6 @@ public sealed partial class MailboxDialog
         }
     }
 
-    private void ShowErrors(IReadOnlyDictionary<string, string> found)
-    {
-        errors = found;
-        generalErrors = found.Where(e => e.Key.Length == 0).Select(e => e.Value).ToList();
-    }
-
     private static string StateText(StageReport report) => report.State switch
     {
         StageState.Waiting => "waiting",
@@ -163,7 +134,5 @@ public sealed partial class MailboxDialog
         StageState.Failed => $"failed. {report.Detail}",
         StageState.NotRun => report.Detail,
     };
-
-    private void Cancel() => Dialog.Cancel();
 
 }

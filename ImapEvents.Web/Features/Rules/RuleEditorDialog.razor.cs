@@ -24,12 +24,17 @@ public sealed partial class RuleEditorDialog
     private string timeOfDay = "";
     private IReadOnlyCollection<DayOfWeek> days = [];
     private uint version;
-    private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
-    private List<string> generalErrors = [];
+    private readonly FormErrors errors;
     private string wouldHaveFiredText = "";
     private bool loading;
-    private bool saving;
+    private bool gone;
     private bool counting;
+    private bool actionsChanged;
+
+    public RuleEditorDialog()
+    {
+        errors = new FormErrors(ReadForm);
+    }
 
     [CascadingParameter]
     private IMudDialogInstance Dialog { get; set; } = default!;
@@ -69,7 +74,8 @@ public sealed partial class RuleEditorDialog
             loading = false;
             if (existing is null)
             {
-                generalErrors = ["This rule was deleted by someone else."];
+                gone = true;
+                await errors.ShowAsync([KeyValuePair.Create("", "This rule was deleted by someone else.")]);
                 return;
             }
 
@@ -81,10 +87,6 @@ public sealed partial class RuleEditorDialog
 
         await RecountAsync();
     }
-
-    private bool HasError(string field) => errors.ContainsKey(field);
-
-    private string? ErrorFor(string field) => errors.GetValueOrDefault(field);
 
     private static Task<IEnumerable<string>> SearchZones(string? text, CancellationToken cancellationToken) =>
         Task.FromResult<IEnumerable<string>>(string.IsNullOrWhiteSpace(text)
@@ -120,12 +122,6 @@ public sealed partial class RuleEditorDialog
         }
 
         var problems = ReadForm();
-        if (errors.Count > 0)
-        {
-            // After a first Save, messages follow the fields as they are corrected.
-            errors = new Dictionary<string, string>(problems);
-        }
-
         // The count depends on the conditions only; a half-filled action must not hide it.
         problems.Remove(RuleValidation.Name);
         problems.Remove(RuleValidation.Actions);
@@ -162,69 +158,49 @@ public sealed partial class RuleEditorDialog
         }
     }
 
-    private void AddAction(ActionKind kind)
+    private Task AddAction(ActionKind kind)
     {
         form.Actions.Add(RuleAction.Create(kind));
-        RefreshErrors();
+        return ActionsChangedAsync();
     }
 
-    private void MoveAction(int index, int offset)
+    private Task MoveAction(int index, int offset)
     {
         var target = index + offset;
         if (target < 0 || target >= form.Actions.Count)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         (form.Actions[index], form.Actions[target]) = (form.Actions[target], form.Actions[index]);
-        RefreshErrors();
+        return ActionsChangedAsync();
     }
 
-    private void RemoveAction(int index)
+    private Task RemoveAction(int index)
     {
         form.Actions.RemoveAt(index);
-        RefreshErrors();
+        return ActionsChangedAsync();
     }
 
-    /// <summary>After a first Save, messages follow the actions as they are added, moved and removed.</summary>
-    private void RefreshErrors()
+    /// <summary>Action keys carry their place ("Action 2: URL"): after a move every message follows its action.</summary>
+    private Task ActionsChangedAsync()
     {
-        if (errors.Count > 0)
-        {
-            errors = ReadForm();
-        }
+        actionsChanged = true;
+        return errors.RecheckAsync();
     }
 
     private async Task SaveAsync()
     {
-        generalErrors = [];
-        var problems = ReadForm();
-        errors = problems;
-        if (problems.Count > 0)
+        var actor = await CurrentUser.IdAsync();
+        var result = RuleId is { } id
+            ? await Rules.UpdateAsync(actor, id, form, version, Closing)
+            : await Rules.CreateAsync(actor, form, Closing);
+        if (result.Succeeded)
         {
+            Dialog.Close(DialogResult.Ok(result.Id));
             return;
         }
 
-        saving = true;
-        try
-        {
-            var actor = await CurrentUser.IdAsync();
-            var result = RuleId is { } id
-                ? await Rules.UpdateAsync(actor, id, form, version, Closing)
-                : await Rules.CreateAsync(actor, form, Closing);
-            if (result.Succeeded)
-            {
-                Dialog.Close(DialogResult.Ok(result.Id));
-                return;
-            }
-
-            errors = result.Errors;
-            generalErrors = result.Errors.Where(e => e.Key.Length == 0).Select(e => e.Value).ToList();
-        }
-        finally
-        {
-            saving = false;
-        }
+        await errors.ShowAsync(result.Errors);
     }
-
 }

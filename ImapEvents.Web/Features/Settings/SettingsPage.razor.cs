@@ -13,13 +13,18 @@ public sealed partial class SettingsPage
     private string? newPassword;
     private bool hasStoredPassword;
     private string? testRecipient;
-    private IReadOnlyDictionary<string, string> errors = new Dictionary<string, string>();
+    private readonly FormErrors errors;
     private string? lastSaved;
     private string? testOutcome;
     private bool testSucceeded;
     private bool loading = true;
     private bool busy;
     private bool testing;
+
+    public SettingsPage()
+    {
+        errors = new FormErrors(() => SmtpSettingsValidation.Validate(form, newPassword));
+    }
 
     [Inject]
     private SmtpSettingsStore Store { get; set; } = default!;
@@ -45,27 +50,19 @@ public sealed partial class SettingsPage
         loading = false;
     }
 
-    private bool Has(string field) => errors.ContainsKey(field);
-
-    private string? For(string field) => errors.GetValueOrDefault(field);
-
-    /// <summary>After a first Save, messages follow the fields as they are corrected.</summary>
-    private void Revalidate()
-    {
-        if (errors.Count > 0)
-        {
-            errors = SmtpSettingsValidation.Validate(form, newPassword);
-        }
-    }
-
     private async Task SaveAsync()
     {
+        if (!await errors.CheckAsync())
+        {
+            return;
+        }
+
         busy = true;
         try
         {
             var email = await CurrentUser.EmailAsync();
             var result = await Store.SaveAsync(email, form, newPassword, Closing);
-            errors = result.Errors;
+            await errors.ShowAsync(result.Errors);
             if (result.Succeeded)
             {
                 newPassword = null;
@@ -88,7 +85,7 @@ public sealed partial class SettingsPage
         try
         {
             var result = await Email.SendTestAsync(form, newPassword, testRecipient ?? "", Closing);
-            errors = result.Errors;
+            await errors.ShowAsync(result.Errors);
             if (result.Sent is { } sent)
             {
                 testSucceeded = sent.Succeeded;
