@@ -42,7 +42,7 @@ public sealed class LayoutJourneyTests(BrowserFixture fixture)
             if (style.clip === 'rect(0px, 0px, 0px, 0px)' || style.clipPath === 'inset(50%)' || Number(style.opacity) === 0) continue;
             const name = `<${element.tagName.toLowerCase()} class="${element.getAttribute('class') ?? ''}"> "${(element.textContent ?? '').trim().slice(0, 50)}"`;
             const wider = element.scrollWidth > element.clientWidth + 1;
-            if (wider && (style.overflowX === 'auto' || style.overflowX === 'scroll')) problems.push(`${name} scrolls sideways`);
+            if (wider && (style.overflowX === 'auto' || style.overflowX === 'scroll')) problems.push(`${name} scrolls sideways (${element.scrollWidth} > ${element.clientWidth})`);
             if (wider && (style.overflowX === 'hidden' || style.overflowX === 'clip' || style.textOverflow === 'ellipsis')) problems.push(`${name} cuts its text`);
             if (box.right > width + 1) problems.push(`${name} reaches past the window (${Math.round(box.right)} > ${width})`);
           }
