@@ -44,21 +44,7 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
         var context = await browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1280, Height = 800 } });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
-        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                failures.Enqueue($"console: {message.Text}");
-            }
-        };
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400)
-            {
-                failures.Enqueue($"{response.Request.Method} {response.Url} answered {response.Status}");
-            }
-        };
+        var failures = BrowserFixture.WatchForErrors(page);
 
         await page.GotoAsync("/");
         await Expect(page).ToHaveURLAsync(new Regex("/Account/Login"));

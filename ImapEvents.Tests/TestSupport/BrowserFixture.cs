@@ -70,8 +70,14 @@ public sealed class BrowserFixture : IAsyncLifetime
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = 1280, Height = 800 } });
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
+        errorsByPage[page] = WatchForErrors(page);
+        return page;
+    }
+
+    /// <summary>Collects the page's console errors and failed requests, for a journey to assert there were none.</summary>
+    public static System.Collections.Concurrent.ConcurrentQueue<string> WatchForErrors(IPage page)
+    {
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        errorsByPage[page] = errors;
         page.Console += (_, message) =>
         {
             if (message.Type == "error")
@@ -86,7 +92,7 @@ public sealed class BrowserFixture : IAsyncLifetime
                 errors.Enqueue($"{response.Request.Method} {response.Url} answered {response.Status}");
             }
         };
-        return page;
+        return errors;
     }
 
     /// <summary>A journey ends by asserting its page wrote no console error and had no request fail.</summary>
