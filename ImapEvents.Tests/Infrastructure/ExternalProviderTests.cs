@@ -53,6 +53,8 @@ public sealed class ExternalProviderTests(ActionFixture fixture) : IClassFixture
         using var body = JsonDocument.Parse(request.Body);
         Assert.Equal(user, body.RootElement.GetProperty("data").GetProperty("loginUsername").GetString());
         Assert.False(body.RootElement.GetProperty("data").GetProperty("test").GetBoolean());
+        Assert.Equal(delivery.Id.ToString(), request.Headers["webhook-id"]);
+        Assert.Equal(request.Headers["webhook-id"], body.RootElement.GetProperty("data").GetProperty("deliveryId").GetString());
         Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(delivery.Id)).Status);
 
         Assert.Equal(["Authorization", "X-Tenant"], provider.HeaderNames);
