@@ -143,6 +143,23 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
     }
 
     [Fact]
+    public async Task AWrongPassword_IsReportedAndLogged_WithoutADoublePeriod()
+    {
+        var (user, _) = await fixture.Dovecot.CreateAccountAsync();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, "not-the-password"));
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        // Dovecot's own words, as MailKit's AuthenticationException carries them, end with a period already.
+        Assert.EndsWith("Authentication failed.", run.Event!.ErrorMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", run.Event.ErrorMessage, StringComparison.Ordinal);
+        var logged = fixture.App.Logs.Lines.Where(l => l.Contains("RuleDispatcher", StringComparison.Ordinal) && l.Contains(user, StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(logged);
+        Assert.Contains("Authentication failed. ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AFolderThatDoesNotExist_RaisesDownloadFailed()
     {
         var (user, password) = await fixture.Dovecot.CreateAccountAsync();
