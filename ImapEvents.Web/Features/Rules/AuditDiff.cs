@@ -83,6 +83,7 @@ public static class AuditDiff
         RuleChange.Unsnoozed => "Snooze ended",
         RuleChange.Deleted => "Deleted",
         RuleChange.Imported => "Imported",
+        RuleChange.ReplacedByImport => "Replaced by import",
     };
 
     private static JsonObject? Parse(string? json) => string.IsNullOrEmpty(json) ? null : JsonNode.Parse(json) as JsonObject;

@@ -133,7 +133,7 @@ public sealed partial class RulesPage
             return;
         }
 
-        var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, Closing);
+        var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, ExistingRules.Skip, Closing);
         if (result.Succeeded)
         {
             Snackbar.Add($"{result.Imported} rule(s) imported.", Severity.Success);
