@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Bunit;
 using ImapEvents.Infrastructure;
 using ImapEvents.Infrastructure.Persistence;
@@ -14,6 +15,9 @@ namespace ImapEvents.Tests.TestSupport;
 /// </summary>
 public abstract class ServiceComponentTestBase : ComponentTestBase, IAsyncLifetime
 {
+    /// <summary>The signed-in administrator's user id (what CurrentUser.IdAsync gives the components).</summary>
+    protected const string AdministratorId = "component-test-administrator";
+
     private readonly TestDatabase database = new();
 
     async Task IAsyncLifetime.InitializeAsync()
@@ -27,7 +31,7 @@ public abstract class ServiceComponentTestBase : ComponentTestBase, IAsyncLifeti
         Context.Services.AddLogging();
         Context.Services.AddInfrastructure(configuration);
         Context.Services.AddScoped<CurrentUser>();
-        Context.AddAuthorization().SetAuthorized("admin@example.test");
+        Context.AddAuthorization().SetAuthorized("admin@example.test").SetClaims(new Claim(ClaimTypes.NameIdentifier, AdministratorId));
 
         await using var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.MigrateAsync();
