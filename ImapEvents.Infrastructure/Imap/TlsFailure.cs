@@ -18,9 +18,10 @@ internal sealed class TlsFailureException(string message, Exception innerExcepti
 /// </summary>
 internal sealed class CertificateCheck(string host, bool acceptUntrusted)
 {
-    /// <summary>Null until the server presented a certificate.</summary>
+    /// <summary>Why the server's certificate was refused, as a clause ("it is self-signed"); null when none was.</summary>
     public string? Problem { get; private set; }
 
+    /// <summary>Whether the server got as far as presenting a certificate.</summary>
     public bool Presented { get; private set; }
 
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -75,7 +76,7 @@ internal static class TlsFailureText
             return $"The certificate of {endpoint} was not trusted: {problem}. If you trust this server anyway, tick {AcceptOption} for this mailbox.";
         }
 
-        // No certificate was presented. A TLS library error underneath (an inner exception of its own)
+        // No certificate was refused. A TLS library error underneath (an inner exception of its own)
         // means the server did speak TLS but agreed on no version or cipher; otherwise the bytes that
         // came back were not TLS at all, typically a plain IMAP greeting.
         var library = exception.InnerException?.InnerException;

@@ -118,5 +118,6 @@ public sealed class AuditDiffTests
     {
         Assert.Equal("Snooze ended", AuditDiff.ChangeLabel(RuleChange.Unsnoozed));
         Assert.Equal("Edited", AuditDiff.ChangeLabel(RuleChange.Updated));
+        Assert.Equal("Replaced by import", AuditDiff.ChangeLabel(RuleChange.ReplacedByImport));
     }
 }
