@@ -79,7 +79,9 @@ public sealed class RuleJourneyTests(BrowserFixture fixture)
             var choice = dialog.GetByRole(AriaRole.Group, new() { Name = "When a rule with the same name exists" });
             await Expect(choice.GetByRole(AriaRole.Radio, new() { Name = "Skip existing rules" })).ToBeCheckedAsync();
             await Expect(choice.GetByRole(AriaRole.Radio, new() { Name = "Replace existing rules" })).Not.ToBeCheckedAsync();
-            await dialog.Locator("input[type=file]").SetInputFilesAsync(file);
+            // Through the button, as a person does: by the time its click is handled, the upload is listening.
+            var chooser = await page.RunAndWaitForFileChooserAsync(() => dialog.GetByRole(AriaRole.Button, new() { Name = "Choose file" }).ClickAsync());
+            await chooser.SetFilesAsync(file);
             await Expect(dialog.GetByText(Path.GetFileName(file))).ToBeVisibleAsync();
             await BrowserFixture.ScreenshotAsync(page, "12-rule-import");
             await dialog.GetByRole(AriaRole.Button, new() { Name = "Import", Exact = true }).ClickAsync();
