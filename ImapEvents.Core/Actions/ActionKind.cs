@@ -23,6 +23,13 @@ public enum WebPageMethod
 
 public static class ActionKindNames
 {
+    /// <summary>The methods as the editor offers them.</summary>
+    public static string DisplayName(this WebPageMethod method) => method switch
+    {
+        WebPageMethod.Get => "GET",
+        WebPageMethod.PostForm => "POST form",
+    };
+
     /// <summary>The names administrators know from the source feature.</summary>
     public static string DisplayName(this ActionKind kind) => kind switch
     {

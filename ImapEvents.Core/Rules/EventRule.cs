@@ -28,6 +28,17 @@ public enum SslCondition
     False = 2,
 }
 
+public static class SslConditionNames
+{
+    /// <summary>The choices as the editor offers them (the source feature's any / true / false).</summary>
+    public static string DisplayName(this SslCondition ssl) => ssl switch
+    {
+        SslCondition.Any => "Any",
+        SslCondition.True => "true",
+        SslCondition.False => "false",
+    };
+}
+
 /// <summary>
 /// An event rule, with the conditions of the source feature. Every condition that is set must hold
 /// for the rule to match; an unset condition matches anything.

@@ -56,7 +56,9 @@ public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecr
     private async Task<SendResult> PostSignedAsync(
         string url, Guid messageGuid, string secret, string body, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
     {
-        var messageId = messageGuid.ToString("N");
+        // Written exactly as the body's deliveryId (the JSON form of a Guid, with dashes): receivers
+        // de-duplicate on either, so the two must never differ.
+        var messageId = messageGuid.ToString("D");
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {

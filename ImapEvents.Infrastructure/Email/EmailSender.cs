@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using ImapEvents.Core.Email;
 using ImapEvents.Core.Mailboxes;
+using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Actions;
 using MailKit;
 using MailKit.Net.Smtp;
@@ -108,7 +109,7 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
         }
         catch (AuthenticationException ex)
         {
-            return SendResult.Failed($"The SMTP server {where} refused the username or password ({ex.Message}). Check them on the Settings page.");
+            return SendResult.Failed($"The SMTP server {where} refused the username or password: {Sentence.End(ex.Message)} Check them on the Settings page.");
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
         {
@@ -121,16 +122,16 @@ public sealed class EmailSender(SmtpSettingsStore settingsStore, IOptions<Action
         }
         catch (SslHandshakeException ex)
         {
-            return SendResult.Failed($"The TLS handshake with {where} failed: {ex.Message} Check Connection Security and the port on the Settings page.");
+            return SendResult.Failed($"The TLS handshake with {where} failed: {Sentence.End(ex.Message)} Check Connection Security and the port on the Settings page.");
         }
         catch (NotSupportedException ex)
         {
             // No STARTTLS or no AUTH on offer: the settings do not fit this server.
-            return SendResult.Failed($"The SMTP server {where} does not support what the settings ask for: {ex.Message} Check Connection Security and Username on the Settings page.");
+            return SendResult.Failed($"The SMTP server {where} does not support what the settings ask for: {Sentence.End(ex.Message)} Check Connection Security and Username on the Settings page.");
         }
         catch (AllRecipientsRefusedException ex)
         {
-            return SendResult.Failed(ex.Final ? $"{ex.Message} Check the addresses." : ex.Message, permanent: ex.Final);
+            return SendResult.Failed(ex.Final ? $"{Sentence.End(ex.Message)} Check the addresses." : ex.Message, permanent: ex.Final);
         }
         catch (ParseException ex)
         {

@@ -31,9 +31,13 @@ public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string 
             CheckStage.Import => CheckStage.Import,
         };
 
-        var message = kind == CheckErrorKind.Timeout
-            ? $"No answer from the server within {timeout.TotalSeconds:0} seconds ({stage.DisplayName().ToLowerInvariant()} stage)."
-            : $"{Describe(kind)}: {exception.Message}";
+        var message = kind switch
+        {
+            CheckErrorKind.Timeout => $"No answer from the server within {timeout.TotalSeconds:0} seconds ({stage.DisplayName().ToLowerInvariant()} stage).",
+            // Already in the administrator's terms, with what to change.
+            _ when exception is TlsFailureException => exception.Message,
+            _ => $"{Describe(kind)}: {exception.Message}",
+        };
         return new CheckFailure(eventStage, kind, message);
     }
 
@@ -47,7 +51,7 @@ public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string 
         return exception switch
         {
             AuthenticationException => CheckErrorKind.CredentialsRejected,
-            SslHandshakeException or System.Security.Authentication.AuthenticationException => CheckErrorKind.TlsHandshake,
+            TlsFailureException or SslHandshakeException or System.Security.Authentication.AuthenticationException => CheckErrorKind.TlsHandshake,
             SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => CheckErrorKind.HostNotFound,
             SocketException { SocketErrorCode: SocketError.ConnectionRefused } => CheckErrorKind.ConnectionRefused,
             SocketException { SocketErrorCode: SocketError.TimedOut } => CheckErrorKind.Timeout,

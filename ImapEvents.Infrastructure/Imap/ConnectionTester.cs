@@ -28,7 +28,7 @@ public sealed class ConnectionTester(IOptions<ImapCheckOptions> options)
     {
         var step = new StepTimer(options.Value.StageTimeout);
         var reports = new List<StageReport>();
-        using var client = ImapConnection.CreateClient(mailbox, step.Timeout);
+        using var client = ImapConnection.CreateClient(step.Timeout);
 
         async Task<bool> RunStage(CheckStage stage, Func<CancellationToken, Task<string>> work)
         {

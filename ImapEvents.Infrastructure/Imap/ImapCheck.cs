@@ -29,7 +29,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
         var imported = 0;
         var importFailures = new List<(long Uid, CheckFailure Failure)>();
 
-        using var client = ImapConnection.CreateClient(mailbox, settings.StageTimeout);
+        using var client = ImapConnection.CreateClient(settings.StageTimeout);
         try
         {
             await step.RunAsync(token => ImapConnection.ConnectAsync(client, mailbox, token), cancellationToken);

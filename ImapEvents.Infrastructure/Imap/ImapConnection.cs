@@ -8,21 +8,10 @@ namespace ImapEvents.Infrastructure.Imap;
 /// <summary>The first stages every check and every connection test share: connect, log in, open the folder.</summary>
 internal static class ImapConnection
 {
-    public static ImapClient CreateClient(Mailbox mailbox, TimeSpan stepTimeout)
-    {
-        var client = new ImapClient { Timeout = (int)stepTimeout.TotalMilliseconds };
-        if (mailbox.AcceptUntrustedCertificate)
-        {
-            // The administrator chose this for the mailbox, and the UI shows it as a warning.
-#pragma warning disable CA5359
-            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-#pragma warning restore CA5359
-        }
+    public static ImapClient CreateClient(TimeSpan stepTimeout) => new() { Timeout = (int)stepTimeout.TotalMilliseconds };
 
-        return client;
-    }
-
-    public static Task ConnectAsync(ImapClient client, Mailbox mailbox, CancellationToken cancellationToken)
+    /// <exception cref="TlsFailureException">The TLS handshake failed; its message says why in the administrator's terms.</exception>
+    public static async Task ConnectAsync(ImapClient client, Mailbox mailbox, CancellationToken cancellationToken)
     {
         var options = mailbox.Security switch
         {
@@ -31,7 +20,18 @@ internal static class ImapConnection
             ConnectionSecurity.StartTls => SecureSocketOptions.StartTls,
             ConnectionSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
         };
-        return client.ConnectAsync(mailbox.ServerName, mailbox.ServerPort, options, cancellationToken);
+        // Accepts what MailKit's default accepts (no policy error), or anything when the mailbox says so,
+        // and remembers why a certificate was refused.
+        var certificate = new CertificateCheck(mailbox.ServerName, mailbox.AcceptUntrustedCertificate);
+        client.ServerCertificateValidationCallback = certificate.Validate;
+        try
+        {
+            await client.ConnectAsync(mailbox.ServerName, mailbox.ServerPort, options, cancellationToken);
+        }
+        catch (SslHandshakeException ex)
+        {
+            throw new TlsFailureException(TlsFailureText.Explain(mailbox, certificate, ex), ex);
+        }
     }
 
     public static Task AuthenticateAsync(ImapClient client, string username, string password, CancellationToken cancellationToken)

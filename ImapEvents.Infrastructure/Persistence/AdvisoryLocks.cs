@@ -9,8 +9,14 @@ internal static class AdvisoryLocks
     /// <summary>Held while a change could leave the system without an administrator.</summary>
     private const long Users = 0x696D6170_00000001;
 
+    /// <summary>Held while an import decides which of its rules exist, so two imports of one file cannot both add them.</summary>
+    private const long RuleImport = 0x696D6170_00000002;
+
     public static Task LockUsersAsync(this AppDbContext db, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({Users})", cancellationToken);
+
+    public static Task LockRuleImportAsync(this AppDbContext db, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({RuleImport})", cancellationToken);
 
     /// <summary>
     /// Takes the lock that keeps checks of one mailbox from overlapping anywhere in the cluster, or

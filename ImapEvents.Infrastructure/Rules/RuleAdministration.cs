@@ -15,10 +15,33 @@ public sealed record RuleSaveResult(Guid? Id, IReadOnlyDictionary<string, string
     public static RuleSaveResult Failed(string message) => new(null, new Dictionary<string, string> { [""] = message });
 }
 
+/// <summary>What an import does with a rule of the file whose name a rule here already has (compared without regard to case).</summary>
+public enum ExistingRules
+{
+    /// <summary>Leave the rule here as it is: importing a file twice never doubles a rule.</summary>
+    Skip = 0,
+
+    /// <summary>Update the rule here in place (same id, a new version, audited) to what the file says.</summary>
+    Replace = 1,
+}
+
+/// <param name="Added">Names of the rules the import created.</param>
+/// <param name="Replaced">Names of the rules it updated in place.</param>
+/// <param name="Skipped">Names of the rules it left alone because a rule with that name exists.</param>
+/// <param name="Errors">Why nothing was imported; empty when the import went through.</param>
 /// <param name="Notices">What the administrator should do next, such as sharing new webhook secrets.</param>
-public sealed record RuleImportResult(int Imported, IReadOnlyList<string> Errors, IReadOnlyList<string>? Notices = null)
+public sealed record RuleImportResult(
+    IReadOnlyList<string> Added, IReadOnlyList<string> Replaced, IReadOnlyList<string> Skipped, IReadOnlyList<string> Errors, IReadOnlyList<string> Notices)
 {
     public bool Succeeded => Errors.Count == 0;
+
+    public int Imported => Added.Count + Replaced.Count;
+
+    /// <summary>The counts in one line, as the Rules page reports them.</summary>
+    public string Summary =>
+        $"{Added.Count} added, {Replaced.Count} replaced, {Skipped.Count} skipped{(Skipped.Count > 0 ? " (a rule with the same name exists)" : "")}.";
+
+    public static RuleImportResult Failed(IReadOnlyList<string> errors) => new([], [], [], errors, []);
 }
 
 /// <summary>
@@ -98,17 +121,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
         return await ChangeAsync(actingUserId, id, version, RuleChange.Updated, rule =>
         {
-            rule.Name = draft.Name.Trim();
-            rule.Enabled = draft.Enabled;
-            rule.EventType = draft.EventType;
-            rule.TimeFrom = draft.TimeFrom;
-            rule.TimeTo = draft.TimeTo;
-            rule.TimeZoneId = Blank(draft.TimeZoneId);
-            rule.DaysOfWeek = draft.DaysOfWeek;
-            rule.ServerName = Blank(draft.ServerName);
-            rule.ServerPort = draft.ServerPort;
-            rule.LoginUsername = Blank(draft.LoginUsername);
-            rule.Ssl = draft.Ssl;
+            CopyConditions(draft, rule);
             rule.Actions = MergeActions(rule.Actions, draft.Actions);
         }, cancellationToken);
     }
@@ -209,56 +222,73 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return JsonSerializer.Serialize(export, RuleDocument.Json);
     }
 
-    /// <summary>Adds the rules of an export file: all of them, or none when any is invalid.</summary>
-    public async Task<RuleImportResult> ImportAsync(string actingUserId, string json, CancellationToken cancellationToken)
+    /// <summary>
+    /// Imports the rules of an export file: all of them, or none when any is invalid. A rule whose name
+    /// a rule here already has (compared without regard to case) is skipped or replaced, as chosen.
+    /// </summary>
+    public async Task<RuleImportResult> ImportAsync(string actingUserId, string json, ExistingRules existing, CancellationToken cancellationToken)
     {
-        RuleExport? export;
-        try
-        {
-            export = JsonSerializer.Deserialize<RuleExport>(json, RuleDocument.Json);
-        }
-        catch (JsonException ex)
-        {
-            return new RuleImportResult(0, [$"The file is not valid JSON: {ex.Message}"]);
-        }
-
-        if (export is null || export.Format != "imapevents-rules" || export.Rules is null)
-        {
-            return new RuleImportResult(0, ["The file is not an ImapEvents rules export (its \"format\" should be \"imapevents-rules\")."]);
-        }
-
-        var errors = new List<string>();
-        var rules = new List<EventRule>();
-        var providerIds = (await ProviderNamesAsync(cancellationToken)).ToDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < export.Rules.Count; i++)
-        {
-            if (export.Rules[i] is not { } document)
-            {
-                errors.Add($"Rule {i + 1}: is empty (null); remove it or give it a name and an event type.");
-                continue;
-            }
-
-            var (rule, ruleErrors) = document.ToRule(providerIds);
-            var label = string.IsNullOrWhiteSpace(document.Name) ? $"Rule {i + 1}" : $"Rule {i + 1} (“{document.Name}”)";
-            errors.AddRange(ruleErrors.Select(e => $"{label}: {e.Key}: {e.Value}"));
-            if (rule is not null)
-            {
-                rules.Add(rule);
-            }
-        }
-
+        var (imported, errors) = await ReadImportAsync(json, cancellationToken);
         if (errors.Count > 0)
         {
-            return new RuleImportResult(0, errors);
+            return RuleImportResult.Failed(errors);
         }
 
         var now = time.GetUtcNow();
-        var newSecrets = rules.SelectMany(r => r.Actions).Count(a => a.Kind == ActionKind.CallWebhook);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var auditor = await AuditorAsync(db, actingUserId, cancellationToken);
-        foreach (var rule in rules)
+        await db.LockRuleImportAsync(cancellationToken);
+        // Compared here rather than in SQL: lower() in PostgreSQL follows the database's locale, not .NET's.
+        var here = (await db.Rules.AsNoTracking().Select(r => new { r.Id, r.Name }).ToListAsync(cancellationToken))
+            .ToLookup(r => r.Name.Trim(), r => r.Id, StringComparer.OrdinalIgnoreCase);
+        if (existing == ExistingRules.Replace)
         {
+            errors.AddRange(imported.Where(r => here[r.Rule.Name].Count() > 1).Select(r =>
+                $"{r.Label}: {RuleValidation.Name}: {here[r.Rule.Name].Count()} rules here have this name, so Replace cannot tell which one to change. " +
+                "Rename one of them here, then import again."));
+            if (errors.Count > 0)
+            {
+                return RuleImportResult.Failed(errors);
+            }
+        }
+
+        var replaceIds = existing == ExistingRules.Replace ? imported.SelectMany(r => here[r.Rule.Name]).ToList() : [];
+        var stored = await db.Rules.Where(r => replaceIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
+        var auditor = await AuditorAsync(db, actingUserId, cancellationToken);
+        List<string> added = [], replaced = [], skipped = [], newSecrets = [];
+        var keptSecrets = 0;
+
+        List<string> Replace(EventRule rule)
+        {
+            var target = stored[here[rule.Name].Single()];
+            var before = Copy(target);
+            var actions = MatchStoredActions(target.Actions, rule.Actions);
+            keptSecrets += actions.Count(a => a.Kind == ActionKind.CallWebhook && a.NewSecret is null && a.ProtectedSecret is not null);
+            newSecrets.AddRange(NewSecretsOf(rule.Name, actions));
+            secrets.ProtectNewSecrets(actions);
+            // Same id, owner and creation time: Use My Notification Profile still reaches the same owner.
+            CopyConditions(rule, target);
+            target.SnoozedUntil = rule.SnoozedUntil;
+            target.Actions = actions;
+            target.UpdatedAt = now;
+            Audit(db, auditor, target.Id, target.Name, RuleChange.ReplacedByImport, before, target);
+            return replaced;
+        }
+
+        foreach (var (_, _, rule) in imported)
+        {
+            if (here[rule.Name].Any())
+            {
+                var outcome = existing switch
+                {
+                    ExistingRules.Skip => skipped,
+                    ExistingRules.Replace => Replace(rule),
+                };
+                outcome.Add(rule.Name);
+                continue;
+            }
+
+            newSecrets.AddRange(NewSecretsOf(rule.Name, rule.Actions));
             secrets.ProtectNewSecrets(rule.Actions);
             rule.Id = Guid.NewGuid();
             rule.OwnerId = actingUserId;
@@ -266,17 +296,118 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             rule.UpdatedAt = now;
             db.Rules.Add(rule);
             Audit(db, auditor, rule.Id, rule.Name, RuleChange.Imported, null, rule);
+            added.Add(rule.Name);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return RuleImportResult.Failed(["Someone changed one of these rules while the file was imported. Nothing was imported; import the file again."]);
+        }
+
         await CommitAndAnnounceAsync(db, transaction, cancellationToken);
-        IReadOnlyList<string> notices = newSecrets == 0 ? [] :
-        [
-            $"Signing secrets are not exported, so {(newSecrets == 1 ? "the imported webhook action got a new one" : $"the {newSecrets} imported webhook actions got new ones")}. " +
-            "Open each rule, press Generate next to Signing Secret and give the secret to the receiver.",
-        ];
-        return new RuleImportResult(rules.Count, [], notices);
+        return new RuleImportResult(added, replaced, skipped, [], SecretNotices(newSecrets, keptSecrets));
     }
+
+    private sealed record ImportedRule(int Number, string Label, EventRule Rule);
+
+    /// <summary>The file's rules as rules, or why the file cannot be imported: each rule's own checks, and each name once.</summary>
+    private async Task<(List<ImportedRule> Rules, List<string> Errors)> ReadImportAsync(string json, CancellationToken cancellationToken)
+    {
+        var (documents, errors) = RuleExportReader.Read(json);
+        var imported = new List<ImportedRule>();
+        var providerIds = (await ProviderNamesAsync(cancellationToken)).ToDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
+        foreach (var (number, document) in documents)
+        {
+            var (rule, ruleErrors) = document.ToRule(providerIds);
+            var label = RuleExportReader.Label(number, document.Name);
+            errors.AddRange(ruleErrors.Select(e => $"{label}: {e.Key}: {e.Value}"));
+            if (rule is not null)
+            {
+                imported.Add(new ImportedRule(number, label, rule));
+            }
+        }
+
+        // Names are what tells an imported rule from one that is here already, so each may appear once.
+        foreach (var sameName in imported.GroupBy(r => r.Rule.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            var first = sameName.First();
+            errors.AddRange(sameName.Skip(1).Select(later =>
+                $"{later.Label}: {RuleValidation.Name}: the file names this rule twice (rule {first.Number} is “{first.Rule.Name}”; names are compared without regard to case). " +
+                "Keep one of them or rename the other."));
+        }
+
+        return (imported, errors);
+    }
+
+    /// <summary>"“Rule” (action 2)" for each webhook action that gets a secret nobody has: secrets are not exported.</summary>
+    private static List<string> NewSecretsOf(string ruleName, IReadOnlyList<RuleAction> actions) =>
+        actions
+            .Select((action, index) => (action, index))
+            .Where(a => a.action.Kind == ActionKind.CallWebhook && !string.IsNullOrWhiteSpace(a.action.NewSecret))
+            .Select(a => $"“{ruleName}” (action {a.index + 1})")
+            .ToList();
+
+    private static List<string> SecretNotices(List<string> newSecrets, int keptSecrets)
+    {
+        var notices = new List<string>();
+        if (newSecrets.Count > 0)
+        {
+            notices.Add(
+                $"Signing secrets are not exported, so {(newSecrets.Count == 1 ? "this webhook action" : $"these {newSecrets.Count} webhook actions")} got a new secret " +
+                $"that no receiver has: {string.Join(", ", newSecrets)}. Open each rule, press Generate secret next to Signing Secret, save, and give the secret to the receiver.");
+        }
+
+        if (keptSecrets > 0)
+        {
+            notices.Add(keptSecrets == 1
+                ? "1 webhook action of a replaced rule kept its signing secret (its URL is unchanged); its receiver needs nothing new."
+                : $"{keptSecrets} webhook actions of replaced rules kept their signing secrets (their URLs are unchanged); their receivers need nothing new.");
+        }
+
+        return notices;
+    }
+
+    /// <summary>
+    /// The imported actions, each taking the id of a stored action of the same kind and target (and a
+    /// webhook its secret): its max-frequency window carries on, and a receiver that has the secret keeps
+    /// verifying. A webhook at a new or changed URL keeps the new secret it was imported with.
+    /// </summary>
+    private static List<RuleAction> MatchStoredActions(IReadOnlyList<RuleAction> stored, IReadOnlyList<RuleAction> imported)
+    {
+        var unmatched = stored.ToList();
+        var actions = imported.Select(a => a.Copy()).ToList();
+        foreach (var action in actions)
+        {
+            if (unmatched.FirstOrDefault(s => s.Kind == action.Kind && string.Equals(Target(s), Target(action), StringComparison.Ordinal)) is not { } match)
+            {
+                continue;
+            }
+
+            unmatched.Remove(match);
+            action.Id = match.Id;
+            if (action.Kind == ActionKind.CallWebhook && match.ProtectedSecret is not null)
+            {
+                action.ProtectedSecret = match.ProtectedSecret;
+                action.NewSecret = null;
+            }
+        }
+
+        return actions;
+    }
+
+    /// <summary>Where an action delivers: what makes two actions of one kind the same action.</summary>
+    private static string? Target(RuleAction action) => action.Kind switch
+    {
+        ActionKind.CallWebPage or ActionKind.CallWebhook => action.Url,
+        ActionKind.LogToFile => action.FileName,
+        ActionKind.SendEmail => action.Recipients,
+        ActionKind.UseMyNotificationProfile => null,
+        ActionKind.NotifyExternalProvider => action.ProviderId?.ToString(),
+    };
 
     private async Task<RuleSaveResult> ChangeAsync(
         string actingUserId, Guid id, uint? version, RuleChange change, Action<EventRule> apply, CancellationToken cancellationToken)
@@ -389,6 +520,22 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary>Name, Enabled and the conditions, as an edit or an import changes them.</summary>
+    private static void CopyConditions(EventRule from, EventRule to)
+    {
+        to.Name = from.Name.Trim();
+        to.Enabled = from.Enabled;
+        to.EventType = from.EventType;
+        to.TimeFrom = from.TimeFrom;
+        to.TimeTo = from.TimeTo;
+        to.TimeZoneId = Blank(from.TimeZoneId);
+        to.DaysOfWeek = from.DaysOfWeek;
+        to.ServerName = Blank(from.ServerName);
+        to.ServerPort = from.ServerPort;
+        to.LoginUsername = Blank(from.LoginUsername);
+        to.Ssl = from.Ssl;
+    }
 
     private static EventRule Copy(EventRule rule) => new()
     {

@@ -1,6 +1,7 @@
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Rules;
+using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -30,9 +31,9 @@ internal sealed class RuleDispatcher(
         rules.Match(imapEvent, imapEvent.OccurredAt, matches);
 
         logger.LogWarning(
-            "{EventType} for mailbox {MailboxName} ({ServerName}:{ServerPort}, user {LoginUsername}): {ErrorMessage}. {Matched} rule(s) matched",
+            "{EventType} for mailbox {MailboxName} ({ServerName}:{ServerPort}, user {LoginUsername}): {ErrorMessage} {Matched} rule(s) matched",
             imapEvent.Type.DisplayName(), imapEvent.MailboxName, imapEvent.ServerName, imapEvent.ServerPort,
-            imapEvent.LoginUsername, imapEvent.ErrorMessage, matches.Count);
+            imapEvent.LoginUsername, Sentence.End(imapEvent.ErrorMessage), matches.Count);
         // Once per event, however often it is dispatched: the marker and the matches commit together.
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
@@ -45,6 +46,9 @@ public sealed record RuleDocument
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Set, not left to the first (de)serialisation: import reads the documents' property types through
+        // GetTypeInfo, which has no resolver to ask until then (an import as a process's first use failed).
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
     /// <param name="providerNames">External providers by id: documents name them, so an export reads and imports across installations.</param>

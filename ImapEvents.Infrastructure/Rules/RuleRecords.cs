@@ -22,6 +22,9 @@ public enum RuleChange
     Unsnoozed,
     Deleted,
     Imported,
+
+    /// <summary>An import with "Replace existing rules" updated the rule in place.</summary>
+    ReplacedByImport,
 }
 
 /// <summary>Who changed which rule when, with the rule before and after (as JSON).</summary>

@@ -82,6 +82,28 @@ public sealed class ActionTests
     }
 
     [Fact]
+    public void MaxFrequency_TheReadmeStatesTheRangeValidationEnforces()
+    {
+        static bool Valid(TimeSpan span)
+        {
+            var action = RuleAction.Create(ActionKind.LogToFile);
+            action.FileName = "range.log";
+            action.MaxFrequency = span;
+            var errors = new Dictionary<string, string>();
+            ActionValidation.Validate(0, action, errors);
+            return !errors.ContainsKey(ActionValidation.Key(0, ActionValidation.MaxFrequencyLabel));
+        }
+
+        // The range validation enforces, at both ends.
+        Assert.True(Valid(TimeSpan.FromMinutes(1)));
+        Assert.False(Valid(TimeSpan.FromSeconds(59)));
+        Assert.True(Valid(TimeSpan.FromDays(7)));
+        Assert.False(Valid(TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1)));
+        var readme = File.ReadAllText(Path.Combine(ImapEvents.Tests.Infrastructure.DockerComposeTests.RepositoryRoot(), "README.md"));
+        Assert.Contains("at most once per window (whole minutes from 1 minute to 7 days;", readme, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MaxFrequency_None_DeliversEveryFiring()
     {
         var state = new ThrottleState(Now, 0);

@@ -25,6 +25,12 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         return action;
     }
 
+    private static string? DeliveryIdIn(string body)
+    {
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.GetProperty("data").GetProperty("deliveryId").GetString();
+    }
+
     [Fact]
     public async Task Webhook_IsSignedInTheStandardWebhooksStyle_AndDescribesTheEvent()
     {
@@ -44,7 +50,8 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Equal("/hooks/imap", request.Path);
         Assert.Equal("?server=imap.example.com", request.Query);
         Assert.StartsWith("application/json", request.ContentType, StringComparison.Ordinal);
-        Assert.Equal(delivery.Id.ToString("N"), request.Headers["webhook-id"]);
+        // Exactly the delivery id the body carries, so receivers de-duplicate on either.
+        Assert.Equal(delivery.Id.ToString(), request.Headers["webhook-id"]);
         var timestamp = long.Parse(request.Headers["webhook-timestamp"], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - timestamp, 0, 60);
         // Verified the way a receiver would, from the secret it was given.
@@ -55,6 +62,7 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         using var document = JsonDocument.Parse(request.Body);
         Assert.Equal("imap.login_failed", document.RootElement.GetProperty("type").GetString());
         var data = document.RootElement.GetProperty("data");
+        Assert.Equal(request.Headers["webhook-id"], data.GetProperty("deliveryId").GetString());
         Assert.Equal("IMAP Login Failed", data.GetProperty("eventType").GetString());
         Assert.Equal(user, data.GetProperty("loginUsername").GetString());
         Assert.Equal(993, data.GetProperty("serverPort").GetInt32());
@@ -92,8 +100,9 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
         Assert.Equal(2, delivered.Attempts);
         Assert.Equal([false, true], (await fixture.AttemptsAsync(delivery.Id)).Select(a => a.Succeeded));
-        // The same webhook-id both times, so the receiver can tell it is one delivery.
-        Assert.Equal(receiver.Requests[0].Headers["webhook-id"], receiver.Requests[1].Headers["webhook-id"]);
+        // The same webhook-id both times, and the body's deliveryId, so the receiver can tell it is one delivery.
+        Assert.All(receiver.Requests, r => Assert.Equal(delivery.Id.ToString(), r.Headers["webhook-id"]));
+        Assert.All(receiver.Requests, r => Assert.Equal(r.Headers["webhook-id"], DeliveryIdIn(r.Body)));
     }
 
     [Fact]
@@ -468,7 +477,7 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
         Assert.Equal(2, delivered.Attempts);
         // The receiver sees the same webhook-id it may have seen from the dead worker, so it can drop a duplicate.
-        Assert.Equal(delivery.Id.ToString("N"), Assert.Single(receiver.Requests).Headers["webhook-id"]);
+        Assert.Equal(delivery.Id.ToString(), Assert.Single(receiver.Requests).Headers["webhook-id"]);
     }
 
     [Fact]

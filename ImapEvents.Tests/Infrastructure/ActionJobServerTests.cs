@@ -32,7 +32,7 @@ public sealed class ActionJobServerTests : IAsyncLifetime
         var request = await receiver.WaitForRequestAsync(timeoutSeconds: 60);
         Assert.Equal("POST", request.Method);
         var delivery = await fixture.WaitForDeliveryAsync(Assert.Single(await fixture.DeliveriesAsync(imapEvent.Id)).Id, DeliveryStatus.Delivered);
-        Assert.Equal(delivery.Id.ToString("N"), request.Headers["webhook-id"]);
+        Assert.Equal(delivery.Id.ToString(), request.Headers["webhook-id"]);
         Assert.NotNull(delivery.JobId);
     }
 

@@ -101,7 +101,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
         var request = await receiver.WaitForRequestAsync(timeoutSeconds: 60);
         var delivery = await fixture.WaitForDeliveryAsync(Assert.Single(await fixture.DeliveriesAsync(imapEvent.Id)).Id, DeliveryStatus.Delivered);
-        Assert.Equal(delivery.Id.ToString("N"), request.Headers["webhook-id"]);
+        Assert.Equal(delivery.Id.ToString(), request.Headers["webhook-id"]);
         // The job ran on the other process's "actions" server, not here (this instance runs none).
         var history = fixture.Service<JobStorage>().GetMonitoringApi().JobDetails(delivery.JobId).History;
         var processing = history.First(state => state.StateName == "Processing");

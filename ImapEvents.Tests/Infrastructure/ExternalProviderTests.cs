@@ -53,6 +53,8 @@ public sealed class ExternalProviderTests(ActionFixture fixture) : IClassFixture
         using var body = JsonDocument.Parse(request.Body);
         Assert.Equal(user, body.RootElement.GetProperty("data").GetProperty("loginUsername").GetString());
         Assert.False(body.RootElement.GetProperty("data").GetProperty("test").GetBoolean());
+        Assert.Equal(delivery.Id.ToString(), request.Headers["webhook-id"]);
+        Assert.Equal(request.Headers["webhook-id"], body.RootElement.GetProperty("data").GetProperty("deliveryId").GetString());
         Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(delivery.Id)).Status);
 
         Assert.Equal(["Authorization", "X-Tenant"], provider.HeaderNames);
@@ -136,13 +138,13 @@ public sealed class ExternalProviderTests(ActionFixture fixture) : IClassFixture
         var document = export.Rules.Single(r => r.Name == rule.Name);
         Assert.Equal(provider.Name, Assert.Single(document.Actions).Provider);
 
-        var imported = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [document with { Name = rule.Name + " (imported)" }] }, RuleDocument.Json), default);
+        var imported = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [document with { Name = rule.Name + " (imported)" }] }, RuleDocument.Json), ExistingRules.Skip, default);
         Assert.True(imported.Succeeded, string.Join("; ", imported.Errors));
         var copy = (await rules.ListAsync(rule.Name + " (imported)", default)).Single();
         Assert.Equal(provider.Id, copy.Actions.Single().ProviderId);
 
         var unknown = document with { Actions = [document.Actions[0] with { Provider = "Nobody" }] };
-        var refused = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [unknown] }, RuleDocument.Json), default);
+        var refused = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [unknown] }, RuleDocument.Json), ExistingRules.Skip, default);
         Assert.Contains(refused.Errors, e => e.Contains("Action 1: Provider: There is no external provider named \"Nobody\"", StringComparison.Ordinal));
     }
 }

@@ -89,12 +89,76 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
     }
 
     [Fact]
-    public async Task TlsAgainstThePlainPort_RaisesConnectionFailed()
+    public async Task TlsAgainstThePlainPort_RaisesConnectionFailed_SayingThePortDoesNotSpeakTls()
     {
         var run = await CheckAgainstAsync(fixture.Dovecot.Host, fixture.Dovecot.Port, ConnectionSecurity.SslOnConnect);
 
         AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.TlsHandshake);
         Assert.True(run.Event!.Ssl);
+        // In place of MailKit's six-point FAQ, which blames certificates first.
+        Assert.Equal(
+            $"{fixture.Dovecot.Host}:{fixture.Dovecot.Port} did not answer with TLS: this port probably expects a plain or STARTTLS connection. " +
+            "Choose STARTTLS or None, or use the server's TLS port (usually 993).",
+            run.Event.ErrorMessage);
+    }
+
+    [Theory]
+    [InlineData(ConnectionSecurity.SslOnConnect)]
+    [InlineData(ConnectionSecurity.StartTls)]
+    public async Task ASelfSignedCertificate_RaisesConnectionFailed_SayingWhyAndWhichOptionAcceptsIt(ConnectionSecurity security)
+    {
+        var port = security == ConnectionSecurity.SslOnConnect ? fixture.Dovecot.TlsPort : fixture.Dovecot.Port;
+
+        var run = await CheckAgainstAsync(fixture.Dovecot.Host, port, security);
+
+        AssertEvent(run, ImapEventType.ConnectionFailed, CheckErrorKind.TlsHandshake);
+        Assert.Equal(
+            $"The certificate of {fixture.Dovecot.Host}:{port} was not trusted: it is self-signed. " +
+            "If you trust this server anyway, tick Accept untrusted certificate for this mailbox.",
+            run.Event!.ErrorMessage);
+    }
+
+    [Fact]
+    public async Task TestConnection_ExplainsTlsFailuresInTheSameWords()
+    {
+        var tester = fixture.Service<ConnectionTester>();
+        Mailbox Mailbox(int port) => new()
+        {
+            ServerName = fixture.Dovecot.Host,
+            ServerPort = port,
+            Security = ConnectionSecurity.SslOnConnect,
+            LoginUsername = "nobody",
+        };
+
+        var plainPort = await tester.TestAsync(Mailbox(fixture.Dovecot.Port), "irrelevant", null, CancellationToken.None);
+        var selfSigned = await tester.TestAsync(Mailbox(fixture.Dovecot.TlsPort), "irrelevant", null, CancellationToken.None);
+
+        var plainConnect = plainPort.Single(r => r.Stage == CheckStage.Connect);
+        Assert.Equal(StageState.Failed, plainConnect.State);
+        Assert.Equal(
+            $"IMAP Connection Failed: {fixture.Dovecot.Host}:{fixture.Dovecot.Port} did not answer with TLS: this port probably expects a plain or STARTTLS connection. " +
+            "Choose STARTTLS or None, or use the server's TLS port (usually 993).",
+            plainConnect.Detail);
+        var certificateConnect = selfSigned.Single(r => r.Stage == CheckStage.Connect);
+        Assert.Equal(StageState.Failed, certificateConnect.State);
+        Assert.Contains("was not trusted: it is self-signed", certificateConnect.Detail, StringComparison.Ordinal);
+        Assert.Contains("tick Accept untrusted certificate", certificateConnect.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASelfSignedCertificate_IsAccepted_WhenTheMailboxSaysSo()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with
+        {
+            ServerPort = fixture.Dovecot.TlsPort,
+            Security = ConnectionSecurity.SslOnConnect,
+            AcceptUntrustedCertificate = true,
+        });
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        Assert.True(run.Result!.Succeeded, run.Result.Failure?.Message);
     }
 
     [Fact]
@@ -140,6 +204,23 @@ public sealed class MailboxCheckTests(CheckFixture fixture) : IClassFixture<Chec
         var status = await db.MailboxStatuses.SingleAsync(s => s.MailboxId == mailboxId);
         Assert.Equal(1, status.ConsecutiveFailures);
         Assert.Equal(CheckOutcome.Failed, status.LastOutcome);
+    }
+
+    [Fact]
+    public async Task AWrongPassword_IsReportedAndLogged_WithoutADoublePeriod()
+    {
+        var (user, _) = await fixture.Dovecot.CreateAccountAsync();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, "not-the-password"));
+
+        var run = await fixture.CheckAsync(mailboxId);
+
+        // Dovecot's own words, as MailKit's AuthenticationException carries them, end with a period already.
+        Assert.EndsWith("Authentication failed.", run.Event!.ErrorMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", run.Event.ErrorMessage, StringComparison.Ordinal);
+        var logged = fixture.App.Logs.Lines.Where(l => l.Contains("RuleDispatcher", StringComparison.Ordinal) && l.Contains(user, StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(logged);
+        Assert.Contains("Authentication failed. ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("..", line, StringComparison.Ordinal);
     }
 
     [Fact]

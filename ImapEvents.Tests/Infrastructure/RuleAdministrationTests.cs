@@ -190,7 +190,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var onlyThisRule = JsonSerializer.Deserialize<RuleExport>(exported, RuleDocument.Json)! is var export
             ? JsonSerializer.Serialize(export with { Rules = export.Rules.Where(r => r.Name == name).ToList() }, RuleDocument.Json)
             : "";
-        var imported = await Rules.ImportAsync(admin, onlyThisRule, default);
+        var imported = await Rules.ImportAsync(admin, onlyThisRule, ExistingRules.Skip, default);
 
         Assert.True(imported.Succeeded, string.Join("; ", imported.Errors));
         Assert.Equal(1, imported.Imported);
@@ -205,6 +205,223 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         Assert.NotEqual(original.Actions[2].ProtectedSecret, copy.Actions[2].ProtectedSecret);
         Assert.Contains("Generate", Assert.Single(imported.Notices!), StringComparison.Ordinal);
     }
+
+    /// <summary>The export file of the given rules only: other tests of this class add rules of their own.</summary>
+    private async Task<string> ExportOfAsync(params string[] names)
+    {
+        var export = JsonSerializer.Deserialize<RuleExport>(await Rules.ExportAsync(default), RuleDocument.Json)!;
+        return JsonSerializer.Serialize(export with { Rules = export.Rules.Where(r => names.Contains(r.Name)).ToList() }, RuleDocument.Json);
+    }
+
+    private static RuleAction Hook(string url, string secret)
+    {
+        var hook = RuleAction.Create(ActionKind.CallWebhook);
+        hook.Url = url;
+        hook.NewSecret = secret;
+        return hook;
+    }
+
+    private async Task<int> AuditCountAsync(Guid ruleId) => (await Rules.AuditTrailAsync(ruleId, default)).Count;
+
+    [Fact]
+    public async Task ExportThenImport_ByDefault_SkipsTheRulesThatExist_SoNothingIsDoubled()
+    {
+        var admin = await AdminIdAsync();
+        var suffix = Guid.NewGuid().ToString("N");
+        var names = new[] { $"Pager {suffix}", $"Ticket {suffix}" };
+        foreach (var name in names)
+        {
+            Assert.True((await Rules.CreateAsync(admin, Draft(name, r => r.Actions.Add(Hook("https://hooks.example.com/" + name.Split(' ')[0], WebhookSecrets.Generate()))), default)).Succeeded);
+        }
+
+        var before = (await Rules.ListAsync(suffix, default)).ToDictionary(r => r.Id);
+        var file = await ExportOfAsync(names);
+
+        var result = await Rules.ImportAsync(admin, file, ExistingRules.Skip, default);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        Assert.Empty(result.Added);
+        Assert.Empty(result.Replaced);
+        Assert.Equal(names, result.Skipped.Order());
+        Assert.Empty(result.Notices);
+        var after = await Rules.ListAsync(suffix, default);
+        Assert.Equal(before.Keys.Order(), after.Select(r => r.Id).Order());
+        Assert.All(after, rule =>
+        {
+            Assert.Equal(before[rule.Id].Version, rule.Version);
+            Assert.Equal(before[rule.Id].Actions.Single(a => a.Kind == ActionKind.CallWebhook).ProtectedSecret, rule.Actions.Single(a => a.Kind == ActionKind.CallWebhook).ProtectedSecret);
+        });
+        foreach (var rule in after)
+        {
+            Assert.Equal(1, await AuditCountAsync(rule.Id));
+        }
+
+        Assert.Equal("0 added, 0 replaced, 2 skipped (a rule with the same name exists).", result.Summary);
+    }
+
+    [Fact]
+    public async Task ImportWithReplace_UpdatesTheRuleInPlace_KeepingWebhookSecretsWhoseUrlIsUnchanged()
+    {
+        var admin = await AdminIdAsync();
+        var name = $"Replaced {Guid.NewGuid():N}";
+        var keptSecret = WebhookSecrets.Generate();
+        var movedSecret = WebhookSecrets.Generate();
+        var id = (await Rules.CreateAsync(admin, Draft(name, r =>
+        {
+            r.ServerName = "old.example.com";
+            r.Actions.Add(Hook("https://hooks.example.com/stays", keptSecret));
+            r.Actions.Add(Hook("https://hooks.example.com/moves", movedSecret));
+        }), default)).Id!.Value;
+        var original = (await Rules.GetAsync(id, default))!;
+        var export = JsonSerializer.Deserialize<RuleExport>(await ExportOfAsync(name), RuleDocument.Json)!;
+        var document = Assert.Single(export.Rules);
+        // The same rule as edited on another installation: another server, one webhook at a new address. Name case differs.
+        var edited = document with
+        {
+            Name = name.ToUpperInvariant(),
+            ServerName = "new.example.com",
+            Actions = [.. document.Actions.Select(a => a.Url == "https://hooks.example.com/moves" ? a with { Url = "https://hooks.example.com/moved" } : a)],
+        };
+        var file = JsonSerializer.Serialize(export with { Rules = [edited] }, RuleDocument.Json);
+
+        var result = await Rules.ImportAsync(admin, file, ExistingRules.Replace, default);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        Assert.Equal([name.ToUpperInvariant()], result.Replaced);
+        Assert.Empty(result.Added);
+        Assert.Empty(result.Skipped);
+        var replaced = Assert.Single(await Rules.ListAsync(name, default));
+        Assert.Equal(id, replaced.Id);
+        Assert.NotEqual(original.Version, replaced.Version);
+        Assert.Equal("new.example.com", replaced.ServerName);
+        Assert.Equal(original.OwnerId, replaced.OwnerId);
+        var secrets = fixture.Service<WebhookSecrets>();
+        var stays = replaced.Actions.Single(a => a.Url == "https://hooks.example.com/stays");
+        var moved = replaced.Actions.Single(a => a.Url == "https://hooks.example.com/moved");
+        // The receiver that already has the secret keeps verifying; the new address needs a new one.
+        Assert.Equal(keptSecret, secrets.TryUnprotect(stays.ProtectedSecret!));
+        Assert.Equal(original.Actions.Single(a => a.Url == "https://hooks.example.com/stays").Id, stays.Id);
+        Assert.NotNull(moved.ProtectedSecret);
+        Assert.NotEqual(movedSecret, secrets.TryUnprotect(moved.ProtectedSecret!));
+        Assert.Equal(original.Actions.Single(a => a.Kind == ActionKind.LogToFile).Id, replaced.Actions.Single(a => a.Kind == ActionKind.LogToFile).Id);
+        var notice = Assert.Single(result.Notices, n => n.Contains("Generate secret", StringComparison.Ordinal));
+        Assert.Contains($"“{name.ToUpperInvariant()}” (action 3)", notice, StringComparison.Ordinal);
+        Assert.Contains(result.Notices, n => n.Contains("kept its signing secret", StringComparison.Ordinal));
+        var change = (await Rules.AuditTrailAsync(id, default))[0];
+        Assert.Equal(RuleChange.ReplacedByImport, change.Change);
+        Assert.Equal(ImapEventsApp.AdminEmail, change.UserEmail);
+        Assert.Contains("old.example.com", change.Before, StringComparison.Ordinal);
+        Assert.Contains("new.example.com", change.After, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportWithReplace_AddsTheRulesThatDoNotExistYet()
+    {
+        var admin = await AdminIdAsync();
+        var name = $"Brand new {Guid.NewGuid():N}";
+        var file = $$"""{ "format": "imapevents-rules", "rules": [ { "name": "{{name}}", "eventType": "LoginFailed", "actions": [ { "kind": "CallWebhook", "url": "https://hooks.example.com/new" } ] } ] }""";
+
+        var result = await Rules.ImportAsync(admin, file, ExistingRules.Replace, default);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        Assert.Equal([name], result.Added);
+        var added = Assert.Single(await Rules.ListAsync(name, default));
+        Assert.Equal(admin, added.OwnerId);
+        Assert.Contains($"“{name}” (action 1)", Assert.Single(result.Notices), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFileThatNamesARuleTwice_IsRefused_NamingTheRule()
+    {
+        var admin = await AdminIdAsync();
+        const string json = """
+            {
+              "format": "imapevents-rules",
+              "rules": [
+                { "name": "Twice over", "eventType": "LoginFailed", "actions": [ { "kind": "LogToFile", "fileName": "import.log" } ] },
+                { "name": "Once", "eventType": "LoginFailed", "actions": [ { "kind": "LogToFile", "fileName": "import.log" } ] },
+                { "name": "twice OVER ", "eventType": "ImportFailed", "actions": [ { "kind": "LogToFile", "fileName": "import.log" } ] }
+              ]
+            }
+            """;
+
+        foreach (var existing in Enum.GetValues<ExistingRules>())
+        {
+            var result = await Rules.ImportAsync(admin, json, existing, default);
+
+            Assert.False(result.Succeeded);
+            Assert.Equal(0, result.Imported);
+            Assert.Equal(
+                "Rule 3 (“twice OVER ”): Name: the file names this rule twice (rule 1 is “Twice over”; names are compared without regard to case). Keep one of them or rename the other.",
+                Assert.Single(result.Errors));
+            Assert.Empty(await Rules.ListAsync("Once", default));
+        }
+    }
+
+    [Fact]
+    public async Task ImportWithReplace_IsRefused_WhenTwoRulesHereShareTheName()
+    {
+        var admin = await AdminIdAsync();
+        var name = $"Ambiguous {Guid.NewGuid():N}";
+        var first = (await Rules.CreateAsync(admin, Draft(name), default)).Id!.Value;
+        var second = (await Rules.CreateAsync(admin, Draft(name.ToUpperInvariant()), default)).Id!.Value;
+        var file = $$"""{ "format": "imapevents-rules", "rules": [ { "name": "{{name}}", "eventType": "ConnectionFailed", "actions": [ { "kind": "LogToFile", "fileName": "import.log" } ] } ] }""";
+
+        var replace = await Rules.ImportAsync(admin, file, ExistingRules.Replace, default);
+        var skip = await Rules.ImportAsync(admin, file, ExistingRules.Skip, default);
+
+        Assert.Equal(
+            $"Rule 1 (“{name}”): Name: 2 rules here have this name, so Replace cannot tell which one to change. Rename one of them here, then import again.",
+            Assert.Single(replace.Errors));
+        Assert.All(await Rules.ListAsync(name, default), r => Assert.Equal(ImapEventType.LoginFailed, r.EventType));
+        Assert.True(skip.Succeeded);
+        Assert.Equal([name], skip.Skipped);
+        Assert.Equal(1, await AuditCountAsync(first));
+        Assert.Equal(1, await AuditCountAsync(second));
+    }
+
+    [Theory]
+    [InlineData("""[ { "name": "A list of rules", "eventType": "LoginFailed" } ]""", "expected an object with a \"rules\" list, found a list")]
+    [InlineData("""[]""", "expected an object with a \"rules\" list, found a list")]
+    [InlineData("""42""", "expected an object with a \"rules\" list, found the number 42")]
+    [InlineData("""null""", "expected an object with a \"rules\" list, found null")]
+    [InlineData("""{ "name": "One rule", "eventType": "LoginFailed" }""", "it has no \"rules\" list")]
+    [InlineData("""{ "rules": { "name": "One rule" } }""", "its \"rules\" should be a list, found an object")]
+    public async Task AFileThatIsNotAnExport_IsRefusedInWords(string json, string problem)
+    {
+        var result = await Rules.ImportAsync(await AdminIdAsync(), json, ExistingRules.Skip, default);
+
+        Assert.Equal($"The file is not a rules export: {problem}.", Assert.Single(result.Errors));
+    }
+
+    [Fact]
+    public async Task ValuesOfTheWrongKind_AreRefusedInWords_NamingTheRuleAndTheField()
+    {
+        const string json = """
+            {
+              "format": "imapevents-rules",
+              "rules": [
+                { "name": "Port as text", "eventType": "LoginFailed", "serverPort": "993", "enabled": "yes" },
+                7,
+                { "name": "Bad action", "eventType": "LoginFailed", "daysOfWeek": "Monday", "actions": [ { "kind": "LogToFile", "maxFrequencyMinutes": 1e20 }, "CallWebhook" ] }
+              ]
+            }
+            """;
+
+        var result = await Rules.ImportAsync(await AdminIdAsync(), json, ExistingRules.Skip, default);
+
+        Assert.Equal(
+            [
+                "Rule 1 (“Port as text”): serverPort: should be a whole number, found text (\"993\").",
+                "Rule 1 (“Port as text”): enabled: should be true or false, found text (\"yes\").",
+                "Rule 2: should be an object with a name and an event type, found the number 7.",
+                "Rule 3 (“Bad action”): daysOfWeek: should be a list, found text (\"Monday\").",
+                "Rule 3 (“Bad action”): Action 1: maxFrequencyMinutes: should be a whole number, found the number 1e20.",
+                "Rule 3 (“Bad action”): Action 2: should be an object with a kind, found text (\"CallWebhook\").",
+            ],
+            result.Errors);
+    }
+
 
     [Fact]
     public async Task AnImportWithOneBadRule_ImportsNothing_AndNamesTheRuleAndTheField()
@@ -223,7 +440,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
             }
             """;
 
-        var result = await Rules.ImportAsync(admin, json, default);
+        var result = await Rules.ImportAsync(admin, json, ExistingRules.Skip, default);
 
         Assert.False(result.Succeeded);
         Assert.Equal(0, result.Imported);
@@ -231,7 +448,10 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 3 (“Bad time”): Event Type:", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 3 (“Bad time”): Time of Day:", StringComparison.Ordinal));
         Assert.Equal(before, (await Rules.ListAsync(null, default)).Count);
-        Assert.False((await Rules.ImportAsync(admin, "{ not json", default)).Succeeded);
+        var notJson = await Rules.ImportAsync(admin, "{ not json", ExistingRules.Skip, default);
+        Assert.Equal(
+            "The file is not valid JSON: it stops making sense at line 1, position 3. Choose the file \"Export rules\" wrote.",
+            Assert.Single(notJson.Errors));
     }
 
     [Fact]
@@ -249,8 +469,8 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
             }
             """;
 
-        var result = await Rules.ImportAsync(admin, json, default);
-        var noRules = await Rules.ImportAsync(admin, """{ "format": "imapevents-rules", "rules": null }""", default);
+        var result = await Rules.ImportAsync(admin, json, ExistingRules.Skip, default);
+        var noRules = await Rules.ImportAsync(admin, """{ "format": "imapevents-rules", "rules": null }""", ExistingRules.Skip, default);
 
         Assert.Equal(0, result.Imported);
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 1: is empty", StringComparison.Ordinal));

@@ -1,6 +1,7 @@
 using ImapEvents.Tests.TestSupport;
 using MailKit.Net.Imap;
 using MailKit.Security;
+using Npgsql;
 
 namespace ImapEvents.Tests.Infrastructure;
 
@@ -39,5 +40,31 @@ public sealed class TestServicesTests
 
         await Assert.ThrowsAsync<AuthenticationException>(() =>
             client.AuthenticateAsync(new SaslMechanismPlain("alice", "wrong"), timeout.Token));
+    }
+
+    /// <summary>
+    /// The cleanup a test class falls back to when DROP DATABASE … WITH (FORCE) may not end a session
+    /// (an autovacuum worker, for a role without pg_signal_backend): it must still drop the database
+    /// with a session of our own open in it, as a test host's pool leaves one.
+    /// </summary>
+    [Fact]
+    public async Task PostgresCleanupWithoutForce_EndsOurOwnSessions_AndDropsTheDatabase()
+    {
+        var postgres = await PostgresServer.GetAsync();
+        var connectionString = await postgres.CreateDatabaseAsync();
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using var leftOpen = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await leftOpen.OpenAsync();
+        await using (var busy = new NpgsqlCommand("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000)", leftOpen))
+        {
+            await busy.ExecuteNonQueryAsync();
+        }
+
+        await postgres.DropWithoutForceAsync(name);
+
+        Assert.False(await postgres.DatabaseExistsAsync(name));
+        await using var afterwards = new NpgsqlCommand("SELECT 1", leftOpen);
+        // Its session was ended ("terminating connection due to administrator command"), not waited for.
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => afterwards.ExecuteScalarAsync());
     }
 }

@@ -15,10 +15,10 @@ namespace ImapEvents.Tests.TestSupport;
 /// </summary>
 public abstract class ServiceComponentTestBase : ComponentTestBase, IAsyncLifetime
 {
-    private readonly TestDatabase database = new();
+    /// <summary>The signed-in administrator's user id (what CurrentUser.IdAsync gives the components).</summary>
+    protected const string AdministratorId = "component-test-administrator";
 
-    /// <summary>The id of the signed-in user on the circuit (no such row exists unless a test creates it).</summary>
-    protected string SignedInUserId { get; } = Guid.NewGuid().ToString();
+    private readonly TestDatabase database = new();
 
     async Task IAsyncLifetime.InitializeAsync()
     {
@@ -31,7 +31,7 @@ public abstract class ServiceComponentTestBase : ComponentTestBase, IAsyncLifeti
         Context.Services.AddLogging();
         Context.Services.AddInfrastructure(configuration);
         Context.Services.AddScoped<CurrentUser>();
-        Context.AddAuthorization().SetAuthorized("admin@example.test").SetClaims(new Claim(ClaimTypes.NameIdentifier, SignedInUserId));
+        Context.AddAuthorization().SetAuthorized("admin@example.test").SetClaims(new Claim(ClaimTypes.NameIdentifier, AdministratorId));
 
         await using var scope = Context.Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.MigrateAsync();

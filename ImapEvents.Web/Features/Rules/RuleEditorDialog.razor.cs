@@ -13,7 +13,8 @@ namespace ImapEvents.Web.Features.Rules;
 
 public sealed partial class RuleEditorDialog
 {
-    private static readonly DayOfWeek[] WeekFromMonday =
+    /// <summary>The order the editor lists days in (the history lists them the same way).</summary>
+    internal static readonly DayOfWeek[] WeekFromMonday =
         [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday, DayOfWeek.Saturday, DayOfWeek.Sunday];
 
     private static readonly string[] ZoneIds = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).Order(StringComparer.Ordinal).ToArray();

@@ -42,7 +42,7 @@ internal static class RuleSummary
 
         if (rule.Ssl != SslCondition.Any)
         {
-            parts.Add($"SSL {rule.Ssl.ToString().ToLowerInvariant()}");
+            parts.Add($"SSL {rule.Ssl.DisplayName()}");
         }
 
         return parts.Count == 0 ? "Every event of this type" : string.Join(" · ", parts);

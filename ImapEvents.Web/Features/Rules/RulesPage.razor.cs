@@ -2,19 +2,16 @@ using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
 
 namespace ImapEvents.Web.Features.Rules;
 
 public sealed partial class RulesPage
 {
-    private const long MaxImportBytes = 5 * 1024 * 1024;
-
     private IReadOnlyList<EventRule>? rules;
     private IReadOnlyDictionary<string, string> owners = new Dictionary<string, string>();
     private string search = "";
-    private List<string> importErrors = [];
+    private RuleImportResult? imported;
 
     [Inject]
     private RuleAdministration Rules { get; set; } = default!;
@@ -112,41 +109,14 @@ public sealed partial class RulesPage
         await LoadAsync();
     }
 
-    private async Task ImportAsync(IBrowserFile file)
+    private async Task ImportAsync()
     {
-        importErrors = [];
-        if (file.Size > MaxImportBytes)
+        var dialog = await DialogService.ShowAsync<RuleImportDialog>("Import rules", new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is { Canceled: false, Data: RuleImportResult result })
         {
-            importErrors = [$"The file is {file.Size / 1024} KB; an export of rules is far smaller. Choose the JSON file \"Export rules\" wrote."];
-            return;
-        }
-
-        string json;
-        try
-        {
-            using var reader = new StreamReader(file.OpenReadStream(MaxImportBytes, Closing));
-            json = await reader.ReadToEndAsync(Closing);
-        }
-        catch (IOException ex)
-        {
-            importErrors = [$"The file could not be read: {ex.Message}"];
-            return;
-        }
-
-        var result = await Rules.ImportAsync(await CurrentUser.IdAsync(), json, Closing);
-        if (result.Succeeded)
-        {
-            Snackbar.Add($"{result.Imported} rule(s) imported.", Severity.Success);
-            foreach (var notice in result.Notices ?? [])
-            {
-                Snackbar.Add(notice, Severity.Warning, options => options.RequireInteraction = true);
-            }
-
+            // Stays until closed: it names the rules, and the webhook actions that need a secret shared.
+            imported = result;
             await LoadAsync();
-        }
-        else
-        {
-            importErrors = [.. result.Errors];
         }
     }
 
