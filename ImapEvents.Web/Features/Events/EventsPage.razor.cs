@@ -1,5 +1,6 @@
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
@@ -26,6 +27,9 @@ public sealed partial class EventsPage
     [Inject]
     private EventQueries Events { get; set; } = default!;
 
+    protected override void OnInitialized() =>
+        ReloadOn(ActivityKinds.Events | ActivityKinds.Deliveries | ActivityKinds.Mailboxes, FollowAsync);
+
     protected override async Task OnInitializedAsync()
     {
         delivery = Enum.TryParse<DeliveryStatus>(DeliveryFilter, ignoreCase: true, out var status) && Enum.IsDefined(status) ? status : null;
@@ -49,6 +53,21 @@ public sealed partial class EventsPage
             delivery);
         var page = await Events.ListWithRulesAsync(query, cancellationToken);
         return new TableData<EventRow> { Items = page.Items, TotalItems = page.TotalCount };
+    }
+
+    /// <summary>New events and delivery progress show up in place: same filters, same page.</summary>
+    private async Task FollowAsync(ActivityKinds changed)
+    {
+        if (changed.HasFlag(ActivityKinds.Mailboxes))
+        {
+            mailboxes = await Events.MailboxesAsync(Closing);
+            StateHasChanged();
+        }
+
+        if ((changed & (ActivityKinds.Events | ActivityKinds.Deliveries)) != ActivityKinds.None && table is not null)
+        {
+            await table.ReloadServerData();
+        }
     }
 
     private Task TypeChanged(ImapEventType? value)

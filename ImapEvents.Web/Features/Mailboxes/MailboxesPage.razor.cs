@@ -1,3 +1,4 @@
+using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
@@ -7,9 +8,6 @@ namespace ImapEvents.Web.Features.Mailboxes;
 
 public sealed partial class MailboxesPage
 {
-    /// <summary>Health changes while the page is open; show it without asking for a reload.</summary>
-    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(5);
-
     private MudTable<MailboxRow>? table;
     private string search = "";
 
@@ -22,23 +20,8 @@ public sealed partial class MailboxesPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
-    protected override void OnInitialized() => _ = RefreshPeriodicallyAsync();
-
-    private async Task RefreshPeriodicallyAsync()
-    {
-        using var timer = new PeriodicTimer(RefreshEvery);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(Closing))
-            {
-                await InvokeAsync(ReloadAsync);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
+    /// <summary>Health changes while the page is open (checks run on any instance); show it without asking for a reload.</summary>
+    protected override void OnInitialized() => ReloadOn(ActivityKinds.Checks | ActivityKinds.Mailboxes, _ => ReloadAsync());
 
     private async Task<TableData<MailboxRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
