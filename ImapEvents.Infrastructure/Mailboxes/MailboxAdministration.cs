@@ -27,7 +27,18 @@ public sealed record MailboxRow(
 
 public sealed record MailboxHealthSummary(int Total, int Disabled, int Healthy, int Failing, int NotCheckedYet);
 
-public sealed record MailboxListQuery(string? Search = null, int Page = 0, int PageSize = 25);
+/// <summary>How a mailbox stands, as the dashboard counts it and the Mailboxes page filters it.</summary>
+public enum MailboxHealthState
+{
+    Healthy = 1,
+    Failing = 2,
+
+    /// <summary>Enabled, and no check has finished yet (one stopped by a shutdown does not count).</summary>
+    NotCheckedYet = 3,
+    Disabled = 4,
+}
+
+public sealed record MailboxListQuery(string? Search = null, int Page = 0, int PageSize = 25, MailboxHealthState? Health = null);
 
 public sealed record ListPage<T>(IReadOnlyList<T> Items, int TotalCount);
 
@@ -66,22 +77,36 @@ public sealed class MailboxAdministration(
                 EF.Functions.ILike(m.DisplayName, pattern) || EF.Functions.ILike(m.ServerName, pattern) || EF.Functions.ILike(m.LoginUsername, pattern));
         }
 
-        var total = await mailboxes.CountAsync(cancellationToken);
-        var rows = await (
-                from mailbox in mailboxes
-                join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
-                from status in statuses.DefaultIfEmpty()
-                orderby mailbox.DisplayName, mailbox.Id
-                select new MailboxRow(
-                    mailbox.Id, mailbox.DisplayName, mailbox.ServerName, mailbox.ServerPort, mailbox.Security,
-                    mailbox.AcceptUntrustedCertificate, mailbox.LoginUsername, mailbox.Folder, mailbox.PollIntervalMinutes,
-                    mailbox.Enabled,
-                    status == null ? null : status.LastCheckAt,
-                    status == null ? null : status.LastOutcome,
-                    status == null ? null : status.LastStage,
-                    status == null ? null : status.LastError,
-                    status == null ? 0 : status.ConsecutiveFailures,
-                    status == null ? 0 : status.MessagesImported))
+        var withStatus =
+            from mailbox in mailboxes
+            join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
+            from status in statuses.DefaultIfEmpty()
+            select new { Mailbox = mailbox, Status = status, Outcome = status == null ? null : status.LastOutcome };
+        // HealthOf, in SQL.
+        if (query.Health is { } health)
+        {
+            withStatus = health switch
+            {
+                MailboxHealthState.Healthy => withStatus.Where(m => m.Mailbox.Enabled && m.Outcome == CheckOutcome.Succeeded),
+                MailboxHealthState.Failing => withStatus.Where(m => m.Mailbox.Enabled && m.Outcome == CheckOutcome.Failed),
+                MailboxHealthState.NotCheckedYet => withStatus.Where(m => m.Mailbox.Enabled && (m.Outcome == null || m.Outcome == CheckOutcome.Interrupted)),
+                MailboxHealthState.Disabled => withStatus.Where(m => !m.Mailbox.Enabled),
+            };
+        }
+
+        var total = await withStatus.CountAsync(cancellationToken);
+        var rows = await withStatus
+            .OrderBy(m => m.Mailbox.DisplayName).ThenBy(m => m.Mailbox.Id)
+            .Select(m => new MailboxRow(
+                m.Mailbox.Id, m.Mailbox.DisplayName, m.Mailbox.ServerName, m.Mailbox.ServerPort, m.Mailbox.Security,
+                m.Mailbox.AcceptUntrustedCertificate, m.Mailbox.LoginUsername, m.Mailbox.Folder, m.Mailbox.PollIntervalMinutes,
+                m.Mailbox.Enabled,
+                m.Status == null ? null : m.Status.LastCheckAt,
+                m.Outcome,
+                m.Status == null ? null : m.Status.LastStage,
+                m.Status == null ? null : m.Status.LastError,
+                m.Status == null ? 0 : m.Status.ConsecutiveFailures,
+                m.Status == null ? 0 : m.Status.MessagesImported))
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);
@@ -99,13 +124,23 @@ public sealed class MailboxAdministration(
                 group status by new { mailbox.Enabled, Outcome = status == null ? null : status.LastOutcome } into g
                 select new { g.Key.Enabled, g.Key.Outcome, Count = g.Count() })
             .ToListAsync(cancellationToken);
+        int Count(MailboxHealthState state) => rows.Where(r => HealthOf(r.Enabled, r.Outcome) == state).Sum(r => r.Count);
         return new MailboxHealthSummary(
             rows.Sum(r => r.Count),
-            rows.Where(r => !r.Enabled).Sum(r => r.Count),
-            rows.Where(r => r.Enabled && r.Outcome == CheckOutcome.Succeeded).Sum(r => r.Count),
-            rows.Where(r => r.Enabled && r.Outcome == CheckOutcome.Failed).Sum(r => r.Count),
-            rows.Where(r => r.Enabled && r.Outcome is null or CheckOutcome.Interrupted).Sum(r => r.Count));
+            Count(MailboxHealthState.Disabled),
+            Count(MailboxHealthState.Healthy),
+            Count(MailboxHealthState.Failing),
+            Count(MailboxHealthState.NotCheckedYet));
     }
+
+    /// <summary>How a mailbox stands after its last finished check (ListAsync's filter reads it the same way).</summary>
+    public static MailboxHealthState HealthOf(bool enabled, CheckOutcome? lastOutcome) => (enabled, lastOutcome) switch
+    {
+        (false, _) => MailboxHealthState.Disabled,
+        (true, CheckOutcome.Succeeded) => MailboxHealthState.Healthy,
+        (true, CheckOutcome.Failed) => MailboxHealthState.Failing,
+        (true, null or CheckOutcome.Interrupted) => MailboxHealthState.NotCheckedYet,
+    };
 
     public async Task<MailboxForEdit?> GetForEditAsync(Guid id, CancellationToken cancellationToken)
     {

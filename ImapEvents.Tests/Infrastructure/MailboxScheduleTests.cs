@@ -124,6 +124,16 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.Equal(before.Failing + 1, after.Failing);
         Assert.Equal(before.NotCheckedYet + 1, after.NotCheckedYet);
         Assert.Equal(before.Disabled + 1, after.Disabled);
+
+        // The Mailboxes page's health filter lists exactly what each figure counts.
+        async Task<IReadOnlyList<Guid>> ListedAsync(MailboxHealthState health) =>
+            (await mailboxes.ListAsync(new MailboxListQuery(user, PageSize: 100, Health: health), default)).Items.Select(m => m.Id).ToList();
+        Assert.Equal([healthy], await ListedAsync(MailboxHealthState.Healthy));
+        Assert.Equal([failing], await ListedAsync(MailboxHealthState.Failing));
+        Assert.Equal([disabled], await ListedAsync(MailboxHealthState.Disabled));
+        Assert.Single(await ListedAsync(MailboxHealthState.NotCheckedYet));
+        Assert.Equal(after.Failing, (await mailboxes.ListAsync(new MailboxListQuery(Health: MailboxHealthState.Failing), default)).TotalCount);
+        Assert.Equal(after.NotCheckedYet, (await mailboxes.ListAsync(new MailboxListQuery(Health: MailboxHealthState.NotCheckedYet), default)).TotalCount);
     }
 
     private RecurringJobDto? Job(Guid mailboxId) => RecurringJob(MailboxSchedule.JobId(mailboxId));

@@ -10,6 +10,14 @@ public sealed partial class MailboxesPage
 {
     private MudTable<MailboxRow>? table;
     private string search = "";
+    private MailboxHealthState? health;
+
+    /// <summary>"?health=failing": the dashboard's health tiles link here.</summary>
+    [SupplyParameterFromQuery(Name = "health")]
+    public string? HealthParameter { get; set; }
+
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
 
     [Inject]
     private MailboxAdministration Mailboxes { get; set; } = default!;
@@ -21,12 +29,30 @@ public sealed partial class MailboxesPage
     private ISnackbar Snackbar { get; set; } = default!;
 
     /// <summary>Health changes while the page is open (checks run on any instance); show it without asking for a reload.</summary>
-    protected override void OnInitialized() => ReloadOn(ActivityKinds.Checks | ActivityKinds.Mailboxes, _ => ReloadAsync());
+    protected override void OnInitialized()
+    {
+        health = MailboxHealthFilter.Parse(HealthParameter);
+        ReloadOn(ActivityKinds.Checks | ActivityKinds.Mailboxes, _ => ReloadAsync());
+    }
+
+    /// <summary>The filter lives in the address: a filtered list survives a reload and can be shared.</summary>
+    protected override async Task OnParametersSetAsync()
+    {
+        var inAddress = MailboxHealthFilter.Parse(HealthParameter);
+        if (inAddress != health)
+        {
+            health = inAddress;
+            await ReloadAsync();
+        }
+    }
+
+    private void HealthChanged(MailboxHealthState? value) =>
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("health", value is { } state ? MailboxHealthFilter.Token(state) : null), replace: true);
 
     private async Task<TableData<MailboxRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closing);
-        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize), both.Token);
+        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize, health), both.Token);
         return new TableData<MailboxRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
