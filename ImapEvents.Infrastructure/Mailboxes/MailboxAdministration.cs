@@ -44,7 +44,7 @@ public sealed record ListPage<T>(IReadOnlyList<T> Items, int TotalCount);
 
 public sealed record MailboxForEdit(Guid Id, MailboxSettings Settings, uint Version);
 
-public sealed record MailboxSaveResult(Guid? Id, IReadOnlyDictionary<string, string> Errors)
+public sealed record MailboxSaveResult(Guid? Id, IReadOnlyDictionary<string, string> Errors, bool CheckQueued = false)
 {
     public bool Succeeded => Errors.Count == 0;
 
@@ -165,7 +165,8 @@ public sealed class MailboxAdministration(
         db.Mailboxes.Add(mailbox);
         await db.SaveChangesAsync(cancellationToken);
         schedule.Apply(mailbox);
-        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>());
+        // A new mailbox is checked at once, so a wrong password shows now, not an interval later.
+        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>(), QueueCheckIf(mailbox.Enabled, mailbox.Id));
     }
 
     public async Task<MailboxSaveResult> UpdateAsync(Guid id, MailboxSettings settings, uint version, CancellationToken cancellationToken)
@@ -189,6 +190,8 @@ public sealed class MailboxAdministration(
         }
 
         db.Entry(mailbox).Property(m => m.Version).OriginalValue = version;
+        var wasEnabled = mailbox.Enabled;
+        var checkedBefore = CheckedSettings.Of(mailbox);
         Apply(settings, mailbox, time.GetUtcNow());
         try
         {
@@ -200,7 +203,9 @@ public sealed class MailboxAdministration(
         }
 
         schedule.Apply(mailbox);
-        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>());
+        // Someone who just fixed a password or a server name wants to know now whether it works.
+        var checkNow = mailbox.Enabled && (!wasEnabled || CheckedSettings.Of(mailbox) != checkedBefore);
+        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>(), QueueCheckIf(checkNow, mailbox.Id));
     }
 
     public async Task<bool> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken)
@@ -212,10 +217,13 @@ public sealed class MailboxAdministration(
             return false;
         }
 
+        var wasEnabled = mailbox.Enabled;
         mailbox.Enabled = enabled;
         mailbox.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         schedule.Apply(mailbox);
+        // Re-enabled: checked at once, then at its interval.
+        QueueCheckIf(enabled && !wasEnabled, id);
         return true;
     }
 
@@ -229,6 +237,25 @@ public sealed class MailboxAdministration(
 
     /// <summary>Queues a check right away; returns the Hangfire job id.</summary>
     public string CheckNow(Guid id) => jobs.Enqueue<MailboxCheckJob>(job => job.RunNowAsync(id, CancellationToken.None));
+
+    /// <summary>The check on save: the same job as Check now, queued after the mailbox committed; the interval goes on as before.</summary>
+    private bool QueueCheckIf(bool condition, Guid id)
+    {
+        if (condition)
+        {
+            CheckNow(id);
+        }
+
+        return condition;
+    }
+
+    /// <summary>What a check's result depends on; a saved change here is checked at once.</summary>
+    private sealed record CheckedSettings(
+        string ServerName, int ServerPort, ConnectionSecurity Security, bool AcceptUntrustedCertificate, string LoginUsername, string ProtectedPassword, string Folder)
+    {
+        public static CheckedSettings Of(Mailbox mailbox) => new(
+            mailbox.ServerName, mailbox.ServerPort, mailbox.Security, mailbox.AcceptUntrustedCertificate, mailbox.LoginUsername, mailbox.ProtectedPassword, mailbox.Folder);
+    }
 
     /// <summary>
     /// The mailbox as the form describes it, with the stored password when the form left it empty and

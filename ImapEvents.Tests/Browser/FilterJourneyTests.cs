@@ -3,7 +3,6 @@ using System.Text.RegularExpressions;
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
-using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Tests.TestSupport;
@@ -69,7 +68,11 @@ public sealed class FilterJourneyTests(BrowserFixture fixture)
         var tag = Guid.NewGuid().ToString("N")[..8];
         var failing = await CreateMailboxAsync($"Failing {tag}", enabled: true);
         var disabled = await CreateMailboxAsync($"Disabled {tag}", enabled: false);
-        await fixture.App.Services.GetRequiredService<MailboxCheckJob>().CheckAsync(failing.Id, manual: true, default);
+        // Saving checked it at once, against a closed port.
+        await Eventually.TrueAsync(
+            async () => (await fixture.App.Services.GetRequiredService<MailboxAdministration>()
+                .ListAsync(new MailboxListQuery(failing.DisplayName, Health: MailboxHealthState.Failing), default)).TotalCount == 1,
+            "the new mailbox was not checked");
         await StoreEventsAsync(Event(disabled, ImapEventType.DownloadFailed, DateTimeOffset.UtcNow));
         var page = await fixture.OpenAsAdministratorAsync("/");
 

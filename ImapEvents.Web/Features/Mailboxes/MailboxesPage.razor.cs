@@ -67,9 +67,9 @@ public sealed partial class MailboxesPage
     private async Task CreateAsync()
     {
         var dialog = await DialogService.ShowAsync<MailboxDialog>("Add mailbox", new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
-        if (await dialog.Result is { Canceled: false })
+        if (await dialog.Result is { Canceled: false, Data: MailboxSaveResult saved })
         {
-            Snackbar.Add("Mailbox added. Its first check runs at the next interval; use Check now to run it at once.", Severity.Success);
+            Snackbar.Add(saved.CheckQueued ? "Mailbox added. Its first check runs now; its result appears here." : "Mailbox added.", Severity.Success);
             await ReloadAsync();
         }
     }
@@ -78,9 +78,9 @@ public sealed partial class MailboxesPage
     {
         var parameters = new DialogParameters<MailboxDialog> { { d => d.MailboxId, row.Id } };
         var dialog = await DialogService.ShowAsync<MailboxDialog>($"Edit {row.DisplayName}", parameters, new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
-        if (await dialog.Result is { Canceled: false })
+        if (await dialog.Result is { Canceled: false, Data: MailboxSaveResult saved })
         {
-            Snackbar.Add("Mailbox saved.", Severity.Success);
+            Snackbar.Add(saved.CheckQueued ? "Mailbox saved. It is checked now with the new settings." : "Mailbox saved.", Severity.Success);
             await ReloadAsync();
         }
     }
@@ -89,7 +89,7 @@ public sealed partial class MailboxesPage
     {
         if (await Mailboxes.SetEnabledAsync(row.Id, enabled, Closing))
         {
-            Snackbar.Add(enabled ? $"{row.DisplayName} is checked again." : $"{row.DisplayName} is no longer checked.", Severity.Info);
+            Snackbar.Add(enabled ? $"{row.DisplayName} is checked again, starting now." : $"{row.DisplayName} is no longer checked.", Severity.Info);
         }
         else
         {
