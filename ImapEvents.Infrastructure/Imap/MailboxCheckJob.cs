@@ -36,7 +36,7 @@ public sealed class MailboxCheckJob(
     /// <summary>A scheduled check. A failed check is an event, not a job failure; only storage errors are retried.</summary>
     [Queue(JobQueues.Checks)]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60])]
-    [JobDisplayName("Check mailbox {0}")]
+    [MailboxCheckJobName("Check mailbox {0}")]
     public async Task RunAsync(Guid mailboxId, CancellationToken cancellationToken) =>
         await CheckAsync(mailboxId, manual: false, cancellationToken);
 
@@ -47,7 +47,7 @@ public sealed class MailboxCheckJob(
     /// </summary>
     [Queue(JobQueues.Checks)]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60])]
-    [JobDisplayName("Check mailbox {0} now")]
+    [MailboxCheckJobName("Check mailbox {0} now")]
     public async Task RunNowAsync(Guid mailboxId, CancellationToken cancellationToken)
     {
         var run = await CheckAsync(mailboxId, manual: true, cancellationToken);

@@ -72,6 +72,25 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.Equal(0, ChecksQueuedFor(disabled.Id!.Value));
     }
 
+    [Fact]
+    public async Task TheJobDashboard_NamesEachCheckAfterItsMailbox_AndSaysWhenTheMailboxIsGone()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var name = $"Support {Guid.NewGuid():N}"[..16];
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("named", "pw") with { DisplayName = name, ServerName = "imap.example.com" });
+        var checkNow = mailboxes.CheckNow(id);
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        var recurring = await client.GetPageAsync("/hangfire/recurring?count=1000");
+        var queued = await client.GetPageAsync($"/hangfire/jobs/details/{checkNow}");
+        Assert.Contains($"Check mailbox {name} (imap.example.com)", recurring.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Contains($"Check mailbox {name} (imap.example.com) now", queued.Body!.TextContent, StringComparison.Ordinal);
+
+        Assert.True(await mailboxes.DeleteAsync(id, default));
+        var orphan = await client.GetPageAsync($"/hangfire/jobs/details/{checkNow}");
+        Assert.Contains($"Check mailbox (deleted) {id} now", orphan.Body!.TextContent, StringComparison.Ordinal);
+    }
+
     /// <summary>The "Check now" jobs waiting for this mailbox (this fixture runs no job server, so they wait).</summary>
     private long ChecksQueuedFor(Guid mailboxId) =>
         fixture.Service<JobStorage>().GetMonitoringApi().EnqueuedJobs(JobQueues.Checks, 0, 10_000)
