@@ -126,7 +126,7 @@ public sealed class ActionJourneyTests(BrowserFixture fixture)
         await Expect(actions.GetByText("Delivered (200)")).ToHaveCountAsync(2);
         await Expect(actions.GetByRole(AriaRole.Button, new() { Name = "2 attempts" })).ToBeVisibleAsync();
         Assert.Equal("yes", await browser.EvaluateAsync<string>("() => window.retriedHere"));
-        await BrowserFixture.ScreenshotAsync(browser, "22-retried-without-reload");
+        await BrowserFixture.ScreenshotAsync(browser, "32-retried-without-reload");
         fixture.AssertNoBrowserErrors(browser);
     }
 }

@@ -51,7 +51,7 @@ public sealed class FilterJourneyTests(BrowserFixture fixture)
         await Expect(page.GetByLabel("From")).ToHaveValueAsync(today.ToString(CultureInfo.CurrentCulture.DateTimeFormat.ShortDatePattern, CultureInfo.CurrentCulture));
         await Expect(Rows(page, tag)).ToHaveCountAsync(1);
         await Expect(Rows(page, tag).GetByText("IMAP Login Failed")).ToBeVisibleAsync();
-        await BrowserFixture.ScreenshotAsync(page, "23-events-filtered-after-reload");
+        await BrowserFixture.ScreenshotAsync(page, "33-events-filtered-after-reload");
 
         // Values that mean nothing (mistyped, outdated, or a mailbox deleted since) are ignored, not an error.
         await page.GotoAsync($"/events?type=Bogus&mailbox={Guid.NewGuid()}&delivery=1&from=yesterday&to=2026-13-45");
@@ -85,12 +85,12 @@ public sealed class FilterJourneyTests(BrowserFixture fixture)
         await BrowserFixture.WaitForInteractivityAsync(page);
         await Expect(page.GetByLabel("Health")).ToHaveValueAsync("Failing");
         await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = disabled.DisplayName })).ToHaveCountAsync(0);
-        await BrowserFixture.ScreenshotAsync(page, "24-mailboxes-failing");
+        await BrowserFixture.ScreenshotAsync(page, "34-mailboxes-failing");
 
         await page.GotoAsync("/");
         await BrowserFixture.WaitForInteractivityAsync(page);
         var eventTypes = page.GetByRole(AriaRole.Region, new() { Name = "Events, last 14 days" });
-        await BrowserFixture.ScreenshotAsync(page, "25-dashboard-links");
+        await BrowserFixture.ScreenshotAsync(page, "35-dashboard-links");
         await eventTypes.GetByRole(AriaRole.Link, new() { NameRegex = new Regex(@"^IMAP Download Failed \d+$") }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex(@"/events\?type=DownloadFailed&from=\d{4}-\d{2}-\d{2}$"));
         await Expect(page.GetByLabel("Event Type")).ToHaveValueAsync("IMAP Download Failed");

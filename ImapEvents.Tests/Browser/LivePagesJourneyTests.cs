@@ -39,8 +39,8 @@ public sealed class LivePagesJourneyTests(BrowserFixture fixture)
         await Expect(row.GetByText("IMAP Connection Failed")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         var recent = dashboard.GetByRole(AriaRole.Row).Filter(new() { HasText = name });
         await Expect(recent.GetByText("IMAP Connection Failed")).ToBeVisibleAsync();
-        await BrowserFixture.ScreenshotAsync(events, "20-events-live");
-        await BrowserFixture.ScreenshotAsync(dashboard, "21-dashboard-live");
+        await BrowserFixture.ScreenshotAsync(events, "30-events-live");
+        await BrowserFixture.ScreenshotAsync(dashboard, "31-dashboard-live");
 
         Assert.Equal("yes", await events.EvaluateAsync<string>("() => window.openedOnce"));
         Assert.Equal("yes", await dashboard.EvaluateAsync<string>("() => window.openedOnce"));
