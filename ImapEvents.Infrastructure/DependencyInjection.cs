@@ -1,4 +1,5 @@
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Email;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
@@ -77,6 +78,8 @@ public static class DependencyInjection
         services.AddSingleton<ConnectionTester>();
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<EventQueries>();
+        services.AddSingleton<ActivityFeed>();
+        services.AddHostedService(provider => ActivatorUtilities.CreateInstance<ActivityListener>(provider, connectionString));
 
         services.Configure<ActionOptions>(configuration.GetSection(ActionOptions.SectionName));
         services.AddHttpClient(HttpActionSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("ImapEvents/1.0"))

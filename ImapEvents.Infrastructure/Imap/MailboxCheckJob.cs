@@ -18,6 +18,9 @@ public enum CheckRunStatus
 
 public sealed record CheckRun(CheckRunStatus Status, CheckResult? Result = null, ImapEvent? Event = null);
 
+/// <summary>Hands a manual check that met a running one back to Hangfire, which retries it shortly.</summary>
+public sealed class MailboxBusyException(string message) : Exception(message);
+
 /// <summary>
 /// The Hangfire job behind "mailbox-check:{id}" and "Check now". It takes the mailbox id only; the
 /// password is read and decrypted here, so it never sits in Hangfire's tables.
@@ -33,15 +36,26 @@ public sealed class MailboxCheckJob(
     /// <summary>A scheduled check. A failed check is an event, not a job failure; only storage errors are retried.</summary>
     [Queue(JobQueues.Checks)]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60])]
-    [JobDisplayName("Check mailbox {0}")]
+    [MailboxCheckJobName("Check mailbox {0}")]
     public async Task RunAsync(Guid mailboxId, CancellationToken cancellationToken) =>
         await CheckAsync(mailboxId, manual: false, cancellationToken);
 
+    /// <summary>
+    /// Check now, and the check when a mailbox is saved. Both ask for a check with the settings as they are
+    /// now, which a check already running may have read before they changed: this one then fails, and
+    /// Hangfire's retry runs it once that check is done.
+    /// </summary>
     [Queue(JobQueues.Checks)]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60])]
-    [JobDisplayName("Check mailbox {0} now")]
-    public async Task RunNowAsync(Guid mailboxId, CancellationToken cancellationToken) =>
-        await CheckAsync(mailboxId, manual: true, cancellationToken);
+    [MailboxCheckJobName("Check mailbox {0} now")]
+    public async Task RunNowAsync(Guid mailboxId, CancellationToken cancellationToken)
+    {
+        var run = await CheckAsync(mailboxId, manual: true, cancellationToken);
+        if (run.Status == CheckRunStatus.AlreadyRunning)
+        {
+            throw new MailboxBusyException($"Mailbox {mailboxId} was being checked already; this check runs again in a moment.");
+        }
+    }
 
     public async Task<CheckRun> CheckAsync(Guid mailboxId, bool manual, CancellationToken cancellationToken)
     {

@@ -27,13 +27,24 @@ public sealed record MailboxRow(
 
 public sealed record MailboxHealthSummary(int Total, int Disabled, int Healthy, int Failing, int NotCheckedYet);
 
-public sealed record MailboxListQuery(string? Search = null, int Page = 0, int PageSize = 25);
+/// <summary>How a mailbox stands, as the dashboard counts it and the Mailboxes page filters it.</summary>
+public enum MailboxHealthState
+{
+    Healthy = 1,
+    Failing = 2,
+
+    /// <summary>Enabled, and no check has finished yet (one stopped by a shutdown does not count).</summary>
+    NotCheckedYet = 3,
+    Disabled = 4,
+}
+
+public sealed record MailboxListQuery(string? Search = null, int Page = 0, int PageSize = 25, MailboxHealthState? Health = null);
 
 public sealed record ListPage<T>(IReadOnlyList<T> Items, int TotalCount);
 
 public sealed record MailboxForEdit(Guid Id, MailboxSettings Settings, uint Version);
 
-public sealed record MailboxSaveResult(Guid? Id, IReadOnlyDictionary<string, string> Errors)
+public sealed record MailboxSaveResult(Guid? Id, IReadOnlyDictionary<string, string> Errors, bool CheckQueued = false)
 {
     public bool Succeeded => Errors.Count == 0;
 
@@ -66,22 +77,36 @@ public sealed class MailboxAdministration(
                 EF.Functions.ILike(m.DisplayName, pattern) || EF.Functions.ILike(m.ServerName, pattern) || EF.Functions.ILike(m.LoginUsername, pattern));
         }
 
-        var total = await mailboxes.CountAsync(cancellationToken);
-        var rows = await (
-                from mailbox in mailboxes
-                join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
-                from status in statuses.DefaultIfEmpty()
-                orderby mailbox.DisplayName, mailbox.Id
-                select new MailboxRow(
-                    mailbox.Id, mailbox.DisplayName, mailbox.ServerName, mailbox.ServerPort, mailbox.Security,
-                    mailbox.AcceptUntrustedCertificate, mailbox.LoginUsername, mailbox.Folder, mailbox.PollIntervalMinutes,
-                    mailbox.Enabled,
-                    status == null ? null : status.LastCheckAt,
-                    status == null ? null : status.LastOutcome,
-                    status == null ? null : status.LastStage,
-                    status == null ? null : status.LastError,
-                    status == null ? 0 : status.ConsecutiveFailures,
-                    status == null ? 0 : status.MessagesImported))
+        var withStatus =
+            from mailbox in mailboxes
+            join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
+            from status in statuses.DefaultIfEmpty()
+            select new { Mailbox = mailbox, Status = status, Outcome = status == null ? null : status.LastOutcome };
+        // HealthOf, in SQL.
+        if (query.Health is { } health)
+        {
+            withStatus = health switch
+            {
+                MailboxHealthState.Healthy => withStatus.Where(m => m.Mailbox.Enabled && m.Outcome == CheckOutcome.Succeeded),
+                MailboxHealthState.Failing => withStatus.Where(m => m.Mailbox.Enabled && m.Outcome == CheckOutcome.Failed),
+                MailboxHealthState.NotCheckedYet => withStatus.Where(m => m.Mailbox.Enabled && (m.Outcome == null || m.Outcome == CheckOutcome.Interrupted)),
+                MailboxHealthState.Disabled => withStatus.Where(m => !m.Mailbox.Enabled),
+            };
+        }
+
+        var total = await withStatus.CountAsync(cancellationToken);
+        var rows = await withStatus
+            .OrderBy(m => m.Mailbox.DisplayName).ThenBy(m => m.Mailbox.Id)
+            .Select(m => new MailboxRow(
+                m.Mailbox.Id, m.Mailbox.DisplayName, m.Mailbox.ServerName, m.Mailbox.ServerPort, m.Mailbox.Security,
+                m.Mailbox.AcceptUntrustedCertificate, m.Mailbox.LoginUsername, m.Mailbox.Folder, m.Mailbox.PollIntervalMinutes,
+                m.Mailbox.Enabled,
+                m.Status == null ? null : m.Status.LastCheckAt,
+                m.Outcome,
+                m.Status == null ? null : m.Status.LastStage,
+                m.Status == null ? null : m.Status.LastError,
+                m.Status == null ? 0 : m.Status.ConsecutiveFailures,
+                m.Status == null ? 0 : m.Status.MessagesImported))
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);
@@ -99,13 +124,23 @@ public sealed class MailboxAdministration(
                 group status by new { mailbox.Enabled, Outcome = status == null ? null : status.LastOutcome } into g
                 select new { g.Key.Enabled, g.Key.Outcome, Count = g.Count() })
             .ToListAsync(cancellationToken);
+        int Count(MailboxHealthState state) => rows.Where(r => HealthOf(r.Enabled, r.Outcome) == state).Sum(r => r.Count);
         return new MailboxHealthSummary(
             rows.Sum(r => r.Count),
-            rows.Where(r => !r.Enabled).Sum(r => r.Count),
-            rows.Where(r => r.Enabled && r.Outcome == CheckOutcome.Succeeded).Sum(r => r.Count),
-            rows.Where(r => r.Enabled && r.Outcome == CheckOutcome.Failed).Sum(r => r.Count),
-            rows.Where(r => r.Enabled && r.Outcome is null or CheckOutcome.Interrupted).Sum(r => r.Count));
+            Count(MailboxHealthState.Disabled),
+            Count(MailboxHealthState.Healthy),
+            Count(MailboxHealthState.Failing),
+            Count(MailboxHealthState.NotCheckedYet));
     }
+
+    /// <summary>How a mailbox stands after its last finished check (ListAsync's filter reads it the same way).</summary>
+    public static MailboxHealthState HealthOf(bool enabled, CheckOutcome? lastOutcome) => (enabled, lastOutcome) switch
+    {
+        (false, _) => MailboxHealthState.Disabled,
+        (true, CheckOutcome.Succeeded) => MailboxHealthState.Healthy,
+        (true, CheckOutcome.Failed) => MailboxHealthState.Failing,
+        (true, null or CheckOutcome.Interrupted) => MailboxHealthState.NotCheckedYet,
+    };
 
     public async Task<MailboxForEdit?> GetForEditAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -130,7 +165,8 @@ public sealed class MailboxAdministration(
         db.Mailboxes.Add(mailbox);
         await db.SaveChangesAsync(cancellationToken);
         schedule.Apply(mailbox);
-        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>());
+        // A new mailbox is checked at once, so a wrong password shows now, not an interval later.
+        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>(), QueueCheckIf(mailbox.Enabled, mailbox.Id));
     }
 
     public async Task<MailboxSaveResult> UpdateAsync(Guid id, MailboxSettings settings, uint version, CancellationToken cancellationToken)
@@ -154,6 +190,8 @@ public sealed class MailboxAdministration(
         }
 
         db.Entry(mailbox).Property(m => m.Version).OriginalValue = version;
+        var wasEnabled = mailbox.Enabled;
+        var checkedBefore = CheckedSettings.Of(mailbox);
         Apply(settings, mailbox, time.GetUtcNow());
         try
         {
@@ -165,7 +203,9 @@ public sealed class MailboxAdministration(
         }
 
         schedule.Apply(mailbox);
-        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>());
+        // Someone who just fixed a password or a server name wants to know now whether it works.
+        var checkNow = mailbox.Enabled && (!wasEnabled || CheckedSettings.Of(mailbox) != checkedBefore);
+        return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>(), QueueCheckIf(checkNow, mailbox.Id));
     }
 
     public async Task<bool> SetEnabledAsync(Guid id, bool enabled, CancellationToken cancellationToken)
@@ -177,10 +217,13 @@ public sealed class MailboxAdministration(
             return false;
         }
 
+        var wasEnabled = mailbox.Enabled;
         mailbox.Enabled = enabled;
         mailbox.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         schedule.Apply(mailbox);
+        // Re-enabled: checked at once, then at its interval.
+        QueueCheckIf(enabled && !wasEnabled, id);
         return true;
     }
 
@@ -194,6 +237,25 @@ public sealed class MailboxAdministration(
 
     /// <summary>Queues a check right away; returns the Hangfire job id.</summary>
     public string CheckNow(Guid id) => jobs.Enqueue<MailboxCheckJob>(job => job.RunNowAsync(id, CancellationToken.None));
+
+    /// <summary>The check on save: the same job as Check now, queued after the mailbox committed; the interval goes on as before.</summary>
+    private bool QueueCheckIf(bool condition, Guid id)
+    {
+        if (condition)
+        {
+            CheckNow(id);
+        }
+
+        return condition;
+    }
+
+    /// <summary>What a check's result depends on; a saved change here is checked at once.</summary>
+    private sealed record CheckedSettings(
+        string ServerName, int ServerPort, ConnectionSecurity Security, bool AcceptUntrustedCertificate, string LoginUsername, string ProtectedPassword, string Folder)
+    {
+        public static CheckedSettings Of(Mailbox mailbox) => new(
+            mailbox.ServerName, mailbox.ServerPort, mailbox.Security, mailbox.AcceptUntrustedCertificate, mailbox.LoginUsername, mailbox.ProtectedPassword, mailbox.Folder);
+    }
 
     /// <summary>
     /// The mailbox as the form describes it, with the stored password when the form left it empty and

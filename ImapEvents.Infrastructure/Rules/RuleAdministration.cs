@@ -469,7 +469,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     private async Task CommitAndAnnounceAsync(AppDbContext db, IDbContextTransaction transaction, CancellationToken cancellationToken)
     {
         await db.Database.ExecuteSqlAsync($"UPDATE rule_set_version SET \"Version\" = \"Version\" + 1 WHERE \"Id\" = 1", cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({RuleChangeListener.Channel}, 'changed')", cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({RuleChangeListener.ChannelName}, 'changed')", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         ruleSet.MarkStale();
     }

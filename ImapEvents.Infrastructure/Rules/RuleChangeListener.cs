@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Hosting;
+using ImapEvents.Infrastructure.Persistence;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace ImapEvents.Infrastructure.Rules;
 
@@ -9,49 +8,31 @@ namespace ImapEvents.Infrastructure.Rules;
 /// instance's compiled rules stale. Every 30 seconds it also compares versions, in case a
 /// notification was missed while the connection was down.
 /// </summary>
-internal sealed class RuleChangeListener(RuleSet ruleSet, string connectionString, ILogger<RuleChangeListener> logger) : BackgroundService
+internal sealed class RuleChangeListener(RuleSet ruleSet, string connectionString, ILogger<RuleChangeListener> logger)
+    : PostgresListener(connectionString, logger)
 {
-    public const string Channel = "imapevents_rules";
+    public const string ChannelName = "imapevents_rules";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string Channel => ChannelName;
+
+    protected override TimeSpan IdleAfter => TimeSpan.FromSeconds(30);
+
+    protected override void OnNotification(string payload) => ruleSet.OnNotification();
+
+    protected override Task OnListeningAsync(CancellationToken cancellationToken)
     {
-        var listenerConnection = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 30 }.ConnectionString;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(listenerConnection);
-                await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, _) => ruleSet.OnNotification();
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+        // Changes made while not listening are caught here.
+        ruleSet.MarkStale();
+        ruleSet.Listening = true;
+        return Task.CompletedTask;
+    }
 
-                // Changes made while not listening are caught here.
-                ruleSet.MarkStale();
-                ruleSet.Listening = true;
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
-                    {
-                        await ruleSet.CheckVersionAsync(stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                ruleSet.Listening = false;
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Never let this stop the host: rules still refresh through GetAsync's stale flag.
-                ruleSet.Listening = false;
-                logger.LogWarning(ex, "The rule-change listener failed; retrying in 5 seconds");
-                ruleSet.MarkStale();
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-            }
-        }
+    protected override Task OnIdleAsync(CancellationToken cancellationToken) => ruleSet.CheckVersionAsync(cancellationToken);
+
+    protected override void OnDisconnected()
+    {
+        // Rules still refresh through GetAsync's stale flag.
+        ruleSet.Listening = false;
+        ruleSet.MarkStale();
     }
 }

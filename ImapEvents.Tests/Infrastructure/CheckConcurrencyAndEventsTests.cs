@@ -19,7 +19,8 @@ public sealed class CheckConcurrencyAndEventsTests(CheckFixture fixture) : IClas
 
         // The first check hangs on the silent server until its 3-second step timeout; the second starts meanwhile.
         var first = fixture.CheckAsync(id);
-        var second = await RunWhenFirstHoldsTheLockAsync(id, first);
+        await WhenItHoldsTheLockAsync(id, first);
+        var second = await fixture.CheckAsync(id);
         var firstRun = await first;
 
         Assert.Equal(CheckRunStatus.AlreadyRunning, second.Status);
@@ -29,11 +30,31 @@ public sealed class CheckConcurrencyAndEventsTests(CheckFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task CheckNow_MeetingARunningCheck_IsHandedBackToHangfireToRunAgain_NotDropped()
+    {
+        await using var silent = new SilentListener();
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("busy", "pw") with { ServerName = "127.0.0.1", ServerPort = silent.Port, Security = ConnectionSecurity.None });
+        var job = fixture.Service<MailboxCheckJob>();
+
+        var first = fixture.CheckAsync(id);
+        await WhenItHoldsTheLockAsync(id, first);
+        // Check now (or the check on save) asks for a check with the settings as they are now; the running one may have read older ones.
+        await Assert.ThrowsAsync<MailboxBusyException>(() => job.RunNowAsync(id, default));
+        await first;
+
+        // Hangfire's retry, once the first check is done, runs it.
+        await job.RunNowAsync(id, default).WaitAsync(TimeSpan.FromSeconds(60));
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.Equal(2, await db.MailboxChecks.CountAsync(c => c.MailboxId == id));
+    }
+
+    [Fact]
     public async Task TheEventList_FiltersByTypeMailboxAndTime_NewestFirst()
     {
         var wrongPassword = await fixture.CreateMailboxAsync(fixture.Settings((await fixture.Dovecot.CreateAccountAsync()).Username, "wrong"));
         var missingFolder = await fixture.CreateMailboxAsync(fixture.Settings("nobody", "pw") with { ServerPort = LoopbackTcpServer.ClosedPort() });
-        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        // Not a second earlier: the class's other tests raise events of their own until just before this one starts.
+        var before = DateTimeOffset.UtcNow;
         await fixture.CheckAsync(wrongPassword);
         await fixture.CheckAsync(missingFolder);
         await fixture.CheckAsync(wrongPassword);
@@ -54,16 +75,16 @@ public sealed class CheckConcurrencyAndEventsTests(CheckFixture fixture) : IClas
         Assert.Single(paged.Items);
     }
 
-    /// <summary>Starts the second check once the first has recorded its start, which it does only while holding the lock.</summary>
-    private async Task<CheckRun> RunWhenFirstHoldsTheLockAsync(Guid id, Task<CheckRun> first)
+    /// <summary>Returns once the check has recorded its start, which it does only while holding the mailbox's lock.</summary>
+    private async Task WhenItHoldsTheLockAsync(Guid id, Task<CheckRun> check)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline && !first.IsCompleted)
+        while (DateTime.UtcNow < deadline && !check.IsCompleted)
         {
             await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
             if (await db.MailboxChecks.AnyAsync(c => c.MailboxId == id && c.FinishedAt == null))
             {
-                return await fixture.CheckAsync(id);
+                return;
             }
 
             await Task.Delay(20);

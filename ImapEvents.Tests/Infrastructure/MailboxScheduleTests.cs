@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Storage;
 using ImapEvents.Core.Mailboxes;
+using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Tests.TestSupport;
@@ -35,6 +36,65 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.True(await mailboxes.DeleteAsync(id, default));
         Assert.Null(Job(id));
     }
+
+    [Fact]
+    public async Task SavingAMailbox_QueuesACheckNow_WhenItIsNewReEnabledOrItsConnectionChanged()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("check-on-save", "pw") with { PollIntervalMinutes = 60 });
+        Assert.Equal(1, ChecksQueuedFor(id));
+
+        async Task<MailboxSaveResult> EditAsync(Func<MailboxSettings, MailboxSettings> change)
+        {
+            var edit = (await mailboxes.GetForEditAsync(id, default))!;
+            var saved = await mailboxes.UpdateAsync(id, change(edit.Settings), edit.Version, default);
+            Assert.True(saved.Succeeded);
+            return saved;
+        }
+
+        // What the check does not depend on: no check now, the interval decides.
+        Assert.False((await EditAsync(s => s with { DisplayName = "Renamed", PollIntervalMinutes = 30 })).CheckQueued);
+        Assert.Equal(1, ChecksQueuedFor(id));
+        // A new password (or server, port, username, security, certificate rule, folder): checked at once.
+        Assert.True((await EditAsync(s => s with { Password = "new-pw" })).CheckQueued);
+        Assert.True((await EditAsync(s => s with { Folder = "Archive" })).CheckQueued);
+        Assert.Equal(3, ChecksQueuedFor(id));
+
+        Assert.True(await mailboxes.SetEnabledAsync(id, false, default));
+        Assert.False((await EditAsync(s => s with { ServerPort = 1143, Password = "pw" })).CheckQueued);
+        Assert.Equal(3, ChecksQueuedFor(id));
+        Assert.True(await mailboxes.SetEnabledAsync(id, true, default));
+        Assert.True(await mailboxes.SetEnabledAsync(id, true, default));
+        Assert.Equal(4, ChecksQueuedFor(id));
+
+        var disabled = await mailboxes.CreateAsync(fixture.Settings("check-on-save", "pw") with { Enabled = false }, default);
+        Assert.False(disabled.CheckQueued);
+        Assert.Equal(0, ChecksQueuedFor(disabled.Id!.Value));
+    }
+
+    [Fact]
+    public async Task TheJobDashboard_NamesEachCheckAfterItsMailbox_AndSaysWhenTheMailboxIsGone()
+    {
+        var mailboxes = fixture.Service<MailboxAdministration>();
+        var name = $"Support {Guid.NewGuid():N}"[..16];
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("named", "pw") with { DisplayName = name, ServerName = "imap.example.com" });
+        var checkNow = mailboxes.CheckNow(id);
+        var client = await fixture.App.SignedInClientAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        var recurring = await client.GetPageAsync("/hangfire/recurring?count=1000");
+        var queued = await client.GetPageAsync($"/hangfire/jobs/details/{checkNow}");
+        Assert.Contains($"Check mailbox {name} (imap.example.com)", recurring.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Contains($"Check mailbox {name} (imap.example.com) now", queued.Body!.TextContent, StringComparison.Ordinal);
+
+        Assert.True(await mailboxes.DeleteAsync(id, default));
+        var orphan = await client.GetPageAsync($"/hangfire/jobs/details/{checkNow}");
+        Assert.Contains($"Check mailbox (deleted) {id} now", orphan.Body!.TextContent, StringComparison.Ordinal);
+    }
+
+    /// <summary>The "Check now" jobs waiting for this mailbox (this fixture runs no job server, so they wait).</summary>
+    private long ChecksQueuedFor(Guid mailboxId) =>
+        fixture.Service<JobStorage>().GetMonitoringApi().EnqueuedJobs(JobQueues.Checks, 0, 10_000)
+            .Count(job => job.Value.Job is { Method.Name: nameof(MailboxCheckJob.RunNowAsync) } checkJob && checkJob.Args[0] is Guid target && target == mailboxId);
 
     [Fact]
     public async Task Reconciliation_RestoresMissingChecks_AndRemovesStrayOnes()
@@ -124,6 +184,16 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.Equal(before.Failing + 1, after.Failing);
         Assert.Equal(before.NotCheckedYet + 1, after.NotCheckedYet);
         Assert.Equal(before.Disabled + 1, after.Disabled);
+
+        // The Mailboxes page's health filter lists exactly what each figure counts.
+        async Task<IReadOnlyList<Guid>> ListedAsync(MailboxHealthState health) =>
+            (await mailboxes.ListAsync(new MailboxListQuery(user, PageSize: 100, Health: health), default)).Items.Select(m => m.Id).ToList();
+        Assert.Equal([healthy], await ListedAsync(MailboxHealthState.Healthy));
+        Assert.Equal([failing], await ListedAsync(MailboxHealthState.Failing));
+        Assert.Equal([disabled], await ListedAsync(MailboxHealthState.Disabled));
+        Assert.Single(await ListedAsync(MailboxHealthState.NotCheckedYet));
+        Assert.Equal(after.Failing, (await mailboxes.ListAsync(new MailboxListQuery(Health: MailboxHealthState.Failing), default)).TotalCount);
+        Assert.Equal(after.NotCheckedYet, (await mailboxes.ListAsync(new MailboxListQuery(Health: MailboxHealthState.NotCheckedYet), default)).TotalCount);
     }
 
     private RecurringJobDto? Job(Guid mailboxId) => RecurringJob(MailboxSchedule.JobId(mailboxId));

@@ -1,7 +1,7 @@
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Events;
-using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -11,79 +11,110 @@ public sealed partial class EventsPage
 {
     private MudTable<EventRow>? table;
     private IReadOnlyList<MailboxOption> mailboxes = [];
-    private ImapEventType? type;
-    private Guid? mailboxId;
-    private DateTime? from;
-    private DateTime? to;
-    private string? rangeError;
+    private EventFilter filter = new();
 
-    private DeliveryStatus? delivery;
+    // The filters live in the address (see EventFilter); changing one navigates, and the new address sets them.
+    [SupplyParameterFromQuery(Name = "type")]
+    public string? TypeParameter { get; set; }
 
-    /// <summary>"?delivery=Failed": only events with a delivery in that state, so the dashboard can link here.</summary>
+    [SupplyParameterFromQuery(Name = "mailbox")]
+    public string? MailboxParameter { get; set; }
+
+    /// <summary>"?delivery=Failed": only events with a delivery in that state (the dashboard links here).</summary>
     [SupplyParameterFromQuery(Name = "delivery")]
-    public string? DeliveryFilter { get; set; }
+    public string? DeliveryParameter { get; set; }
+
+    [SupplyParameterFromQuery(Name = "from")]
+    public string? FromParameter { get; set; }
+
+    [SupplyParameterFromQuery(Name = "to")]
+    public string? ToParameter { get; set; }
 
     [Inject]
     private EventQueries Events { get; set; } = default!;
 
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
+    private DateTime? From => filter.From?.ToDateTime(TimeOnly.MinValue);
+
+    private DateTime? To => filter.To?.ToDateTime(TimeOnly.MinValue);
+
+    protected override void OnInitialized()
+    {
+        filter = FilterInAddress();
+        ReloadOn(ActivityKinds.Events | ActivityKinds.Deliveries | ActivityKinds.Mailboxes, FollowAsync);
+    }
+
     protected override async Task OnInitializedAsync()
     {
-        delivery = Enum.TryParse<DeliveryStatus>(DeliveryFilter, ignoreCase: true, out var status) && Enum.IsDefined(status) ? status : null;
         mailboxes = await Events.MailboxesAsync(Closing);
+        await ForgetUnknownMailboxAsync();
+    }
+
+    /// <summary>After a filter changed the address (or the browser went back to another one).</summary>
+    protected override async Task OnParametersSetAsync()
+    {
+        var inAddress = FilterInAddress();
+        if (inAddress != filter)
+        {
+            filter = inAddress;
+            await ForgetUnknownMailboxAsync();
+            await ReloadAsync();
+        }
+    }
+
+    private EventFilter FilterInAddress() => EventFilter.Parse(TypeParameter, MailboxParameter, DeliveryParameter, FromParameter, ToParameter);
+
+    /// <summary>A link naming a mailbox that no longer exists shows every mailbox's events, like any other value that does not parse.</summary>
+    private async Task ForgetUnknownMailboxAsync()
+    {
+        if (filter.MailboxId is { } id && mailboxes.All(m => m.Id != id))
+        {
+            filter = filter with { MailboxId = null };
+            await ReloadAsync();
+        }
     }
 
     private async Task<TableData<EventRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
-        if (rangeError is not null)
+        if (filter.RangeError is not null)
         {
             return new TableData<EventRow> { Items = [], TotalItems = 0 };
         }
 
-        var query = new EventQuery(
-            type,
-            mailboxId,
-            from is { } start ? new DateTimeOffset(start.Date, TimeZoneInfo.Local.GetUtcOffset(start.Date)) : null,
-            to is { } end ? new DateTimeOffset(end.Date.AddDays(1), TimeZoneInfo.Local.GetUtcOffset(end.Date.AddDays(1))) : null,
-            state.Page,
-            state.PageSize,
-            delivery);
-        var page = await Events.ListWithRulesAsync(query, cancellationToken);
+        var page = await Events.ListWithRulesAsync(filter.ToQuery(state.Page, state.PageSize, TimeZoneInfo.Local), cancellationToken);
         return new TableData<EventRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
-    private Task TypeChanged(ImapEventType? value)
+    /// <summary>New events and delivery progress show up in place: same filters, same page.</summary>
+    private async Task FollowAsync(ActivityKinds changed)
     {
-        type = value;
-        return ReloadAsync();
+        if (changed.HasFlag(ActivityKinds.Mailboxes))
+        {
+            mailboxes = await Events.MailboxesAsync(Closing);
+            StateHasChanged();
+        }
+
+        if ((changed & (ActivityKinds.Events | ActivityKinds.Deliveries)) != ActivityKinds.None)
+        {
+            await ReloadAsync();
+        }
     }
 
-    private Task MailboxChanged(Guid? value)
-    {
-        mailboxId = value;
-        return ReloadAsync();
-    }
+    private void TypeChanged(ImapEventType? value) => Show(filter with { Type = value });
 
-    private Task DeliveryChanged(DeliveryStatus? value)
-    {
-        delivery = value;
-        return ReloadAsync();
-    }
+    private void MailboxChanged(Guid? value) => Show(filter with { MailboxId = value });
 
-    private Task FromChanged(DateTime? value)
-    {
-        from = value;
-        return ReloadAsync();
-    }
+    private void DeliveryChanged(DeliveryStatus? value) => Show(filter with { Delivery = value });
 
-    private Task ToChanged(DateTime? value)
-    {
-        to = value;
-        return ReloadAsync();
-    }
+    private void FromChanged(DateTime? value) => Show(filter with { From = value is { } day ? DateOnly.FromDateTime(day) : null });
 
-    private Task ReloadAsync()
-    {
-        rangeError = from is { } start && to is { } end && start.Date > end.Date ? "The start is after the end of the range." : null;
-        return table?.ReloadServerData() ?? Task.CompletedTask;
-    }
+    private void ToChanged(DateTime? value) => Show(filter with { To = value is { } day ? DateOnly.FromDateTime(day) : null });
+
+    /// <summary>Replaces the address rather than adding to the history: Back leaves the page, as it did before.</summary>
+    private void Show(EventFilter next) =>
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(next.QueryParameters()), replace: true);
+
+    private Task ReloadAsync() => table?.ReloadServerData() ?? Task.CompletedTask;
 }

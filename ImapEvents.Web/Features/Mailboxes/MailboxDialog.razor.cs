@@ -76,7 +76,7 @@ public sealed partial class MailboxDialog
             : await Mailboxes.CreateAsync(form, Closing);
         if (result.Succeeded)
         {
-            Dialog.Close(DialogResult.Ok(result.Id));
+            Dialog.Close(DialogResult.Ok(result));
             return;
         }
 

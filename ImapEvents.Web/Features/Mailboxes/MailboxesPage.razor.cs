@@ -1,3 +1,4 @@
+using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Components;
@@ -7,11 +8,16 @@ namespace ImapEvents.Web.Features.Mailboxes;
 
 public sealed partial class MailboxesPage
 {
-    /// <summary>Health changes while the page is open; show it without asking for a reload.</summary>
-    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(5);
-
     private MudTable<MailboxRow>? table;
     private string search = "";
+    private MailboxHealthState? health;
+
+    /// <summary>"?health=failing": the dashboard's health tiles link here.</summary>
+    [SupplyParameterFromQuery(Name = "health")]
+    public string? HealthParameter { get; set; }
+
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
 
     [Inject]
     private MailboxAdministration Mailboxes { get; set; } = default!;
@@ -22,28 +28,31 @@ public sealed partial class MailboxesPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
-    protected override void OnInitialized() => _ = RefreshPeriodicallyAsync();
-
-    private async Task RefreshPeriodicallyAsync()
+    /// <summary>Health changes while the page is open (checks run on any instance); show it without asking for a reload.</summary>
+    protected override void OnInitialized()
     {
-        using var timer = new PeriodicTimer(RefreshEvery);
-        try
+        health = MailboxHealthFilter.Parse(HealthParameter);
+        ReloadOn(ActivityKinds.Checks | ActivityKinds.Mailboxes, _ => ReloadAsync());
+    }
+
+    /// <summary>The filter lives in the address: a filtered list survives a reload and can be shared.</summary>
+    protected override async Task OnParametersSetAsync()
+    {
+        var inAddress = MailboxHealthFilter.Parse(HealthParameter);
+        if (inAddress != health)
         {
-            while (await timer.WaitForNextTickAsync(Closing))
-            {
-                await InvokeAsync(ReloadAsync);
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            health = inAddress;
+            await ReloadAsync();
         }
     }
 
+    private void HealthChanged(MailboxHealthState? value) =>
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameter("health", value is { } state ? MailboxHealthFilter.Token(state) : null), replace: true);
 
     private async Task<TableData<MailboxRow>> LoadAsync(TableState state, CancellationToken cancellationToken)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closing);
-        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize), both.Token);
+        var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize, health), both.Token);
         return new TableData<MailboxRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
@@ -58,9 +67,9 @@ public sealed partial class MailboxesPage
     private async Task CreateAsync()
     {
         var dialog = await DialogService.ShowAsync<MailboxDialog>("Add mailbox", new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
-        if (await dialog.Result is { Canceled: false })
+        if (await dialog.Result is { Canceled: false, Data: MailboxSaveResult saved })
         {
-            Snackbar.Add("Mailbox added. Its first check runs at the next interval; use Check now to run it at once.", Severity.Success);
+            Snackbar.Add(saved.CheckQueued ? "Mailbox added. Its first check runs now; its result appears here." : "Mailbox added.", Severity.Success);
             await ReloadAsync();
         }
     }
@@ -69,9 +78,9 @@ public sealed partial class MailboxesPage
     {
         var parameters = new DialogParameters<MailboxDialog> { { d => d.MailboxId, row.Id } };
         var dialog = await DialogService.ShowAsync<MailboxDialog>($"Edit {row.DisplayName}", parameters, new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
-        if (await dialog.Result is { Canceled: false })
+        if (await dialog.Result is { Canceled: false, Data: MailboxSaveResult saved })
         {
-            Snackbar.Add("Mailbox saved.", Severity.Success);
+            Snackbar.Add(saved.CheckQueued ? "Mailbox saved. It is checked now with the new settings." : "Mailbox saved.", Severity.Success);
             await ReloadAsync();
         }
     }
@@ -80,7 +89,7 @@ public sealed partial class MailboxesPage
     {
         if (await Mailboxes.SetEnabledAsync(row.Id, enabled, Closing))
         {
-            Snackbar.Add(enabled ? $"{row.DisplayName} is checked again." : $"{row.DisplayName} is no longer checked.", Severity.Info);
+            Snackbar.Add(enabled ? $"{row.DisplayName} is checked again, starting now." : $"{row.DisplayName} is no longer checked.", Severity.Info);
         }
         else
         {
