@@ -59,6 +59,14 @@ public sealed class FilterJourneyTests(BrowserFixture fixture)
         await Expect(page.GetByLabel("Event Type")).ToHaveValueAsync("");
         await Expect(page.GetByLabel("Mailbox")).ToHaveValueAsync("");
         await Expect(Rows(page, tag)).ToHaveCountAsync(4);
+
+        // A range that ends before it starts says so next to the dates, and keeps saying it while it is wrong.
+        await page.GotoAsync("/events?from=2026-12-05&to=2026-12-01");
+        await BrowserFixture.WaitForInteractivityAsync(page);
+        await Expect(page.GetByText("The start is after the end of the range.")).ToBeVisibleAsync();
+        await page.GetByLabel("From").FillAsync("2026-12-04");
+        await page.GetByLabel("From").PressAsync("Enter");
+        await Expect(page.GetByText("The start is after the end of the range.")).ToBeVisibleAsync();
         fixture.AssertNoBrowserErrors(page);
     }
 

@@ -18,8 +18,7 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         var page = await fixture.OpenAsAdministratorAsync("/mailboxes");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Mailboxes" })).ToBeVisibleAsync();
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog);
+        var dialog = await BrowserFixture.OpenFormDialogAsync(page, "Add mailbox", "Display name");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(dialog.GetByText("Give the mailbox a name")).ToBeVisibleAsync();
         await Expect(dialog.GetByText("Enter the password of this account.")).ToBeVisibleAsync();
@@ -62,8 +61,7 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         var (user, _) = await dovecot.CreateAccountAsync();
         var page = await fixture.OpenAsAdministratorAsync("/mailboxes");
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog);
+        var dialog = await BrowserFixture.OpenFormDialogAsync(page, "Add mailbox", "Display name");
         await FillAsync(dialog, "Wrong password (browser)", dovecot, user, "not-the-password");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Wrong password (browser)" });
@@ -84,8 +82,7 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
     public async Task UnsavedChanges_AreNotThrownAway_ByEscapeOrAClickOutside_WithoutAsking()
     {
         var page = await fixture.OpenAsAdministratorAsync("/mailboxes");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Add mailbox" });
+        var dialog = await BrowserFixture.OpenFormDialogAsync(page, "Add mailbox", "Display name");
         await dialog.GetByLabel("Display name").FillAsync("Typed, not saved");
 
         await page.Keyboard.PressAsync("Escape");
@@ -104,8 +101,7 @@ public sealed class MailboxJourneyTests(BrowserFixture fixture)
         await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
 
         // Nothing typed, nothing to lose: Escape closes at once.
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
-        await Expect(dialog.GetByLabel("Display name")).ToBeFocusedAsync();
+        await BrowserFixture.OpenFormDialogAsync(page, "Add mailbox", "Display name");
         await page.Keyboard.PressAsync("Escape");
         await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
         fixture.AssertNoBrowserErrors(page);

@@ -72,8 +72,7 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
 
         // Interactive: a click in the circuit opens a dialog whose fields are found by their labels.
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Main navigation" }).GetByRole(AriaRole.Link, new() { Name = "Mailboxes" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add mailbox" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog);
+        var dialog = await BrowserFixture.OpenFormDialogAsync(page, "Add mailbox", "Display name");
         await dialog.GetByLabel("Display name").FillAsync("Typed in production");
         await Expect(dialog.GetByLabel("Display name")).ToHaveValueAsync("Typed in production");
         await BrowserFixture.ScreenshotAsync(page, "00-production-mailbox-dialog");

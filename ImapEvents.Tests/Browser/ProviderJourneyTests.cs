@@ -14,9 +14,7 @@ public sealed class ProviderJourneyTests(BrowserFixture fixture)
         var name = $"Bridge {Guid.NewGuid():N}"[..16];
         var page = await fixture.OpenAsAdministratorAsync("/");
         await page.GetByRole(AriaRole.Link, new() { Name = "External Providers" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add provider" }).ClickAsync();
-
-        var dialog = page.GetByRole(AriaRole.Dialog);
+        var dialog = await BrowserFixture.OpenFormDialogAsync(page, "Add provider", "Name");
         await dialog.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
         await dialog.GetByLabel("Endpoint").FillAsync("alerts.example.com");
         await dialog.GetByLabel("Headers").FillAsync("X-Api-Key: key-123");

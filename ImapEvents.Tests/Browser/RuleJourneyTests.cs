@@ -14,8 +14,7 @@ public sealed class RuleJourneyTests(BrowserFixture fixture)
         var page = await fixture.OpenAsAdministratorAsync("/rules");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Event rules" })).ToBeVisibleAsync();
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add rule" }).ClickAsync();
-        var editor = page.GetByRole(AriaRole.Dialog);
+        var editor = await BrowserFixture.OpenFormDialogAsync(page, "Add rule", "Name");
         await Expect(editor.GetByRole(AriaRole.Status, new() { Name = "Would have fired" })).ToContainTextAsync("in the last 7 days");
         await editor.GetByLabel("Time of Day").FillAsync("22:00 to 06:00");
         await editor.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();

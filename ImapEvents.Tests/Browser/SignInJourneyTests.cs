@@ -41,8 +41,7 @@ public sealed partial class SignInJourneyTests(BrowserFixture fixture)
         var page = await fixture.OpenAsAdministratorAsync("/users");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Users" })).ToBeVisibleAsync();
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();
-        var dialog = page.GetByRole(AriaRole.Dialog);
+        var dialog = await BrowserFixture.OpenFormDialogAsync(page, "Create user", "Email");
         await dialog.GetByLabel("Email").FillAsync("not-an-email");
         await dialog.GetByLabel("Password").FillAsync("short");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Create user" }).ClickAsync();

@@ -120,6 +120,18 @@ public sealed class BrowserFixture : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// Opens a form dialog with its button and waits until its first field has the focus: the dialog
+    /// focuses it once it is shown, and typing before that could land in the wrong field.
+    /// </summary>
+    public static async Task<ILocator> OpenFormDialogAsync(IPage page, string button, string firstField)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Assertions.Expect(dialog.GetByLabel(firstField).First).ToBeFocusedAsync();
+        return dialog;
+    }
+
     /// <summary>Clicks made before the Blazor circuit is connected are lost; wait for the marker the layout renders once it is.</summary>
     public static Task WaitForInteractivityAsync(IPage page) =>
         page.Locator("#circuit-ready").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
