@@ -28,6 +28,16 @@ internal static class ImapConnection
         {
             await client.ConnectAsync(mailbox.ServerName, mailbox.ServerPort, options, cancellationToken);
         }
+        catch (SslHandshakeException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            // The stage ran out of time during the handshake (a server that accepts and says nothing):
+            // a timeout, which the stage timer reports as such, not a TLS verdict.
+            throw new OperationCanceledException("The TLS handshake got no answer in time.", ex, cancellationToken);
+        }
+        catch (SslHandshakeException ex) when (ex.GetBaseException() is TimeoutException or OperationCanceledException)
+        {
+            throw new TimeoutException("The TLS handshake got no answer in time.", ex);
+        }
         catch (SslHandshakeException ex)
         {
             throw new TlsFailureException(TlsFailureText.Explain(mailbox, certificate, ex), ex);
