@@ -19,10 +19,10 @@ public sealed record RuleSaveResult(Guid? Id, IReadOnlyDictionary<string, string
 public enum ExistingRules
 {
     /// <summary>Leave the rule here as it is: importing a file twice never doubles a rule.</summary>
-    Skip = 0,
+    KeepExisting = 0,
 
     /// <summary>Update the rule here in place (same id, a new version, audited) to what the file says.</summary>
-    Replace = 1,
+    ReplaceExisting = 1,
 }
 
 /// <param name="Added">Names of the rules the import created.</param>
@@ -241,7 +241,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         // Compared here rather than in SQL: lower() in PostgreSQL follows the database's locale, not .NET's.
         var here = (await db.Rules.AsNoTracking().Select(r => new { r.Id, r.Name }).ToListAsync(cancellationToken))
             .ToLookup(r => r.Name.Trim(), r => r.Id, StringComparer.OrdinalIgnoreCase);
-        if (existing == ExistingRules.Replace)
+        if (existing == ExistingRules.ReplaceExisting)
         {
             errors.AddRange(imported.Where(r => here[r.Rule.Name].Count() > 1).Select(r =>
                 $"{r.Label}: {RuleValidation.Name}: {here[r.Rule.Name].Count()} rules here have this name, so Replace cannot tell which one to change. " +
@@ -252,7 +252,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             }
         }
 
-        var replaceIds = existing == ExistingRules.Replace ? imported.SelectMany(r => here[r.Rule.Name]).ToList() : [];
+        var replaceIds = existing == ExistingRules.ReplaceExisting ? imported.SelectMany(r => here[r.Rule.Name]).ToList() : [];
         var stored = await db.Rules.Where(r => replaceIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
         var auditor = await AuditorAsync(db, actingUserId, cancellationToken);
         List<string> added = [], replaced = [], skipped = [], newSecrets = [];
@@ -281,8 +281,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             {
                 var outcome = existing switch
                 {
-                    ExistingRules.Skip => skipped,
-                    ExistingRules.Replace => Replace(rule),
+                    ExistingRules.KeepExisting => skipped,
+                    ExistingRules.ReplaceExisting => Replace(rule),
                 };
                 outcome.Add(rule.Name);
                 continue;

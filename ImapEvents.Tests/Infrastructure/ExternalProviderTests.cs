@@ -138,13 +138,13 @@ public sealed class ExternalProviderTests(ActionFixture fixture) : IClassFixture
         var document = export.Rules.Single(r => r.Name == rule.Name);
         Assert.Equal(provider.Name, Assert.Single(document.Actions).Provider);
 
-        var imported = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [document with { Name = rule.Name + " (imported)" }] }, RuleDocument.Json), ExistingRules.Skip, default);
+        var imported = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [document with { Name = rule.Name + " (imported)" }] }, RuleDocument.Json), ExistingRules.KeepExisting, default);
         Assert.True(imported.Succeeded, string.Join("; ", imported.Errors));
         var copy = (await rules.ListAsync(rule.Name + " (imported)", default)).Single();
         Assert.Equal(provider.Id, copy.Actions.Single().ProviderId);
 
         var unknown = document with { Actions = [document.Actions[0] with { Provider = "Nobody" }] };
-        var refused = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [unknown] }, RuleDocument.Json), ExistingRules.Skip, default);
+        var refused = await rules.ImportAsync(admin.Id, JsonSerializer.Serialize(export with { Rules = [unknown] }, RuleDocument.Json), ExistingRules.KeepExisting, default);
         Assert.Contains(refused.Errors, e => e.Contains("Action 1: Provider: There is no external provider named \"Nobody\"", StringComparison.Ordinal));
     }
 }

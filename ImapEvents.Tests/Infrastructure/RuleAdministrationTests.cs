@@ -190,7 +190,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var onlyThisRule = JsonSerializer.Deserialize<RuleExport>(exported, RuleDocument.Json)! is var export
             ? JsonSerializer.Serialize(export with { Rules = export.Rules.Where(r => r.Name == name).ToList() }, RuleDocument.Json)
             : "";
-        var imported = await Rules.ImportAsync(admin, onlyThisRule, ExistingRules.Skip, default);
+        var imported = await Rules.ImportAsync(admin, onlyThisRule, ExistingRules.KeepExisting, default);
 
         Assert.True(imported.Succeeded, string.Join("; ", imported.Errors));
         Assert.Equal(1, imported.Imported);
@@ -237,7 +237,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var before = (await Rules.ListAsync(suffix, default)).ToDictionary(r => r.Id);
         var file = await ExportOfAsync(names);
 
-        var result = await Rules.ImportAsync(admin, file, ExistingRules.Skip, default);
+        var result = await Rules.ImportAsync(admin, file, ExistingRules.KeepExisting, default);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors));
         Assert.Empty(result.Added);
@@ -284,7 +284,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         };
         var file = JsonSerializer.Serialize(export with { Rules = [edited] }, RuleDocument.Json);
 
-        var result = await Rules.ImportAsync(admin, file, ExistingRules.Replace, default);
+        var result = await Rules.ImportAsync(admin, file, ExistingRules.ReplaceExisting, default);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors));
         Assert.Equal([name.ToUpperInvariant()], result.Replaced);
@@ -321,7 +321,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var name = $"Brand new {Guid.NewGuid():N}";
         var file = $$"""{ "format": "imapevents-rules", "rules": [ { "name": "{{name}}", "eventType": "LoginFailed", "actions": [ { "kind": "CallWebhook", "url": "https://hooks.example.com/new" } ] } ] }""";
 
-        var result = await Rules.ImportAsync(admin, file, ExistingRules.Replace, default);
+        var result = await Rules.ImportAsync(admin, file, ExistingRules.ReplaceExisting, default);
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors));
         Assert.Equal([name], result.Added);
@@ -367,8 +367,8 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var second = (await Rules.CreateAsync(admin, Draft(name.ToUpperInvariant()), default)).Id!.Value;
         var file = $$"""{ "format": "imapevents-rules", "rules": [ { "name": "{{name}}", "eventType": "ConnectionFailed", "actions": [ { "kind": "LogToFile", "fileName": "import.log" } ] } ] }""";
 
-        var replace = await Rules.ImportAsync(admin, file, ExistingRules.Replace, default);
-        var skip = await Rules.ImportAsync(admin, file, ExistingRules.Skip, default);
+        var replace = await Rules.ImportAsync(admin, file, ExistingRules.ReplaceExisting, default);
+        var skip = await Rules.ImportAsync(admin, file, ExistingRules.KeepExisting, default);
 
         Assert.Equal(
             $"Rule 1 (“{name}”): Name: 2 rules here have this name, so Replace cannot tell which one to change. Rename one of them here, then import again.",
@@ -389,7 +389,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
     [InlineData("""{ "rules": { "name": "One rule" } }""", "its \"rules\" should be a list, found an object")]
     public async Task AFileThatIsNotAnExport_IsRefusedInWords(string json, string problem)
     {
-        var result = await Rules.ImportAsync(await AdminIdAsync(), json, ExistingRules.Skip, default);
+        var result = await Rules.ImportAsync(await AdminIdAsync(), json, ExistingRules.KeepExisting, default);
 
         Assert.Equal($"The file is not a rules export: {problem}.", Assert.Single(result.Errors));
     }
@@ -408,7 +408,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
             }
             """;
 
-        var result = await Rules.ImportAsync(await AdminIdAsync(), json, ExistingRules.Skip, default);
+        var result = await Rules.ImportAsync(await AdminIdAsync(), json, ExistingRules.KeepExisting, default);
 
         Assert.Equal(
             [
@@ -440,7 +440,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
             }
             """;
 
-        var result = await Rules.ImportAsync(admin, json, ExistingRules.Skip, default);
+        var result = await Rules.ImportAsync(admin, json, ExistingRules.KeepExisting, default);
 
         Assert.False(result.Succeeded);
         Assert.Equal(0, result.Imported);
@@ -448,7 +448,7 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 3 (“Bad time”): Event Type:", StringComparison.Ordinal));
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 3 (“Bad time”): Time of Day:", StringComparison.Ordinal));
         Assert.Equal(before, (await Rules.ListAsync(null, default)).Count);
-        var notJson = await Rules.ImportAsync(admin, "{ not json", ExistingRules.Skip, default);
+        var notJson = await Rules.ImportAsync(admin, "{ not json", ExistingRules.KeepExisting, default);
         Assert.Equal(
             "The file is not valid JSON: it stops making sense at line 1, position 3. Choose the file \"Export rules\" wrote.",
             Assert.Single(notJson.Errors));
@@ -469,8 +469,8 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
             }
             """;
 
-        var result = await Rules.ImportAsync(admin, json, ExistingRules.Skip, default);
-        var noRules = await Rules.ImportAsync(admin, """{ "format": "imapevents-rules", "rules": null }""", ExistingRules.Skip, default);
+        var result = await Rules.ImportAsync(admin, json, ExistingRules.KeepExisting, default);
+        var noRules = await Rules.ImportAsync(admin, """{ "format": "imapevents-rules", "rules": null }""", ExistingRules.KeepExisting, default);
 
         Assert.Equal(0, result.Imported);
         Assert.Contains(result.Errors, e => e.StartsWith("Rule 1: is empty", StringComparison.Ordinal));

@@ -14,7 +14,7 @@ public sealed partial class RuleImportDialog
 
     private string? fileName;
     private string? json;
-    private ExistingRules existing = ExistingRules.Skip;
+    private ExistingRules existing = ExistingRules.KeepExisting;
     private List<string> errors = [];
     private bool importing;
 
@@ -29,8 +29,8 @@ public sealed partial class RuleImportDialog
 
     private string ChoiceHelp => existing switch
     {
-        ExistingRules.Skip => "The rules here stay as they are; only rules with new names are added. Importing the same file again changes nothing.",
-        ExistingRules.Replace => "Each rule here with a name from the file becomes what the file says (its history records the change). " +
+        ExistingRules.KeepExisting => "The rules here stay as they are; only rules with new names are added. Importing the same file again changes nothing.",
+        ExistingRules.ReplaceExisting => "Each rule here with a name from the file becomes what the file says (its history records the change). " +
             "Webhook actions whose URL is unchanged keep their signing secret.",
     };
 
