@@ -50,16 +50,18 @@ public static class DependencyInjection
             cookie.Cookie.Name = "ImapEvents.Auth";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
-            cookie.Events = new CookieAuthenticationEvents
-            {
-                // Pages get redirects; the job dashboard and other non-page endpoints get status codes.
-                OnRedirectToLogin = context => AnswerOrRedirect(context, StatusCodes.Status401Unauthorized),
-                OnRedirectToAccessDenied = context => AnswerOrRedirect(context, StatusCodes.Status403Forbidden),
-            };
+            // Only these two handlers: Identity's cookie events also validate the security stamp on every
+            // request (OnValidatePrincipal), and replacing the whole Events object dropped that check, so
+            // a demoted or disabled administrator kept access for the cookie's lifetime.
+            // Pages get redirects; the job dashboard and other non-page endpoints get status codes.
+            cookie.Events.OnRedirectToLogin = context => AnswerOrRedirect(context, StatusCodes.Status401Unauthorized);
+            cookie.Events.OnRedirectToAccessDenied = context => AnswerOrRedirect(context, StatusCodes.Status403Forbidden);
         });
 
-        // Disabling a user or changing their roles renews the security stamp; check it often so it takes effect soon.
-        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+        // Disabling a user or changing their roles renews the security stamp; it is checked this often
+        // (Identity:SessionCheckInterval, default one minute) so the change takes effect soon.
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IConfiguration>((options, configuration) =>
+            options.ValidationInterval = configuration.GetValue("Identity:SessionCheckInterval", TimeSpan.FromMinutes(1)));
 
         // Everything is for administrators unless it says otherwise ([AllowAnonymous] on the account pages).
         var administratorsOnly = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.SystemAdministrator).Build();

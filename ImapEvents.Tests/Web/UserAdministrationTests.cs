@@ -130,6 +130,28 @@ public sealed class UserAdministrationTests : IAsyncLifetime
         Assert.Contains("Root", Assert.Single(unknown.Errors).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ADemotedAdministrator_LosesAccess_AtTheNextSessionCheck()
+    {
+        // The session check runs on every request here, instead of once a minute.
+        await using var checkedEveryRequest = new ImapEventsApp(database.ConnectionString,
+            ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?> { ["Identity:SessionCheckInterval"] = "00:00:00" }));
+        await checkedEveryRequest.CreateUserAsync("demoted@example.test", "demoted-password-1", Roles.SystemAdministrator);
+        var demoted = await checkedEveryRequest.FindUserAsync("demoted@example.test");
+        var client = await checkedEveryRequest.SignedInClientAsync("demoted@example.test", "demoted-password-1");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/rules/export")).StatusCode);
+
+        await using (var scope = checkedEveryRequest.Services.CreateAsyncScope())
+        {
+            var result = await scope.ServiceProvider.GetRequiredService<UserAdministration>().SetRolesAsync(adminId, demoted.Id, [Roles.Agent], default);
+            Assert.True(result.Succeeded);
+        }
+
+        // The cookie from before the demotion no longer opens the export or the job dashboard.
+        Assert.NotEqual(HttpStatusCode.OK, (await client.GetAsync("/rules/export")).StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, (await client.GetAsync("/hangfire")).StatusCode);
+    }
+
     private async Task<T> RunAsync<T>(Func<UserAdministration, Task<T>> operation)
     {
         await using var scope = app.Services.CreateAsyncScope();
