@@ -84,7 +84,15 @@ public static class DependencyInjection
         services.Configure<ActionOptions>(configuration.GetSection(ActionOptions.SectionName));
         services.AddHttpClient(HttpActionSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("ImapEvents/1.0"))
             // Redirects are reported, not followed: a webhook should be pointed at its real address.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            // An error body is read only as far as its start (SendResult); the rest is not drained to keep the
+            // connection either: a receiver that sends gigabytes, or never stops, gets hung up on.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxResponseDrainSize = SendResult.SnippetBytes,
+                ResponseDrainTimeout = TimeSpan.FromMilliseconds(100),
+            })
             // Each action has its own timeout (ActionOptions.HttpTimeout); the client's own must not cut in first.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<WebhookSecrets>();

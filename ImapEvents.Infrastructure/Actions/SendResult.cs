@@ -28,10 +28,25 @@ public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error
         return new SendResult(false, code, body.Length == 0 ? $"HTTP {code} {reason}" : $"HTTP {code} {reason}: {body}");
     }
 
+    /// <summary>The most of an error body that is read: what a receiver sends is outside our control.</summary>
+    public const int SnippetBytes = 4096;
+
     private static async Task<string> ReadSnippetAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        text = text.ReplaceLineEndings(" ").Trim();
+        // Only the start of the body, whatever its length (a hostile or broken receiver may send gigabytes,
+        // or never stop); disposing the response then drops the connection with the rest unread.
+        var buffer = new byte[SnippetBytes];
+        var read = 0;
+        await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+        {
+            int count;
+            while (read < buffer.Length && (count = await body.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+            {
+                read += count;
+            }
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(buffer, 0, read).ReplaceLineEndings(" ").Trim();
         return text.Length > 300 ? text[..300] + "…" : text;
     }
 }

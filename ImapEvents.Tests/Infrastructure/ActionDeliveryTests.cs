@@ -106,6 +106,25 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task AReceiverWithAnEndlessErrorBody_IsReadOnlyAsFarAsItsStart()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.EndlessErrorBody = true;
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        // The attempt ends with the receiver's status and the start of its body, not with the
+        // timeout that reading the whole (endless) body ran into, and the app hung up early.
+        var retrying = await fixture.DeliveryAsync(delivery.Id);
+        Assert.Equal(500, retrying.LastResponseCode);
+        Assert.StartsWith("HTTP 500 Internal Server Error: xxxx", retrying.LastError, StringComparison.Ordinal);
+        Assert.True(receiver.EndlessBytesSent < 64L * 1024 * 1024, $"{receiver.EndlessBytesSent} bytes went out before the app hung up.");
+    }
+
+    [Fact]
     public async Task AReceiverThatNeverAnswers_FailsTheAttemptAfterTheTimeout()
     {
         await using var silent = new SilentListener();
