@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Collections.Concurrent;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
@@ -67,7 +68,7 @@ public sealed class ActivityFeedTests
     [Fact]
     public void ABurstOfAThousandChanges_CallsASubscriberOnceAtOnce_AndOnceMoreAfterTheInterval()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var feed = new ActivityFeed(clock, NullLogger<ActivityFeed>.Instance);
         var calls = new List<ActivityKinds>();
         using var subscription = feed.Subscribe(ActivityKinds.Events | ActivityKinds.Deliveries, kinds =>
@@ -98,7 +99,7 @@ public sealed class ActivityFeedTests
     [Fact]
     public void ASubscriber_IsCalledOnlyForTheKindsItFollows_AndNeverAfterItsSubscriptionEnds()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var feed = new ActivityFeed(clock, NullLogger<ActivityFeed>.Instance);
         var calls = new List<ActivityKinds>();
         var subscription = feed.Subscribe(ActivityKinds.Checks, kinds =>
@@ -123,7 +124,7 @@ public sealed class ActivityFeedTests
     [Fact]
     public void ASlowSubscriber_IsNeverCalledTwiceAtOnce_AndCatchesUpWhenItIsDone()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var feed = new ActivityFeed(clock, NullLogger<ActivityFeed>.Instance);
         var reloads = new List<TaskCompletionSource>();
         using var subscription = feed.Subscribe(ActivityKinds.Events, _ =>
