@@ -159,3 +159,94 @@ public sealed class CuttingProxy : LoopbackTcpServer
         }
     }
 }
+
+/// <summary>
+/// An HTTP receiver on a bare socket that answers 500 with a body that never ends, as a hostile or broken
+/// receiver might. It counts what its socket accepted: a socket write fails once the client has hung up,
+/// where a web server's buffered writes go on succeeding (into nothing) until it notices, which made the
+/// count a measure of the server's reaction time rather than of what the client read.
+/// </summary>
+public sealed class EndlessBodyReceiver : LoopbackTcpServer
+{
+    private long bytesSent;
+
+    public EndlessBodyReceiver() => Start();
+
+    public string Url(string path) => $"http://127.0.0.1:{Port}{path}";
+
+    /// <summary>How much of the endless body went out before the client hung up.</summary>
+    public long BytesSent => Interlocked.Read(ref bytesSent);
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            var stream = client.GetStream();
+            try
+            {
+                await ReadRequestAsync(stream);
+                // No length and "Connection: close": the body ends only when the connection does.
+                await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"), Stopping);
+                var chunk = new byte[64 * 1024];
+                Array.Fill(chunk, (byte)'x');
+                while (true)
+                {
+                    await stream.WriteAsync(chunk, Stopping);
+                    Interlocked.Add(ref bytesSent, chunk.Length);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The client hung up: what a sender that reads only the start of a body does.
+            }
+        }
+    }
+
+    /// <summary>Reads the request's head and as much body as its Content-Length says.</summary>
+    private async Task ReadRequestAsync(NetworkStream stream)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[8192];
+        int headEnd;
+        while ((headEnd = IndexOfHeadEnd(received)) < 0)
+        {
+            var read = await stream.ReadAsync(buffer, Stopping);
+            if (read == 0)
+            {
+                throw new IOException("The client closed before its request ended.");
+            }
+
+            received.AddRange(buffer.AsSpan(0, read));
+        }
+
+        var head = Encoding.ASCII.GetString(received.ToArray(), 0, headEnd);
+        var length = head.Split("\r\n").Select(line => line.Split(':', 2))
+            .Where(parts => parts.Length == 2 && parts[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            .Select(parts => int.Parse(parts[1].Trim(), System.Globalization.CultureInfo.InvariantCulture))
+            .FirstOrDefault();
+        var bodyRead = received.Count - headEnd - 4;
+        while (bodyRead < length)
+        {
+            var read = await stream.ReadAsync(buffer, Stopping);
+            if (read == 0)
+            {
+                throw new IOException("The client closed before its request ended.");
+            }
+
+            bodyRead += read;
+        }
+    }
+
+    private static int IndexOfHeadEnd(List<byte> bytes)
+    {
+        for (var i = 0; i + 3 < bytes.Count; i++)
+        {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

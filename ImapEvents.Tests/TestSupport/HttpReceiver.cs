@@ -31,14 +31,6 @@ public sealed class HttpReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Requests => requests.ToArray();
 
-    /// <summary>Answers 500 with a body that never ends, as a hostile or broken receiver might.</summary>
-    public bool EndlessErrorBody { get; set; }
-
-    /// <summary>How much of the endless body went out before the client hung up.</summary>
-    public long EndlessBytesSent => Interlocked.Read(ref endlessBytesSent);
-
-    private long endlessBytesSent;
-
     public static async Task<HttpReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -86,27 +78,6 @@ public sealed class HttpReceiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             context.Request.ContentType ?? "",
             body));
-        if (EndlessErrorBody)
-        {
-            context.Response.StatusCode = 500;
-            var chunk = new byte[64 * 1024];
-            Array.Fill(chunk, (byte)'x');
-            try
-            {
-                while (!context.RequestAborted.IsCancellationRequested)
-                {
-                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
-                    Interlocked.Add(ref endlessBytesSent, chunk.Length);
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
-            {
-                // The client hung up: what a sender that reads only the start of a body does.
-            }
-
-            return;
-        }
-
         var status = answers.TryDequeue(out var code) ? code : 200;
         context.Response.StatusCode = status;
         if (status is >= 300 and < 400)
