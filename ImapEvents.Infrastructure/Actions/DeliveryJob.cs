@@ -7,6 +7,7 @@ using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Npgsql.EntityFrameworkCore.PostgreSQL;
 
 namespace ImapEvents.Infrastructure.Actions;
 
@@ -40,59 +41,41 @@ public sealed class DeliveryJob(
     /// <summary>Longest error text kept per attempt and delivery (the column's size).</summary>
     public const int MaxErrorLength = 2000;
 
-    /// <param name="context">Supplied by Hangfire (null when enqueued); tells the last automatic attempt apart.</param>
+    // Recording an attempt waits this long in all for PostgreSQL to come back (≈ 1 min with the growing
+    // delays between tries): well inside StaleClaim, so no other job takes the delivery over meanwhile.
+    private const int RecordingRetries = 6;
+    private static readonly TimeSpan LongestRecordingDelay = TimeSpan.FromSeconds(30);
+
+    /// <param name="context">
+    /// Supplied by Hangfire (null when enqueued). No longer read: reading Hangfire's retry count needs
+    /// PostgreSQL, and the delivery's own attempt count says the same. The parameter stays so jobs queued
+    /// before keep their signature.
+    /// </param>
     [Queue(JobQueues.Actions)]
     [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [15, 60, 300, 900, 1800, 3600, 7200, 14400], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid deliveryId, PerformContext? context, CancellationToken cancellationToken)
     {
-        var startedAt = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var staleBefore = startedAt - StaleClaim;
-        var claimed = await db.Deliveries
-            .Where(d => d.Id == deliveryId
-                // Failed: someone retried the job by hand in the job dashboard.
-                && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Failed
-                    || (d.Status == DeliveryStatus.Sending && d.AttemptStartedAt < staleBefore)))
-            .ExecuteUpdateAsync(
-                update => update
-                    .SetProperty(d => d.Status, DeliveryStatus.Sending)
-                    .SetProperty(d => d.AttemptStartedAt, startedAt)
-                    .SetProperty(d => d.Attempts, d => d.Attempts + 1),
-                cancellationToken);
-        if (claimed == 0)
+        // PostgreSQL keeps microseconds: cut to them, so the claim's time reads back equal.
+        var now = time.GetUtcNow();
+        var startedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+        if (!await ClaimAsync(deliveryId, startedAt, cancellationToken))
         {
-            var status = await db.Deliveries.AsNoTracking().Where(d => d.Id == deliveryId).Select(d => (DeliveryStatus?)d.Status).SingleOrDefaultAsync(cancellationToken);
-            if (status == DeliveryStatus.Sending)
-            {
-                // Another worker is sending it (a duplicate job): try again later rather than report success now.
-                throw new DeliveryFailedException($"Delivery {deliveryId} is being sent by another worker; this job checks again later.");
-            }
-
-            logger.LogInformation("Delivery {DeliveryId} is {Status}; nothing to do", deliveryId, status?.ToString() ?? "gone");
             return;
         }
 
-        // From here on the row says Sending: whatever happens, it must not stay so.
-        Delivery? delivery = null;
+        // From here on the row says Sending: whatever happens, it must not stay so. Everything that can
+        // touch PostgreSQL is inside the try or in RecordAsync, which waits for it to come back.
         SendResult result;
+        // Parts of the action sent so far (Use My Notification Profile: email, SMS), kept even when the attempt fails.
+        var completedParts = new List<string>();
         try
         {
-            delivery = await db.Deliveries.SingleAsync(d => d.Id == deliveryId, cancellationToken);
-            var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
-            var values = new TemplateValues(imapEvent, delivery.RuleName, delivery.SuppressedCount);
-            result = delivery.Kind switch
-            {
-                ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
-                ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
-                ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
-                ActionKind.SendEmail => await email.SendAsync(delivery.Action, delivery.Id, values, cancellationToken),
-                ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, delivery.CompletedParts, cancellationToken),
-                ActionKind.NotifyExternalProvider => await providers.NotifyAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
-            };
+            result = await SendAsync(deliveryId, completedParts, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down: this attempt does not count, and Hangfire runs the job again on a live server.
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             await db.Deliveries.Where(d => d.Id == deliveryId).ExecuteUpdateAsync(
                 update => update.SetProperty(d => d.Status, DeliveryStatus.Retrying).SetProperty(d => d.Attempts, d => d.Attempts - 1),
                 CancellationToken.None);
@@ -103,39 +86,15 @@ public sealed class DeliveryJob(
             // Unexpected (the database went away, a bug): an attempt that failed and is retried like any other.
             logger.LogError(ex, "Delivery {DeliveryId} failed unexpectedly", deliveryId);
             result = SendResult.Failed($"Unexpected error: {ex.Message}");
-            if (delivery is null)
-            {
-                await db.Deliveries.Where(d => d.Id == deliveryId).ExecuteUpdateAsync(
-                    update => update.SetProperty(d => d.Status, DeliveryStatus.Retrying).SetProperty(d => d.LastError, Cut(result.Error)),
-                    CancellationToken.None);
-                throw;
-            }
         }
 
-        var finished = time.GetUtcNow();
-        // The last automatic attempt as Hangfire counts it; without Hangfire (tests, a direct call), by our own count.
-        var lastAttempt = context is null
-            ? delivery.Attempts >= MaxAttempts
-            : context.GetJobParameter<int>("RetryCount") >= Retries;
-        db.DeliveryAttempts.Add(new DeliveryAttempt
+        var delivery = await RecordAsync(deliveryId, startedAt, result, completedParts, cancellationToken);
+        if (delivery is null)
         {
-            Id = Guid.NewGuid(),
-            DeliveryId = delivery.Id,
-            Number = delivery.Attempts,
-            StartedAt = startedAt,
-            FinishedAt = finished,
-            Succeeded = result.Succeeded,
-            ResponseCode = result.ResponseCode,
-            Error = Cut(result.Error),
-        });
-        delivery.LastResponseCode = result.ResponseCode;
-        delivery.LastError = Cut(result.Error);
-        delivery.Status = result.Succeeded ? DeliveryStatus.Delivered
-            : result.Permanent || lastAttempt ? DeliveryStatus.Failed
-            : DeliveryStatus.Retrying;
-        delivery.CompletedAt = delivery.Status is DeliveryStatus.Delivered or DeliveryStatus.Failed ? finished : null;
-        // Recorded even when the job is being stopped: the attempt happened.
-        await db.SaveChangesAsync(CancellationToken.None);
+            logger.LogWarning("Delivery {DeliveryId} was taken over by another job while this attempt ran; its outcome ({Error}) is not recorded",
+                deliveryId, result.Error ?? "delivered");
+            return;
+        }
 
         if (result.Succeeded)
         {
@@ -151,6 +110,118 @@ public sealed class DeliveryJob(
             // Hangfire's retry (and, after the last, its Failed list) is the back-off; the row already says why.
             throw new DeliveryFailedException($"Attempt {delivery.Attempts} of {MaxAttempts} failed: {result.Error}");
         }
+    }
+
+    /// <summary>Marks the delivery Sending for this run; false when there is nothing to do.</summary>
+    private async Task<bool> ClaimAsync(Guid deliveryId, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var staleBefore = startedAt - StaleClaim;
+        var claimed = await db.Deliveries
+            .Where(d => d.Id == deliveryId
+                // Failed: someone retried the job by hand in the job dashboard.
+                && (d.Status == DeliveryStatus.Pending || d.Status == DeliveryStatus.Retrying || d.Status == DeliveryStatus.Failed
+                    || (d.Status == DeliveryStatus.Sending && d.AttemptStartedAt < staleBefore)))
+            .ExecuteUpdateAsync(
+                update => update
+                    .SetProperty(d => d.Status, DeliveryStatus.Sending)
+                    .SetProperty(d => d.AttemptStartedAt, startedAt)
+                    .SetProperty(d => d.Attempts, d => d.Attempts + 1),
+                cancellationToken);
+        if (claimed > 0)
+        {
+            return true;
+        }
+
+        var status = await db.Deliveries.AsNoTracking().Where(d => d.Id == deliveryId).Select(d => (DeliveryStatus?)d.Status).SingleOrDefaultAsync(cancellationToken);
+        if (status == DeliveryStatus.Sending)
+        {
+            // Another worker is sending it (a duplicate job): try again later rather than report success now.
+            throw new DeliveryFailedException($"Delivery {deliveryId} is being sent by another worker; this job checks again later.");
+        }
+
+        logger.LogInformation("Delivery {DeliveryId} is {Status}; nothing to do", deliveryId, status?.ToString() ?? "gone");
+        return false;
+    }
+
+    private async Task<SendResult> SendAsync(Guid deliveryId, List<string> completedParts, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, cancellationToken);
+        completedParts.AddRange(delivery.CompletedParts);
+        var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
+        var values = new TemplateValues(imapEvent, delivery.RuleName, delivery.SuppressedCount);
+        return delivery.Kind switch
+        {
+            ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
+            ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
+            ActionKind.LogToFile => await logFiles.AppendAsync(delivery.Action, values, cancellationToken),
+            ActionKind.SendEmail => await email.SendAsync(delivery.Action, delivery.Id, values, cancellationToken),
+            ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, completedParts, cancellationToken),
+            ActionKind.NotifyExternalProvider => await providers.NotifyAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
+        };
+    }
+
+    /// <summary>
+    /// Records the attempt and the delivery's new status. When PostgreSQL is unreachable it tries again with
+    /// growing waits (Npgsql's retrying strategy), so an outage during the attempt is recorded once the
+    /// database is back instead of leaving the row Sending.
+    /// </summary>
+    /// <returns>The delivery as recorded; null when another job took it over meanwhile.</returns>
+    private async Task<Delivery?> RecordAsync(
+        Guid deliveryId, DateTimeOffset startedAt, SendResult result, IReadOnlyList<string> completedParts, CancellationToken cancellationToken)
+    {
+        await using var strategyContext = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var strategy = new RecordingStrategy(strategyContext);
+        // The job's token only cuts the waits short (shutting down); each try itself runs to its end.
+        return await strategy.ExecuteAsync(async _ =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            var delivery = await db.Deliveries.SingleAsync(d => d.Id == deliveryId, CancellationToken.None);
+            if (await db.DeliveryAttempts.AnyAsync(a => a.DeliveryId == deliveryId && a.StartedAt == startedAt, CancellationToken.None))
+            {
+                // An earlier try committed, and only its answer was lost with the connection.
+                return delivery;
+            }
+
+            if (delivery.Status != DeliveryStatus.Sending || delivery.AttemptStartedAt != startedAt)
+            {
+                return null;
+            }
+
+            var finished = time.GetUtcNow();
+            db.DeliveryAttempts.Add(new DeliveryAttempt
+            {
+                Id = Guid.NewGuid(),
+                DeliveryId = delivery.Id,
+                Number = delivery.Attempts,
+                StartedAt = startedAt,
+                FinishedAt = finished,
+                Succeeded = result.Succeeded,
+                ResponseCode = result.ResponseCode,
+                Error = Cut(result.Error),
+            });
+            delivery.LastResponseCode = result.ResponseCode;
+            delivery.LastError = Cut(result.Error);
+            delivery.CompletedParts = [.. delivery.CompletedParts.Union(completedParts)];
+            delivery.Status = result.Succeeded ? DeliveryStatus.Delivered
+                : result.Permanent || delivery.Attempts >= MaxAttempts ? DeliveryStatus.Failed
+                : DeliveryStatus.Retrying;
+            delivery.CompletedAt = delivery.Status is DeliveryStatus.Delivered or DeliveryStatus.Failed ? finished : null;
+            // Recorded even when the job is being stopped: the attempt happened.
+            await db.SaveChangesAsync(CancellationToken.None);
+            return delivery;
+        }, cancellationToken);
+    }
+
+    /// <summary>Npgsql's retrying strategy, for tries that each run in a context of their own.</summary>
+    private sealed class RecordingStrategy(DbContext context)
+        : NpgsqlRetryingExecutionStrategy(context, RecordingRetries, LongestRecordingDelay, errorCodesToAdd: null)
+    {
+        // Such a context's own (non-retrying) strategy hands a transient failure on wrapped in an
+        // InvalidOperationException ("likely due to a transient failure"): judged by what it wraps.
+        protected override bool ShouldRetryOn(Exception? exception) =>
+            base.ShouldRetryOn(exception) || (exception is InvalidOperationException { InnerException: { } inner } && base.ShouldRetryOn(inner));
     }
 
     private static string? Cut(string? error) => error is { Length: > MaxErrorLength } ? error[..(MaxErrorLength - 1)] + "…" : error;

@@ -21,15 +21,24 @@ public sealed class ActionFixture : IAsyncLifetime
 {
     private readonly TestDatabase database = new();
     private readonly bool runJobServer;
+    private readonly bool behindProxy;
 
     public ActionFixture()
     {
     }
 
     /// <summary>Not public: xunit wants one public constructor on a class fixture.</summary>
-    internal ActionFixture(bool runJobServer) => this.runJobServer = runJobServer;
+    /// <param name="behindProxy">The app reaches PostgreSQL through <see cref="DatabaseProxy"/>, so a test can cut it off.</param>
+    internal ActionFixture(bool runJobServer, bool behindProxy = false)
+    {
+        this.runJobServer = runJobServer;
+        this.behindProxy = behindProxy;
+    }
 
     public ImapEventsApp App { get; private set; } = default!;
+
+    /// <summary>What the app reaches PostgreSQL through, when the fixture was made behind a proxy.</summary>
+    public SeverableProxy? DatabaseProxy { get; private set; }
 
     public string ConnectionString => database.ConnectionString;
 
@@ -46,13 +55,30 @@ public sealed class ActionFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
-        App = new ImapEventsApp(database.ConnectionString, Settings);
+        var connectionString = database.ConnectionString;
+        if (behindProxy)
+        {
+            var direct = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            DatabaseProxy = new SeverableProxy(direct.Host!, direct.Port);
+            // Short timeouts: a cut connection is noticed in seconds, not in Npgsql's default 15 to 30.
+            connectionString = new Npgsql.NpgsqlConnectionStringBuilder(connectionString)
+            {
+                Host = "127.0.0.1", Port = DatabaseProxy.Port, Timeout = 5, CommandTimeout = 10,
+            }.ConnectionString;
+        }
+
+        App = new ImapEventsApp(connectionString, Settings);
         _ = App.Services;
     }
 
     public async Task DisposeAsync()
     {
         await App.DisposeAsync();
+        if (DatabaseProxy is not null)
+        {
+            await DatabaseProxy.DisposeAsync();
+        }
+
         await database.DisposeAsync();
         if (Directory.Exists(LogDirectory))
         {

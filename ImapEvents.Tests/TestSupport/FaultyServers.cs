@@ -250,3 +250,100 @@ public sealed class EndlessBodyReceiver : LoopbackTcpServer
         return -1;
     }
 }
+
+/// <summary>
+/// A loopback relay in front of a real server (PostgreSQL) that a test can cut and restore: <see cref="Cut"/>
+/// resets every open connection and every new one until <see cref="Restore"/>, as when the database host
+/// goes away for a while and comes back.
+/// </summary>
+public sealed class SeverableProxy : LoopbackTcpServer
+{
+    private readonly string targetHost;
+    private readonly int targetPort;
+    private readonly List<TcpClient> open = [];
+    private volatile bool cut;
+
+    public SeverableProxy(string targetHost, int targetPort)
+    {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+        Start();
+    }
+
+    /// <summary>Connections refused while cut.</summary>
+    public int Refused => refused;
+
+    private int refused;
+
+    public void Cut()
+    {
+        cut = true;
+        lock (open)
+        {
+            open.ForEach(Reset);
+            open.Clear();
+        }
+    }
+
+    public void Restore() => cut = false;
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        if (cut)
+        {
+            Interlocked.Increment(ref refused);
+            Reset(client);
+            return;
+        }
+
+        using var server = new TcpClient();
+        try
+        {
+            await server.ConnectAsync(targetHost, targetPort, Stopping);
+            lock (open)
+            {
+                open.Add(client);
+                open.Add(server);
+            }
+
+            // Either side ending (or a cut) ends both.
+            await Task.WhenAny(
+                client.GetStream().CopyToAsync(server.GetStream(), Stopping),
+                server.GetStream().CopyToAsync(client.GetStream(), Stopping));
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            lock (open)
+            {
+                open.Remove(client);
+                open.Remove(server);
+            }
+
+            client.Dispose();
+        }
+    }
+
+    /// <summary>Closes with a reset, not a polite FIN: what a vanished host looks like to the other end.</summary>
+    private static void Reset(TcpClient connection)
+    {
+        try
+        {
+            connection.Client.LingerState = new LingerOption(true, 0);
+            connection.Client.Close();
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+
+        connection.Dispose();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        Cut();
+        await base.DisposeAsync();
+    }
+}

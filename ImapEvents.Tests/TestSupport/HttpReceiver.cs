@@ -19,7 +19,8 @@ public sealed record ReceivedRequest(string Method, string Path, string Query, I
 public sealed class HttpReceiver : IAsyncDisposable
 {
     private readonly WebApplication app;
-    private readonly ConcurrentQueue<int> answers = new();
+    private readonly ConcurrentQueue<(int Status, string? RetryAfter)> answers = new();
+    private volatile TaskCompletionSource? held;
     private readonly ConcurrentQueue<ReceivedRequest> requests = new();
 
     private HttpReceiver(WebApplication app) => this.app = app;
@@ -51,9 +52,17 @@ public sealed class HttpReceiver : IAsyncDisposable
     {
         foreach (var code in statusCodes)
         {
-            answers.Enqueue(code);
+            answers.Enqueue((code, null));
         }
     }
+
+    /// <summary>The answer to the next request, with a Retry-After header (seconds, or an HTTP date).</summary>
+    public void AnswerWith(int statusCode, string retryAfter) => answers.Enqueue((statusCode, retryAfter));
+
+    /// <summary>Requests from now on get their answer only after <see cref="ReleaseAnswers"/>: a receiver that takes its time.</summary>
+    public void HoldAnswers() => held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseAnswers() => held?.TrySetResult();
 
     public async Task<ReceivedRequest> WaitForRequestAsync(int count = 1, int timeoutSeconds = 30)
     {
@@ -78,8 +87,18 @@ public sealed class HttpReceiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             context.Request.ContentType ?? "",
             body));
-        var status = answers.TryDequeue(out var code) ? code : 200;
+        if (held is { } gate)
+        {
+            await gate.Task.WaitAsync(context.RequestAborted);
+        }
+
+        var (status, retryAfter) = answers.TryDequeue(out var answer) ? answer : (200, null);
         context.Response.StatusCode = status;
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
         if (status is >= 300 and < 400)
         {
             context.Response.Headers.Location = RedirectLocation;
