@@ -13,5 +13,11 @@ public sealed class ActionOptions
     /// <summary>How long sending one email may take, from connecting to the SMTP server to its last answer.</summary>
     public TimeSpan SmtpTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The longest a receiver's Retry-After (on a 429 or 503) may hold back the next attempt; a longer one is
+    /// cut to this, so a receiver cannot park a delivery for days.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
+
     public string ResolvedLogDirectory => Path.GetFullPath(LogDirectory);
 }

@@ -11,14 +11,21 @@ using Npgsql.EntityFrameworkCore.PostgreSQL;
 
 namespace ImapEvents.Infrastructure.Actions;
 
-/// <summary>The exception that hands a failed attempt back to Hangfire, which runs the job again after a back-off.</summary>
-public sealed class DeliveryFailedException(string message) : Exception(message);
+/// <summary>The exception that hands a failed attempt back to Hangfire, saying when to run the job again.</summary>
+/// <param name="retryIn">When the job runs again (see <see cref="DeliveryRetryAttribute"/>); null when the delivery had its last attempt, so the job stays in Hangfire's failed list.</param>
+/// <param name="attempt">The attempt that failed; null when none was made (another worker is sending the delivery).</param>
+public sealed class DeliveryFailedException(string message, TimeSpan? retryIn, int? attempt = null) : Exception(message)
+{
+    public TimeSpan? RetryIn { get; } = retryIn;
+
+    public int? Attempt { get; } = attempt;
+}
 
 /// <summary>
 /// Delivers one action for one event. Each run claims the delivery, records its attempt, and throws when
-/// it failed so Hangfire retries it with back-off; after the last attempt the delivery is Failed (a retry by
-/// hand from the job dashboard tries once more). Running it twice is safe: a delivered or currently
-/// sending delivery is left alone.
+/// it failed so Hangfire runs it again when <see cref="DeliveryRetryPolicy"/> says; after the last attempt the
+/// delivery is Failed (a retry by hand from the job dashboard tries once more). Running it twice is safe: a
+/// delivered or currently sending delivery is left alone.
 /// </summary>
 public sealed class DeliveryJob(
     IDbContextFactory<AppDbContext> dbFactory,
@@ -30,10 +37,7 @@ public sealed class DeliveryJob(
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
-    /// <summary>Hangfire's retries after the first attempt; with the delays below they span about seven hours.</summary>
-    public const int Retries = 8;
-
-    public const int MaxAttempts = Retries + 1;
+    public const int MaxAttempts = DeliveryRetryPolicy.MaxAttempts;
 
     /// <summary>A Sending claim older than this belongs to a worker that died; its job may take over.</summary>
     public static readonly TimeSpan StaleClaim = TimeSpan.FromMinutes(2);
@@ -52,7 +56,14 @@ public sealed class DeliveryJob(
     /// before keep their signature.
     /// </param>
     [Queue(JobQueues.Actions)]
-    [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [15, 60, 300, 900, 1800, 3600, 7200, 14400], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [DeliveryRetry]
+    // Only for what is not a delivery's own failure (PostgreSQL gone before the claim, a bug): the same
+    // waits as DeliveryRetryPolicy.Backoff. A DeliveryFailedException says itself when to run again.
+    [AutomaticRetry(
+        Attempts = DeliveryRetryPolicy.MaxAttempts - 1,
+        DelaysInSeconds = [15, 60, 300, 900, 1800, 3600, 7200, 14400],
+        ExceptOn = [typeof(DeliveryFailedException)],
+        OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid deliveryId, PerformContext? context, CancellationToken cancellationToken)
     {
         // PostgreSQL keeps microseconds: cut to them, so the claim's time reads back equal.
@@ -103,12 +114,15 @@ public sealed class DeliveryJob(
             return;
         }
 
+        var allowed = result.Rejected ? DeliveryRetryPolicy.RejectedMaxAttempts : MaxAttempts;
         logger.LogWarning("{Kind} for rule {RuleName} failed (delivery {DeliveryId}, attempt {Attempt} of {MaxAttempts}): {Error}",
-            delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts, MaxAttempts, result.Error);
+            delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts, allowed, result.Error);
         if (!result.Permanent)
         {
-            // Hangfire's retry (and, after the last, its Failed list) is the back-off; the row already says why.
-            throw new DeliveryFailedException($"Attempt {delivery.Attempts} of {MaxAttempts} failed: {result.Error}");
+            // Hangfire runs the job again when the policy says (and after the last attempt keeps it in its
+            // Failed list); the row already says why.
+            throw new DeliveryFailedException(
+                $"Attempt {delivery.Attempts} of {allowed} failed: {result.Error}", DeliveryRetryPolicy.NextAttemptIn(delivery.Attempts, result), delivery.Attempts);
         }
     }
 
@@ -136,8 +150,9 @@ public sealed class DeliveryJob(
         var status = await db.Deliveries.AsNoTracking().Where(d => d.Id == deliveryId).Select(d => (DeliveryStatus?)d.Status).SingleOrDefaultAsync(cancellationToken);
         if (status == DeliveryStatus.Sending)
         {
-            // Another worker is sending it (a duplicate job): try again later rather than report success now.
-            throw new DeliveryFailedException($"Delivery {deliveryId} is being sent by another worker; this job checks again later.");
+            // Another worker is sending it (a duplicate job): look again once its claim could have gone
+            // stale, rather than report success now. No attempt is made, so none is counted.
+            throw new DeliveryFailedException($"Delivery {deliveryId} is being sent by another worker; this job checks again later.", StaleClaim);
         }
 
         logger.LogInformation("Delivery {DeliveryId} is {Status}; nothing to do", deliveryId, status?.ToString() ?? "gone");
@@ -205,7 +220,7 @@ public sealed class DeliveryJob(
             delivery.LastError = Cut(result.Error);
             delivery.CompletedParts = [.. delivery.CompletedParts.Union(completedParts)];
             delivery.Status = result.Succeeded ? DeliveryStatus.Delivered
-                : result.Permanent || delivery.Attempts >= MaxAttempts ? DeliveryStatus.Failed
+                : DeliveryRetryPolicy.NextAttemptIn(delivery.Attempts, result) is null ? DeliveryStatus.Failed
                 : DeliveryStatus.Retrying;
             delivery.CompletedAt = delivery.Status is DeliveryStatus.Delivered or DeliveryStatus.Failed ? finished : null;
             // Recorded even when the job is being stopped: the attempt happened.

@@ -84,7 +84,7 @@ public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecr
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            return await SendResult.FromResponseAsync(response, timeout.Token);
+            return await SendResult.FromResponseAsync(response, time.GetUtcNow(), options.Value.MaxRetryAfter, timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -2,15 +2,29 @@ using System.Net;
 
 namespace ImapEvents.Infrastructure.Actions;
 
-/// <summary>How one attempt ended. A failed one is retried unless it is <see cref="Permanent"/>.</summary>
+/// <summary>
+/// How one attempt ended. A failed one is retried unless it is <see cref="Permanent"/>; how often and when
+/// is <see cref="DeliveryRetryPolicy"/>'s to say.
+/// </summary>
 public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error, bool Permanent = false)
 {
     public static readonly SendResult Ok = new(true, null, null);
 
+    /// <summary>The receiver refused the request itself (HTTP 4xx other than 408 and 429): sending it again rarely helps.</summary>
+    public bool Rejected { get; init; }
+
+    /// <summary>When the receiver asked to be tried again (Retry-After on a 429 or 503), already capped.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static SendResult Failed(string error, bool permanent = false) => new(false, null, error, permanent);
 
-    /// <summary>2xx is delivered; anything else is retried, with what the receiver said.</summary>
-    public static async Task<SendResult> FromResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// 2xx is delivered; anything else failed, with what the receiver said and how it bears on the retries
+    /// (Standard Webhooks: Retry-After on 429 and 503 sets the next one's time).
+    /// </summary>
+    /// <param name="now">When the answer came, for a Retry-After given as a date.</param>
+    /// <param name="maxRetryAfter">The longest wait a receiver may ask for.</param>
+    public static async Task<SendResult> FromResponseAsync(HttpResponseMessage response, DateTimeOffset now, TimeSpan maxRetryAfter, CancellationToken cancellationToken)
     {
         var code = (int)response.StatusCode;
         if (response.IsSuccessStatusCode)
@@ -25,7 +39,12 @@ public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error
 
         var body = await ReadSnippetAsync(response, cancellationToken);
         var reason = response.ReasonPhrase ?? ((HttpStatusCode)code).ToString();
-        return new SendResult(false, code, body.Length == 0 ? $"HTTP {code} {reason}" : $"HTTP {code} {reason}: {body}");
+        var error = body.Length == 0 ? $"HTTP {code} {reason}" : $"HTTP {code} {reason}: {body}";
+        return new SendResult(false, code, error)
+        {
+            Rejected = DeliveryRetryPolicy.IsRejection(code),
+            RetryAfter = DeliveryRetryPolicy.HonoursRetryAfter(code) ? DeliveryRetryPolicy.RetryAfter(response.Headers.RetryAfter, now, maxRetryAfter) : null,
+        };
     }
 
     /// <summary>The most of an error body that is read: what a receiver sends is outside our control.</summary>

@@ -519,4 +519,54 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.Equal(DeliveryStatus.Delivered, delivered.Status);
         Assert.Equal(2, delivered.Attempts);
     }
+
+    [Fact]
+    public async Task AReceiverThatRefusesTheRequest_GetsFewerAttemptsThanOneThatIsDown()
+    {
+        await using var refusing = await HttpReceiver.StartAsync();
+        refusing.AnswerWith(400, 400, 400);
+        await using var down = await HttpReceiver.StartAsync();
+        down.AnswerWith(500, 500, 500);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(refusing.Url("/hook")), Webhook(down.Url("/hook")));
+        var deliveries = await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id);
+        var (refused, failing) = (deliveries[0], deliveries[1]);
+
+        foreach (var delivery in deliveries)
+        {
+            await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+        }
+
+        var lastForRefused = await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(refused.Id));
+        var secondForFailing = await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(failing.Id));
+
+        // A 400 twice is the end (the job stays in Hangfire's failed list, where it can be retried by hand) ...
+        Assert.Null(lastForRefused.RetryIn);
+        var ended = await fixture.DeliveryAsync(refused.Id);
+        Assert.Equal(DeliveryStatus.Failed, ended.Status);
+        Assert.Equal(DeliveryRetryPolicy.RejectedMaxAttempts, ended.Attempts);
+        Assert.Equal(400, ended.LastResponseCode);
+        // ... while a 500 goes on to the next back-off step.
+        Assert.Equal(DeliveryRetryPolicy.Backoff[1], secondForFailing.RetryIn);
+        Assert.Equal(DeliveryStatus.Retrying, (await fixture.DeliveryAsync(failing.Id)).Status);
+        Assert.True(DeliveryRetryPolicy.RejectedMaxAttempts < DeliveryRetryPolicy.MaxAttempts);
+    }
+
+    [Theory]
+    [InlineData(408)]
+    [InlineData(429)]
+    public async Task ARequestTimeoutOrTooManyRequests_IsRetriedLikeAnOutage(int status)
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(status, status);
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook")));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+        var second = await Assert.ThrowsAsync<DeliveryFailedException>(() => fixture.RunJobAsync(delivery.Id));
+
+        Assert.NotNull(second.RetryIn);
+        Assert.Equal(DeliveryStatus.Retrying, (await fixture.DeliveryAsync(delivery.Id)).Status);
+    }
 }
