@@ -50,6 +50,15 @@ public sealed class RuleAction
     /// <summary>Send Email: the subject. Empty uses <see cref="EventTemplate.DefaultEmailSubject"/>.</summary>
     public string? Subject { get; set; }
 
+    /// <summary>
+    /// When ImapEvents stopped firing this action because its receiver said the address is gone (HTTP 410);
+    /// null while it fires. An administrator enables it again in the editor.
+    /// </summary>
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>Why it was disabled, as a phrase for "Disabled: … on …" ("the receiver answered 410 Gone").</summary>
+    public string? DisabledReason { get; set; }
+
     public bool HasSecret => !string.IsNullOrEmpty(ProtectedSecret) || !string.IsNullOrWhiteSpace(NewSecret);
 
     public static RuleAction Create(ActionKind kind) => new()

@@ -22,6 +22,8 @@ public sealed class ActionGate(TimeProvider time)
         var firings = matches
             .Where(m => !m.Snoozed)
             .SelectMany(m => m.Actions.Select((action, position) => (Match: m, Action: action, Position: position)))
+            // A receiver said the address is gone (410): nothing fires until an administrator enables it again.
+            .Where(f => f.Action.DisabledAt is null)
             .ToList();
 
         var throttled = ignoreMaxFrequency

@@ -5,6 +5,7 @@ using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Rules;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql.EntityFrameworkCore.PostgreSQL;
@@ -34,6 +35,7 @@ public sealed class DeliveryJob(
     EmailActionSender email,
     NotificationProfiles profiles,
     ProviderAdministration providers,
+    RuleAdministration rules,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -44,6 +46,9 @@ public sealed class DeliveryJob(
 
     /// <summary>Longest error text kept per attempt and delivery (the column's size).</summary>
     public const int MaxErrorLength = 2000;
+
+    /// <summary>What a 410 Gone disables an action with, as the rule shows it.</summary>
+    public const string GoneReason = "the receiver answered 410 Gone";
 
     // Recording an attempt waits this long in all for PostgreSQL to come back (≈ 1 min with the growing
     // delays between tries): well inside StaleClaim, so no other job takes the delivery over meanwhile.
@@ -117,6 +122,11 @@ public sealed class DeliveryJob(
         var allowed = result.Rejected ? DeliveryRetryPolicy.RejectedMaxAttempts : MaxAttempts;
         logger.LogWarning("{Kind} for rule {RuleName} failed (delivery {DeliveryId}, attempt {Attempt} of {MaxAttempts}): {Error}",
             delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts, allowed, result.Error);
+        if (result.Gone)
+        {
+            await DisableGoneActionAsync(delivery, cancellationToken);
+        }
+
         if (!result.Permanent)
         {
             // Hangfire runs the job again when the policy says (and after the last attempt keeps it in its
@@ -227,6 +237,24 @@ public sealed class DeliveryJob(
             await db.SaveChangesAsync(CancellationToken.None);
             return delivery;
         }, cancellationToken);
+    }
+
+    /// <summary>410 Gone: the rule's action stops firing until an administrator enables it again.</summary>
+    private async Task DisableGoneActionAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await rules.DisableActionAsync(delivery.RuleId, delivery.Action, GoneReason, cancellationToken))
+            {
+                logger.LogWarning("{Kind} {ActionPosition} of rule {RuleName} is disabled: {Reason} (delivery {DeliveryId})",
+                    delivery.Kind.DisplayName(), delivery.ActionPosition + 1, delivery.RuleName, GoneReason, delivery.Id);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The delivery is recorded as failed for good; the action's next 410 disables it instead.
+            logger.LogError(ex, "Could not disable the action of delivery {DeliveryId} after a 410 Gone", delivery.Id);
+        }
     }
 
     /// <summary>Npgsql's retrying strategy, for tries that each run in a context of their own.</summary>

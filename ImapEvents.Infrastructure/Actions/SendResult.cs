@@ -13,6 +13,9 @@ public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error
     /// <summary>The receiver refused the request itself (HTTP 4xx other than 408 and 429): sending it again rarely helps.</summary>
     public bool Rejected { get; init; }
 
+    /// <summary>The receiver says the address is gone for good (HTTP 410): the action is disabled.</summary>
+    public bool Gone { get; init; }
+
     /// <summary>When the receiver asked to be tried again (Retry-After on a 429 or 503), already capped.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
@@ -20,7 +23,7 @@ public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error
 
     /// <summary>
     /// 2xx is delivered; anything else failed, with what the receiver said and how it bears on the retries
-    /// (Standard Webhooks: Retry-After on 429 and 503 sets the next one's time).
+    /// (Standard Webhooks: 410 stops them, Retry-After on 429 and 503 sets the next one's time).
     /// </summary>
     /// <param name="now">When the answer came, for a Retry-After given as a date.</param>
     /// <param name="maxRetryAfter">The longest wait a receiver may ask for.</param>
@@ -40,6 +43,11 @@ public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error
         var body = await ReadSnippetAsync(response, cancellationToken);
         var reason = response.ReasonPhrase ?? ((HttpStatusCode)code).ToString();
         var error = body.Length == 0 ? $"HTTP {code} {reason}" : $"HTTP {code} {reason}: {body}";
+        if (code == (int)HttpStatusCode.Gone)
+        {
+            return new SendResult(false, code, error, Permanent: true) { Gone = true };
+        }
+
         return new SendResult(false, code, error)
         {
             Rejected = DeliveryRetryPolicy.IsRejection(code),

@@ -140,6 +140,48 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return ChangeAsync(actingUserId, id, null, until is null ? RuleChange.Unsnoozed : RuleChange.Snoozed, rule => rule.SnoozedUntil = until, cancellationToken);
     }
 
+    /// <summary>Who the audit trail names when ImapEvents itself changes a rule (a receiver's 410 disabled an action).</summary>
+    public const string SystemActor = "ImapEvents";
+
+    /// <summary>
+    /// Stops a rule's action from firing, because of what its receiver answered; audited as done by
+    /// <see cref="SystemActor"/>. Only the action as it was fired: one whose target was changed since (an
+    /// administrator fixed the address), or that is gone or disabled already, is left alone.
+    /// </summary>
+    /// <param name="fired">The action as the delivery copied it at the firing.</param>
+    /// <returns>True when the action was disabled now.</returns>
+    public async Task<bool> DisableActionAsync(Guid ruleId, RuleAction fired, string reason, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var rule = await db.Rules.SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken);
+        var index = rule?.Actions.FindIndex(a => a.Id == fired.Id && a.Kind == fired.Kind && string.Equals(Target(a), Target(fired), StringComparison.Ordinal)) ?? -1;
+        if (rule is null || index < 0 || rule.Actions[index].DisabledAt is not null)
+        {
+            return false;
+        }
+
+        var before = Copy(rule);
+        var actions = rule.Actions.Select(a => a.Copy()).ToList();
+        actions[index].DisabledAt = time.GetUtcNow();
+        actions[index].DisabledReason = reason;
+        rule.Actions = actions;
+        rule.UpdatedAt = time.GetUtcNow();
+        Audit(db, await AuditorAsync(db, SystemActor, cancellationToken), rule.Id, rule.Name, RuleChange.ActionDisabled, before, rule);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Someone saved the rule at this moment; the action's next 410 disables it.
+            return false;
+        }
+
+        await CommitAndAnnounceAsync(db, transaction, cancellationToken);
+        return true;
+    }
+
     public async Task<RuleSaveResult> DuplicateAsync(string actingUserId, Guid id, CancellationToken cancellationToken)
     {
         var original = await GetAsync(id, cancellationToken);

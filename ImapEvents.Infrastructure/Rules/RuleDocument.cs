@@ -194,7 +194,18 @@ public sealed record ActionDocument
     /// <summary>The log line, the Slack text or the email body.</summary>
     public string? Message { get; init; }
 
-    public static ActionDocument From(RuleAction action, IReadOnlyDictionary<Guid, string>? providerNames = null) => action.Kind switch
+    /// <summary>
+    /// Why and when ImapEvents stopped firing the action ("the receiver answered 410 Gone on 2026-12-02 10:15:00Z");
+    /// null while it fires. Shown in the history; an import leaves it out, so an imported action fires.
+    /// </summary>
+    public string? Disabled { get; init; }
+
+    public static ActionDocument From(RuleAction action, IReadOnlyDictionary<Guid, string>? providerNames = null) => FromKind(action, providerNames) with
+    {
+        Disabled = action.DisabledAt is { } at ? $"{action.DisabledReason} on {at.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}" : null,
+    };
+
+    private static ActionDocument FromKind(RuleAction action, IReadOnlyDictionary<Guid, string>? providerNames) => action.Kind switch
     {
         ActionKind.CallWebPage => new ActionDocument
         {

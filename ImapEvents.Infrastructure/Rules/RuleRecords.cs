@@ -25,6 +25,9 @@ public enum RuleChange
 
     /// <summary>An import with "Replace existing rules" updated the rule in place.</summary>
     ReplacedByImport,
+
+    /// <summary>ImapEvents disabled one of the rule's actions: its receiver answered 410 Gone.</summary>
+    ActionDisabled,
 }
 
 /// <summary>Who changed which rule when, with the rule before and after (as JSON).</summary>

@@ -41,6 +41,11 @@ public sealed class TestEventSender(
             return new TestEventResult(null, "This rule has no actions to test. Edit it and add one.");
         }
 
+        if (rule.Actions.All(a => a.DisabledAt is not null))
+        {
+            return new TestEventResult(null, "Every action of this rule is disabled. Edit the rule, check the addresses and enable an action again, then send the test event.");
+        }
+
         var now = time.GetUtcNow();
         var imapEvent = new ImapEvent
         {

@@ -569,4 +569,64 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
         Assert.NotNull(second.RetryIn);
         Assert.Equal(DeliveryStatus.Retrying, (await fixture.DeliveryAsync(delivery.Id)).Status);
     }
+
+    [Fact]
+    public async Task A410Gone_EndsTheDelivery_DisablesTheAction_AndLaterEventsDoNotFireIt()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(410);
+        var user = ActionFixture.NewUser();
+        var rule = await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook")), LogFile($"gone-{Guid.NewGuid():N}.log", null));
+        var webhook = (await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id))[0];
+
+        // No exception: Hangfire does not run the job again.
+        await fixture.RunJobAsync(webhook.Id);
+
+        var ended = await fixture.DeliveryAsync(webhook.Id);
+        Assert.Equal(DeliveryStatus.Failed, ended.Status);
+        Assert.Equal(410, ended.LastResponseCode);
+        Assert.Equal(1, ended.Attempts);
+        var rules = fixture.Service<RuleAdministration>();
+        var disabled = (await rules.GetAsync(rule.Id, default))!;
+        Assert.True(disabled.Enabled);
+        Assert.NotNull(disabled.Actions[0].DisabledAt);
+        Assert.Equal("the receiver answered 410 Gone", disabled.Actions[0].DisabledReason);
+        Assert.Null(disabled.Actions[1].DisabledAt);
+        var audit = (await rules.AuditTrailAsync(rule.Id, default))[0];
+        Assert.Equal(RuleChange.ActionDisabled, audit.Change);
+        Assert.Equal(RuleAdministration.SystemActor, audit.UserEmail);
+        Assert.Contains("the receiver answered 410 Gone on ", audit.After, StringComparison.Ordinal);
+
+        // The next event fires the rule's other action only.
+        var later = await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id);
+        Assert.Equal([ActionKind.LogToFile], later.Select(d => d.Kind));
+        Assert.Single(receiver.Requests);
+
+        // Enabled again in the editor, it fires again.
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        disabled.Actions[0].DisabledAt = null;
+        disabled.Actions[0].DisabledReason = null;
+        Assert.True((await rules.UpdateAsync(admin.Id, rule.Id, disabled, disabled.Version, default)).Succeeded);
+        var again = await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id);
+        Assert.Equal([ActionKind.CallWebhook, ActionKind.LogToFile], again.Select(d => d.Kind));
+    }
+
+    [Fact]
+    public async Task A410ForAnAddressChangedSince_LeavesTheCorrectedActionEnabled()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(410);
+        var user = ActionFixture.NewUser();
+        var rule = await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/old-hook")));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        var rules = fixture.Service<RuleAdministration>();
+        rule.Actions[0].Url = receiver.Url("/new-hook");
+        Assert.True((await rules.UpdateAsync(admin.Id, rule.Id, rule, rule.Version, default)).Succeeded);
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        Assert.Equal(DeliveryStatus.Failed, (await fixture.DeliveryAsync(delivery.Id)).Status);
+        Assert.Null((await rules.GetAsync(rule.Id, default))!.Actions[0].DisabledAt);
+    }
 }

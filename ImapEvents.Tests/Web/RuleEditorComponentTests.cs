@@ -1,4 +1,10 @@
 using Bunit;
+using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
+using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Rules;
+using MudBlazor;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using ImapEvents.Infrastructure;
@@ -107,5 +113,36 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
             Assert.StartsWith("whsec_", Input(editor, "Signing Secret").GetAttribute("value"), StringComparison.Ordinal);
             Assert.Null(ErrorNextTo(editor, "Signing Secret"));
         });
+    }
+
+    [Fact]
+    public async Task AnActionAReceiverSaidIsGone_IsShownDisabledOnTheRule_AndCanBeEnabledAgainInTheEditor()
+    {
+        var rules = Service<RuleAdministration>();
+        var rule = new EventRule { Name = "Page on-call", EventType = ImapEventType.LoginFailed };
+        var hook = RuleAction.Create(ActionKind.CallWebhook);
+        hook.Url = "https://hooks.example.com/imap";
+        hook.NewSecret = WebhookSecrets.Generate();
+        rule.Actions.Add(hook);
+        var id = (await rules.CreateAsync(AdministratorId, rule, default)).Id!.Value;
+        // What a delivery does when the receiver answers 410 Gone.
+        Assert.True(await rules.DisableActionAsync(id, hook, DeliveryJob.GoneReason, default));
+        var disabledAt = (await rules.GetAsync(id, default))!.Actions[0].DisabledAt!.Value;
+        var notice = $"Disabled: the receiver answered 410 Gone on {disabledAt.ToLocalTime():g}; check the address and enable it again.";
+
+        var page = Render<RulesPage>();
+        await EventuallyAsync(() => Assert.Contains(page.FindAll("[role=status]"), e => e.TextContent.Trim() == $"Action 1, Call Webhook. {notice}"));
+        Assert.Contains("Call Webhook (disabled)", page.Markup, StringComparison.Ordinal);
+
+        var editor = await OpenDialogAsync(
+            "Edit Page on-call", new DialogParameters<RuleEditorDialog> { { d => d.RuleId, id } });
+        await EventuallyAsync(() => Assert.Contains(editor.FindAll("[role=group] [role=status]"), e => e.TextContent.Contains(notice, StringComparison.Ordinal)));
+
+        await ClickButtonAsync(editor, "Enable again");
+        await EventuallyAsync(() => Assert.Contains("Enabled again: this action fires once you save the rule.", editor.Markup, StringComparison.Ordinal));
+        await ClickButtonAsync(editor, "Save");
+
+        await Eventually.TrueAsync(
+            async () => (await rules.GetAsync(id, default))!.Actions[0].DisabledAt is null, "Saving the rule did not enable its action again.");
     }
 }

@@ -46,6 +46,7 @@ public static class AuditDiff
         new("subject", "Subject", Plain),
         new("provider", "Provider", Plain),
         new("message", "Message", Plain),
+        new("disabled", "Disabled", Plain),
     ];
 
     public static IReadOnlyList<FieldChange> Changes(string? before, string? after)
@@ -84,6 +85,7 @@ public static class AuditDiff
         RuleChange.Deleted => "Deleted",
         RuleChange.Imported => "Imported",
         RuleChange.ReplacedByImport => "Replaced by import",
+        RuleChange.ActionDisabled => "Action disabled",
     };
 
     private static JsonObject? Parse(string? json) => string.IsNullOrEmpty(json) ? null : JsonNode.Parse(json) as JsonObject;

@@ -48,11 +48,17 @@ internal static class RuleSummary
         return parts.Count == 0 ? "Every event of this type" : string.Join(" · ", parts);
     }
 
-    /// <summary>The actions in their order, each with its max frequency when it has one.</summary>
+    /// <summary>The actions in their order, each with its max frequency when it has one, and whether it is disabled.</summary>
     public static string Actions(EventRule rule) =>
         rule.Actions.Count == 0
             ? "None"
-            : string.Join(" → ", rule.Actions.Select(a => a.MaxFrequency is null
+            : string.Join(" → ", rule.Actions.Select(a => (a.MaxFrequency is null
                 ? a.Kind.DisplayName()
-                : $"{a.Kind.DisplayName()} ({MaxFrequency.Describe(a.MaxFrequency).ToLowerInvariant()})"));
+                : $"{a.Kind.DisplayName()} ({MaxFrequency.Describe(a.MaxFrequency).ToLowerInvariant()})") + (a.DisabledAt is null ? "" : " (disabled)")));
+
+    /// <summary>Why an action fires no more and what to do, as the rules list and the editor say it; null while it fires.</summary>
+    public static string? DisabledNotice(RuleAction action) =>
+        action.DisabledAt is { } at
+            ? $"Disabled: {action.DisabledReason ?? "by ImapEvents"} on {at.ToLocalTime():g}; check the address and enable it again."
+            : null;
 }
