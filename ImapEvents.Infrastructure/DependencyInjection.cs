@@ -5,12 +5,12 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -34,9 +34,7 @@ public static class DependencyInjection
         services.AddPooledDbContextFactory<AppDbContext>(options => options.UseNpgsql(connectionString));
         services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
 
-        services.AddDataProtection()
-            .SetApplicationName(DataProtectionApplicationName)
-            .PersistKeysToDbContext<AppDbContext>();
+        KeyRingProtection.Register(services, configuration);
 
         services.AddIdentityCore<ApplicationUser>(options =>
             {
