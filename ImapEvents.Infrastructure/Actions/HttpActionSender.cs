@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Actions;
@@ -89,6 +90,11 @@ public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecr
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return SendResult.Failed($"No answer from {request.RequestUri?.Host} within {options.Value.HttpTimeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException ex) when (OutboundPolicy.RefusalIn(ex) is { } refusal)
+        {
+            // The address stays refused however often it is tried: say so once instead of retrying for hours.
+            return SendResult.Failed(refusal, permanent: true);
         }
         catch (HttpRequestException ex)
         {

@@ -108,4 +108,20 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
             Assert.Null(ErrorNextTo(editor, "Signing Secret"));
         });
     }
+
+    [Fact]
+    public async Task AMetadataAddress_IsRefusedNextToTheUrlField()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        await ChangeFieldAsync(editor, "Name", "Metadata");
+        await AddActionAsync(editor, "Call Web Page");
+        await TypeIntoFieldAsync(editor, "URL", "http://169.254.169.254/latest/meta-data/");
+
+        await ClickButtonAsync(editor, "Save");
+
+        await EventuallyAsync(() => Assert.Equal(
+            "169.254.169.254 is a link-local / cloud metadata address, which ImapEvents never calls. Enter the receiver's own address.",
+            ErrorNextTo(editor, "URL")));
+    }
+
 }
