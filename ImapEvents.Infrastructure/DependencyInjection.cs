@@ -102,6 +102,7 @@ public static class DependencyInjection
             // Each action has its own timeout (ActionOptions.HttpTimeout); the client's own must not cut in first.
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<ActionUrls>();
         services.AddSingleton<HttpActionSender>();
         services.AddSingleton<LogFileWriter>();
         services.AddSingleton<SmtpSettingsStore>();

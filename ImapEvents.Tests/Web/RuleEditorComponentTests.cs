@@ -110,6 +110,19 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
     }
 
     [Fact]
+    public async Task AKeyInAUrl_IsWarnedAboutNextToTheField()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        await AddActionAsync(editor, "Call Web Page");
+
+        await TypeIntoFieldAsync(editor, "URL", "https://tasks.example.com/new?apikey=abc123");
+
+        await EventuallyAsync(() => Assert.Equal(
+            "This URL holds a key (apikey). It is stored encrypted, shown as *** from now on, and left out of exports and the rule history.",
+            HelperTextOf(editor, "URL")));
+    }
+
+    [Fact]
     public async Task AMetadataAddress_IsRefusedNextToTheUrlField()
     {
         var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
@@ -124,4 +137,6 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
             ErrorNextTo(editor, "URL")));
     }
 
+    private static string? HelperTextOf(IRenderedComponent<RuleEditorDialog> editor, string label) =>
+        Input(editor, label).Closest(".mud-input-control")?.QuerySelector(".mud-input-helper-text")?.TextContent.Trim();
 }
