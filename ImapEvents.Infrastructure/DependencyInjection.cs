@@ -100,7 +100,12 @@ public static class DependencyInjection
                 ResponseDrainTimeout = TimeSpan.FromMilliseconds(100),
             })
             // Each action has its own timeout (ActionOptions.HttpTimeout); the client's own must not cut in first.
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+            // Nothing here needs more of an answer than its start: a buffered read of more fails rather than fills memory.
+            .ConfigureHttpClient(client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.MaxResponseContentBufferSize = SendResult.SnippetBytes;
+            });
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<ActionUrls>();
         services.AddSingleton<HttpActionSender>();
