@@ -170,7 +170,10 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var rule = await db.Rules.SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken);
-        var index = rule?.Actions.FindIndex(a => a.Id == fired.Id && a.Kind == fired.Kind && string.Equals(Target(a), Target(fired), StringComparison.Ordinal)) ?? -1;
+        // A key in the URL is masked in Target: a changed key shows only in the protected whole URL.
+        var index = rule?.Actions.FindIndex(a => a.Id == fired.Id && a.Kind == fired.Kind
+            && string.Equals(Target(a), Target(fired), StringComparison.Ordinal)
+            && string.Equals(a.ProtectedUrl, fired.ProtectedUrl, StringComparison.Ordinal)) ?? -1;
         if (rule is null || index < 0 || rule.Actions[index].DisabledAt is not null)
         {
             return false;

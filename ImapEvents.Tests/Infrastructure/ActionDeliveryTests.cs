@@ -625,6 +625,26 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task A410ForAUrlWhoseKeyWasChangedSince_LeavesTheCorrectedActionEnabled()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.AnswerWith(410);
+        var user = ActionFixture.NewUser();
+        var rule = await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook?apikey=revoked-key")));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+        var rules = fixture.Service<RuleAdministration>();
+        // The same address shown (the key is masked), with a new key behind it.
+        rule.Actions[0].Url = receiver.Url("/hook?apikey=new-key");
+        Assert.True((await rules.UpdateAsync(admin.Id, rule.Id, rule, rule.Version, default)).Succeeded);
+
+        await fixture.RunJobAsync(delivery.Id);
+
+        Assert.Equal(410, (await fixture.DeliveryAsync(delivery.Id)).LastResponseCode);
+        Assert.Null((await rules.GetAsync(rule.Id, default))!.Actions[0].DisabledAt);
+    }
+
+    [Fact]
     public async Task A410ForAnAddressChangedSince_LeavesTheCorrectedActionEnabled()
     {
         await using var receiver = await HttpReceiver.StartAsync();
