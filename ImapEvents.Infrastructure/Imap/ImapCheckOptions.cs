@@ -10,6 +10,13 @@ public sealed class ImapCheckOptions
     /// </summary>
     public TimeSpan StageTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How much a server may send before the login succeeded: the greeting, its capabilities, the TLS handshake
+    /// and the login's answers, which take a few kilobytes. A server that sends more is cut off, so it cannot
+    /// fill the app's memory. After login each step may read the mailbox's message size limit plus 1 MB.
+    /// </summary>
+    public int MaxKilobytesBeforeLogin { get; set; } = 64;
+
     /// <summary>How many new messages one check imports at most; the rest wait for the next check.</summary>
     public int MaxMessagesPerCheck { get; set; } = 200;
 
