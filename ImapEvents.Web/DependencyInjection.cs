@@ -1,5 +1,6 @@
 using Hangfire;
 using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
@@ -87,7 +88,12 @@ public static class DependencyInjection
 
         // Repairs any drift between the mailboxes and their recurring checks (a crash between the two writes).
         await app.Services.GetRequiredService<MailboxSchedule>().ReconcileAsync(app.Lifetime.ApplicationStopping);
-        PendingEventSweep.Schedule(app.Services.GetRequiredService<IRecurringJobManager>());
+        // Checks that an earlier process on this machine left running when it ended (kill -9, a crash):
+        // closed now, before this process starts any of its own. The sweep repeats it.
+        await app.Services.GetRequiredService<InterruptedCheckSweep>().RunAsync(app.Lifetime.ApplicationStopping);
+        var recurringJobs = app.Services.GetRequiredService<IRecurringJobManager>();
+        PendingEventSweep.Schedule(recurringJobs);
+        InterruptedCheckSweep.Schedule(recurringJobs);
 
         if (setupToken is not null)
         {

@@ -48,6 +48,11 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
             // Messages imported by a check that stopped before changing the server copy: finish that, never import again.
             foreach (var uid in found.Where(u => known.TryGetValue(u.Id, out var pending) && pending).Take(settings.MaxMessagesPerCheck))
             {
+                if (budget.Elapsed > settings.CheckBudget)
+                {
+                    break;
+                }
+
                 stage = CheckStage.Import;
                 if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, connection, cancellationToken) is { } failure)
                 {

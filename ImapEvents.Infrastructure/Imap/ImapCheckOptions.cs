@@ -22,4 +22,11 @@ public sealed class ImapCheckOptions
 
     /// <summary>After this long a check starts no further message; the rest wait for the next check, so one slow server cannot hold a worker for hours.</summary>
     public TimeSpan CheckBudget { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Longer than any check can run: its time budget, the ten or so steps that may start before it or finish after
+    /// it (connect, log in, open, search, list, one message's download and server change), and room for the database
+    /// work between them. A check still marked running after this was left by an instance that stopped.
+    /// </summary>
+    public TimeSpan LongestCheck => CheckBudget + 10 * StageTimeout + TimeSpan.FromMinutes(5);
 }
