@@ -198,6 +198,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             delivery.Property(d => d.Action).HasColumnType("jsonb").HasConversion(ActionJson.Converter, ActionJson.Comparer);
             delivery.Property(d => d.LastError).HasMaxLength(2000);
             delivery.Property(d => d.JobId).HasMaxLength(100);
+            delivery.Property(d => d.ClaimedBy).HasMaxLength(300);
             delivery.HasIndex(d => d.EventId);
             delivery.HasIndex(d => d.CreatedAt);
             delivery.HasIndex(d => d.CreatedAt).HasFilter("\"Status\" = 'Pending' AND \"EnqueuedAt\" IS NULL").HasDatabaseName("IX_deliveries_unqueued");
