@@ -333,3 +333,75 @@ public sealed class SizeLyingProxy : LoopbackTcpServer
         }
     }
 }
+
+/// <summary>
+/// A loopback proxy in front of the real IMAP server that holds the client's n-th command naming a given verb: the
+/// command never reaches the server and no answer comes, so the client waits in the middle of its work for as long
+/// as the test needs (to kill it there). Every later connection passes untouched.
+/// </summary>
+public sealed class HoldingProxy : LoopbackTcpServer
+{
+    private readonly string targetHost;
+    private readonly int targetPort;
+    private readonly string verb;
+    private readonly int occurrence;
+    private readonly TaskCompletionSource holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int seen;
+
+    public HoldingProxy(string targetHost, int targetPort, string verb, int occurrence)
+    {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+        this.verb = $" {verb} ";
+        this.occurrence = occurrence;
+        Start();
+    }
+
+    /// <summary>Completes when the command is being held.</summary>
+    public Task Holding => holding.Task;
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        using (var server = new TcpClient())
+        {
+            await server.ConnectAsync(targetHost, targetPort);
+            var fromServer = server.GetStream().CopyToAsync(client.GetStream(), Stopping);
+            var buffer = new byte[8192];
+            var clientStream = client.GetStream();
+            var held = false;
+            try
+            {
+                int read;
+                while ((read = await clientStream.ReadAsync(buffer, Stopping)) > 0)
+                {
+                    if (!held && !holding.Task.IsCompleted
+                        && Encoding.ASCII.GetString(buffer, 0, read).Contains(verb, StringComparison.OrdinalIgnoreCase)
+                        && Interlocked.Increment(ref seen) == occurrence)
+                    {
+                        held = true;
+                        holding.TrySetResult();
+                    }
+
+                    if (!held)
+                    {
+                        await server.GetStream().WriteAsync(buffer.AsMemory(0, read), Stopping);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
+            {
+            }
+
+            // The client is gone: so is the connection to the server.
+            server.Close();
+            try
+            {
+                await fromServer;
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+}

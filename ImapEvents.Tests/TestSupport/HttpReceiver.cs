@@ -34,6 +34,9 @@ public sealed class HttpReceiver : IAsyncDisposable
     /// <summary>Answers 500 with a body that never ends, as a hostile or broken receiver might.</summary>
     public bool EndlessErrorBody { get; set; }
 
+    /// <summary>Records each request and then never answers it, like a receiver that hangs; the sender's hang-up ends it.</summary>
+    public bool HoldRequests { get; set; }
+
     /// <summary>How much of the endless body went out before the client hung up.</summary>
     public long EndlessBytesSent => Interlocked.Read(ref endlessBytesSent);
 
@@ -86,6 +89,20 @@ public sealed class HttpReceiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             context.Request.ContentType ?? "",
             body));
+        if (HoldRequests)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The sender hung up: its process was killed, or its timeout ended the attempt.
+            }
+
+            return;
+        }
+
         if (EndlessErrorBody)
         {
             context.Response.StatusCode = 500;
