@@ -11,9 +11,10 @@ public sealed class ImapCheckOptions
     public TimeSpan StageTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How much a server may send before the login succeeded: the greeting, its capabilities, the TLS handshake
-    /// and the login's answers, which take a few kilobytes. A server that sends more is cut off, so it cannot
-    /// fill the app's memory. After login each step may read the mailbox's message size limit plus 1 MB.
+    /// How much a server may send before login: the TLS handshake, the greeting and its capabilities, which take a
+    /// few kilobytes. A server that sends more is cut off, so it cannot fill the app's memory. The login itself may
+    /// read this plus 1 MB (MailKit lists folders within it), and after login each step the mailbox's message size
+    /// limit plus 1 MB.
     /// </summary>
     public int MaxKilobytesBeforeLogin { get; set; } = 64;
 

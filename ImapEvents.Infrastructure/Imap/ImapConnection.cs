@@ -137,8 +137,15 @@ internal sealed class ImapConnection(ImapCheckOptions options) : IAsyncDisposabl
         }
     }
 
+    /// <exception cref="ReadLimitExceededException">The server sent more while logging in than a login ever takes.</exception>
     public async Task AuthenticateAsync(string username, string password, CancellationToken cancellationToken)
     {
+        // MailKit lists the special folders (Sent, Trash…) as soon as the server accepts the login, inside this call,
+        // and a server without SPECIAL-USE answers with every folder it has: room for that, still far from unbounded.
+        var whileLoggingIn = options.MaxKilobytesBeforeLogin * 1024L + AfterLoginSlackBytes;
+        stream?.Allow(whileLoggingIn,
+            $"The server sent more than {KiloBytes(whileLoggingIn)} KB while logging in, where its answer and the list of folders that " +
+            "follows take a few kilobytes; the connection was closed.");
         // One mechanism, one attempt: servers such as Dovecot delay every further failed attempt by
         // seconds, so trying each advertised mechanism in turn makes a wrong password slow to report.
         if (Client.AuthenticationMechanisms.Contains("PLAIN"))

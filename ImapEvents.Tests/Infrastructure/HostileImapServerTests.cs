@@ -53,6 +53,26 @@ public sealed class HostileImapServerTests(CheckFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task AServerThatNeverEndsItsAnswerToTheLogin_IsCutOffAt1MBMore_CostingUnder50MB()
+    {
+        await using var hostile = new HostileImapServer(HostileBehaviour.EndlessLoginAnswer);
+        var mailboxId = await MailboxOnAsync(hostile.Port, ConnectionSecurity.None);
+
+        var (run, elapsed, memory) = await MeasureAsync(() => fixture.CheckAsync(mailboxId));
+
+        memory.AssertUnder(FiftyMegabytes);
+        Assert.True(elapsed < StageTimeout + Tolerance, $"The check took {elapsed}.");
+        // Not the credentials' fault: a connection failure, as anything before a login that the server refused.
+        Assert.Equal(ImapEventType.ConnectionFailed, run.Event?.Type);
+        Assert.Equal(CheckErrorKind.TooMuchData, run.Event!.ErrorKind);
+        Assert.Equal(
+            "The server sent more than 1,088 KB while logging in, where its answer and the list of folders that follows take a few kilobytes; " +
+            "the connection was closed.",
+            run.Event.ErrorMessage);
+        await hostile.HungUp.WaitAsync(Tolerance);
+    }
+
+    [Fact]
     public async Task AServerThatTricklesItsGreeting_IsCutOffAtTheStageTimeout_AndItsConnectionClosed()
     {
         await using var hostile = new HostileImapServer(HostileBehaviour.TrickledGreeting);

@@ -171,6 +171,9 @@ public enum HostileBehaviour
 
     /// <summary>A greeting that comes one byte a second, for ever.</summary>
     TrickledGreeting,
+
+    /// <summary>A proper greeting offering AUTH=PLAIN; asked to log in, a continuation line without end.</summary>
+    EndlessLoginAnswer,
 }
 
 /// <summary>
@@ -215,6 +218,11 @@ public sealed class HostileImapServer : LoopbackTcpServer
                         await SendAsync(stream, "* OK Hostile IMAP server ready\r\n");
                         await Task.WhenAny(commandSeen.Task, clientGone).WaitAsync(Stopping);
                         await SendWithoutEndAsync(stream, "* CAPABILITY IMAP4rev1 ", clientGone);
+                        break;
+                    case HostileBehaviour.EndlessLoginAnswer:
+                        await SendAsync(stream, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Hostile IMAP server ready\r\n");
+                        await Task.WhenAny(commandSeen.Task, clientGone).WaitAsync(Stopping);
+                        await SendWithoutEndAsync(stream, "+ ", clientGone);
                         break;
                     case HostileBehaviour.TrickledGreeting:
                         var greeting = "* OK " + string.Concat(Enumerable.Repeat("slowly ", 10_000));
