@@ -99,7 +99,7 @@ internal sealed class ImapConnection(ImapCheckOptions options) : IAsyncDisposabl
         afterLoginAllowance = Math.Max(0, mailbox.MaxMessageSizeKilobytes) * 1024L + AfterLoginSlackBytes;
         afterLoginExceeded =
             $"The server sent more than {KiloBytes(afterLoginAllowance)} KB in answer to one command (the mailbox's message size limit plus 1 MB); " +
-            "the connection was closed. A message larger than the server said it was does this; raise the mailbox's size limit only if you expect such messages.";
+            "the connection was closed. A message larger than the server said it was does this; if you expect messages that large, raise the mailbox's size limit.";
 
         // Accepts what MailKit's default accepts (no policy error), or anything when the mailbox says so,
         // and remembers why a certificate was refused.
@@ -122,10 +122,6 @@ internal sealed class ImapConnection(ImapCheckOptions options) : IAsyncDisposabl
             // The stage ran out of time during the handshake (a server that accepts and says nothing):
             // a timeout, which the stage timer reports as such, not a TLS verdict.
             throw new OperationCanceledException("The TLS handshake got no answer in time.", ex, cancellationToken);
-        }
-        catch (SslHandshakeException ex) when (ReadLimitExceededException.FindIn(ex) is not null)
-        {
-            throw ReadLimitExceededException.FindIn(ex)!;
         }
         catch (SslHandshakeException ex) when (ex.GetBaseException() is TimeoutException or OperationCanceledException)
         {
