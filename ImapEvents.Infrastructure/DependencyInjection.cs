@@ -66,6 +66,7 @@ public static class DependencyInjection
         services.AddSingleton<MessageImporter>();
         services.AddSingleton<ImapCheck>();
         services.AddSingleton<CheckRecorder>();
+        services.AddTransient<InterruptedCheckSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();

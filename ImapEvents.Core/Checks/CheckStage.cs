@@ -40,6 +40,9 @@ public enum CheckErrorKind
     ServerUpdate = 14,
     Unexpected = 15,
     PasswordUnreadable = 16,
+
+    /// <summary>The server sent more than a step may read (an endless greeting or line, a message larger than it said).</summary>
+    TooMuchData = 17,
 }
 
 public static class CheckStageFacts
@@ -79,5 +82,6 @@ public static class CheckStageFacts
         CheckErrorKind.ServerUpdate => "Server update failed",
         CheckErrorKind.Unexpected => "Unexpected error",
         CheckErrorKind.PasswordUnreadable => "Stored password unreadable",
+        CheckErrorKind.TooMuchData => "Server sent too much",
     };
 }

@@ -71,6 +71,9 @@ public sealed class Delivery
 
     public DateTimeOffset? AttemptStartedAt { get; set; }
 
+    /// <summary>The process that claimed the current attempt ("host:pid"), so an attempt left Sending by one that is gone can be closed.</summary>
+    public string? ClaimedBy { get; set; }
+
     public DateTimeOffset? CompletedAt { get; set; }
 }
 

@@ -150,6 +150,7 @@ public sealed class DeliveryJob(
                 update => update
                     .SetProperty(d => d.Status, DeliveryStatus.Sending)
                     .SetProperty(d => d.AttemptStartedAt, startedAt)
+                    .SetProperty(d => d.ClaimedBy, WorkerProcess.Current)
                     .SetProperty(d => d.Attempts, d => d.Attempts + 1),
                 cancellationToken);
         if (claimed > 0)

@@ -23,6 +23,10 @@ public sealed class DeliveryQueue(
     /// <summary>Deliveries younger than this are left to the dispatcher that stored them.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(1);
 
+    public const string ProcessEndedDuringAttempt =
+        "The ImapEvents process sending this ended during the attempt (killed, crashed or out of memory), so whether the receiver " +
+        "got it is unknown. The next attempt sends it again as the same delivery (a webhook keeps its webhook-id), so a receiver can drop a duplicate.";
+
     public async Task EnqueueAsync(IEnumerable<Guid> deliveryIds, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -77,6 +81,56 @@ public sealed class DeliveryQueue(
         }
 
         return orphans.Count;
+    }
+
+    /// <summary>
+    /// Records as interrupted the attempts that a process on this machine left Sending when it ended, and puts their
+    /// deliveries back to Retrying, so none says Sending for ever. Hangfire runs their job again once its invisibility
+    /// timeout passes, and the job's claim then succeeds at once. (Another machine's are taken over by their job the same
+    /// way once the claim is older than <see cref="DeliveryJob.StaleClaim"/>.)
+    /// </summary>
+    /// <returns>How many deliveries it put back.</returns>
+    public async Task<int> ReleaseInterruptedAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var sending = await db.Deliveries.AsNoTracking()
+            .Where(d => d.Status == DeliveryStatus.Sending && d.ClaimedBy != null)
+            .Select(d => new { d.Id, d.Attempts, d.AttemptStartedAt, d.ClaimedBy, d.CreatedAt })
+            .ToListAsync(cancellationToken);
+        var released = 0;
+        foreach (var delivery in sending.Where(d => WorkerProcess.HasEnded(d.ClaimedBy, d.AttemptStartedAt ?? d.CreatedAt)))
+        {
+            var now = time.GetUtcNow();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Only the attempt that was looked at: a live worker may have claimed it again since.
+            var changed = await db.Deliveries
+                .Where(d => d.Id == delivery.Id && d.Status == DeliveryStatus.Sending && d.AttemptStartedAt == delivery.AttemptStartedAt)
+                .ExecuteUpdateAsync(update => update
+                    .SetProperty(d => d.Status, DeliveryStatus.Retrying)
+                    .SetProperty(d => d.LastResponseCode, (int?)null)
+                    .SetProperty(d => d.LastError, ProcessEndedDuringAttempt), cancellationToken);
+            if (changed == 0)
+            {
+                continue;
+            }
+
+            db.DeliveryAttempts.Add(new DeliveryAttempt
+            {
+                Id = Guid.NewGuid(),
+                DeliveryId = delivery.Id,
+                Number = delivery.Attempts,
+                StartedAt = delivery.AttemptStartedAt ?? now,
+                FinishedAt = now,
+                Succeeded = false,
+                Error = ProcessEndedDuringAttempt,
+            });
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            logger.LogWarning("Delivery {DeliveryId} was left Sending by {ClaimedBy}, which has ended; it is retried", delivery.Id, delivery.ClaimedBy);
+            released++;
+        }
+
+        return released;
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ public sealed class PendingEventSweep(
         }
 
         await deliveryQueue.EnqueueOrphansAsync(cancellationToken);
+        await deliveryQueue.ReleaseInterruptedAsync(cancellationToken);
         await deliveryQueue.ReconcileAsync(cancellationToken);
 
         return pending.Count;

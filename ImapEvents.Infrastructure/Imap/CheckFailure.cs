@@ -33,8 +33,12 @@ public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string 
 
         var message = kind switch
         {
+            CheckErrorKind.Timeout when exception is StepTimedOutException { BytesReceived: > 0 } slow =>
+                $"The server sent only {slow.BytesReceived} byte(s) in {timeout.TotalSeconds:0} seconds, too slowly to finish the " +
+                $"{stage.DisplayName().ToLowerInvariant()} stage; the connection was closed.",
             CheckErrorKind.Timeout => $"No answer from the server within {timeout.TotalSeconds:0} seconds ({stage.DisplayName().ToLowerInvariant()} stage).",
             // Already in the administrator's terms, with what to change.
+            CheckErrorKind.TooMuchData => ReadLimitExceededException.FindIn(exception)!.Message,
             _ when exception is TlsFailureException => exception.Message,
             _ => $"{Describe(kind)}: {exception.Message}",
         };
@@ -43,6 +47,12 @@ public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string 
 
     private static CheckErrorKind KindOf(Exception exception, bool timedOut)
     {
+        // Before the timeout: the limit closes the connection, and what follows may look like a broken one.
+        if (ReadLimitExceededException.FindIn(exception) is not null)
+        {
+            return CheckErrorKind.TooMuchData;
+        }
+
         if (timedOut || exception is TimeoutException)
         {
             return CheckErrorKind.Timeout;
@@ -83,6 +93,7 @@ public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string 
         CheckErrorKind.ServerUpdate => "The server copy could not be updated",
         CheckErrorKind.Timeout => "Timed out",
         CheckErrorKind.PasswordUnreadable => "The stored password cannot be decrypted",
+        CheckErrorKind.TooMuchData => "The server sent too much",
         CheckErrorKind.None or CheckErrorKind.Unexpected => "Unexpected error",
     };
 }

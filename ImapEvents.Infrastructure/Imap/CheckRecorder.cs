@@ -2,6 +2,7 @@ using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -24,21 +25,50 @@ public sealed class CheckRecorder(
             StartedAt = time.GetUtcNow(),
             StageReached = CheckStage.Connect,
             Manual = manual,
+            RunBy = WorkerProcess.Current,
         };
         db.MailboxChecks.Add(check);
         await db.SaveChangesAsync(cancellationToken);
         return check;
     }
 
-    /// <summary>Closes the row of a check that a shutdown stopped; no event, no change to the mailbox's health.</summary>
-    public async Task MarkInterruptedAsync(MailboxCheck check, CancellationToken cancellationToken)
+    public const string StoppedByShutdown = "Stopped because ImapEvents was shutting down; the next check runs as usual.";
+
+    /// <summary>
+    /// Closes the row of a check that did not finish (a shutdown stopped it, or its process is gone) and says so beside
+    /// the mailbox's health. No event, and no change to the health itself: an interruption says nothing about the server.
+    /// </summary>
+    /// <returns>False when the check had finished after all.</returns>
+    public async Task<bool> MarkInterruptedAsync(MailboxCheck check, string reason, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await db.MailboxChecks.Where(c => c.Id == check.Id).ExecuteUpdateAsync(update => update
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var closed = await db.MailboxChecks.Where(c => c.Id == check.Id && c.Outcome == null).ExecuteUpdateAsync(update => update
             .SetProperty(c => c.FinishedAt, time.GetUtcNow())
             .SetProperty(c => c.Outcome, CheckOutcome.Interrupted)
-            .SetProperty(c => c.ErrorMessage, "Stopped because ImapEvents was shutting down; the next check runs as usual."),
+            .SetProperty(c => c.ErrorMessage, reason),
             cancellationToken);
+        if (closed == 0)
+        {
+            return false;
+        }
+
+        var status = await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == check.MailboxId, cancellationToken);
+        if (status is null)
+        {
+            status = new MailboxStatus { MailboxId = check.MailboxId };
+            db.MailboxStatuses.Add(status);
+        }
+
+        if (status.LastInterruptedCheckAt is null || status.LastInterruptedCheckAt < check.StartedAt)
+        {
+            status.LastInterruptedCheckAt = check.StartedAt;
+            status.LastInterruption = reason;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <returns>The event the check raised, or null when it succeeded.</returns>

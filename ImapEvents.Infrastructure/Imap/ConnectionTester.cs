@@ -26,9 +26,10 @@ public sealed class ConnectionTester(IOptions<ImapCheckOptions> options)
 {
     public async Task<IReadOnlyList<StageReport>> TestAsync(Mailbox mailbox, string password, IProgress<StageReport>? progress, CancellationToken cancellationToken)
     {
-        var step = new StepTimer(options.Value.StageTimeout);
         var reports = new List<StageReport>();
-        using var client = ImapConnection.CreateClient(step.Timeout);
+        // The same connection as a check's: the same read limits, and a timed-out stage closes it.
+        await using var connection = new ImapConnection(options.Value);
+        var client = connection.Client;
 
         async Task<bool> RunStage(CheckStage stage, Func<CancellationToken, Task<string>> work)
         {
@@ -37,12 +38,12 @@ public sealed class ConnectionTester(IOptions<ImapCheckOptions> options)
             StageReport report;
             try
             {
-                var detail = await step.RunAsync(work, cancellationToken);
+                var detail = await connection.RunAsync(work, cancellationToken);
                 report = new StageReport(stage, StageState.Passed, detail, clock.Elapsed);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                var failure = CheckFailure.From(stage, ex, ex is StepTimedOutException, step.Timeout);
+                var failure = CheckFailure.From(stage, ex, ex is StepTimedOutException, connection.StageTimeout);
                 report = new StageReport(stage, StageState.Failed, $"{failure.Stage.EventType().DisplayName()}: {failure.Message}", clock.Elapsed);
             }
 
@@ -51,46 +52,39 @@ public sealed class ConnectionTester(IOptions<ImapCheckOptions> options)
             return report.State == StageState.Passed;
         }
 
-        try
-        {
-            var passed =
-                await RunStage(CheckStage.Connect, async token =>
-                {
-                    await ImapConnection.ConnectAsync(client, mailbox, token);
-                    return client.IsSecure ? $"Connected with {client.SslProtocol}." : "Connected without encryption.";
-                })
-                && await RunStage(CheckStage.Authenticate, async token =>
-                {
-                    await ImapConnection.AuthenticateAsync(client, mailbox.LoginUsername, password, token);
-                    return $"Logged in as {mailbox.LoginUsername}.";
-                })
-                && await RunStage(CheckStage.Download, async token =>
-                {
-                    var folder = await ImapConnection.OpenFolderAsync(client, mailbox.Folder, FolderAccess.ReadOnly, token);
-                    var detail = $"{folder.FullName} holds {folder.Count} message(s).";
-                    if (mailbox.AfterImport == AfterImport.MoveToFolder && mailbox.MoveToFolder is { } moveTo)
-                    {
-                        var destination = await client.GetFolderAsync(moveTo, token);
-                        detail += $" Imported messages will move to {destination.FullName}.";
-                    }
-
-                    return detail;
-                });
-
-            foreach (var stage in Enum.GetValues<CheckStage>().Where(s => reports.All(r => r.Stage != s)))
+        var passed =
+            await RunStage(CheckStage.Connect, async token =>
             {
-                var report = new StageReport(stage, StageState.NotRun,
-                    stage == CheckStage.Import && passed ? "Nothing is imported by a test; the next check imports new messages." : "Not run: an earlier stage failed.",
-                    TimeSpan.Zero);
-                reports.Add(report);
-                progress?.Report(report);
-            }
+                await connection.ConnectAsync(mailbox, token);
+                return client.IsSecure ? $"Connected with {client.SslProtocol}." : "Connected without encryption.";
+            })
+            && await RunStage(CheckStage.Authenticate, async token =>
+            {
+                await connection.AuthenticateAsync(mailbox.LoginUsername, password, token);
+                return $"Logged in as {mailbox.LoginUsername}.";
+            })
+            && await RunStage(CheckStage.Download, async token =>
+            {
+                var folder = await connection.OpenFolderAsync(mailbox.Folder, FolderAccess.ReadOnly, token);
+                var detail = $"{folder.FullName} holds {folder.Count} message(s).";
+                if (mailbox.AfterImport == AfterImport.MoveToFolder && mailbox.MoveToFolder is { } moveTo)
+                {
+                    var destination = await client.GetFolderAsync(moveTo, token);
+                    detail += $" Imported messages will move to {destination.FullName}.";
+                }
 
-            return reports;
-        }
-        finally
+                return detail;
+            });
+
+        foreach (var stage in Enum.GetValues<CheckStage>().Where(s => reports.All(r => r.Stage != s)))
         {
-            await ImapConnection.CloseAsync(client);
+            var report = new StageReport(stage, StageState.NotRun,
+                stage == CheckStage.Import && passed ? "Nothing is imported by a test; the next check imports new messages." : "Not run: an earlier stage failed.",
+                TimeSpan.Zero);
+            reports.Add(report);
+            progress?.Report(report);
         }
+
+        return reports;
     }
 }

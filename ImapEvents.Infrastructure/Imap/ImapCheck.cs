@@ -24,32 +24,37 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
     public async Task<CheckResult> RunAsync(Mailbox mailbox, string password, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var step = new StepTimer(settings.StageTimeout);
         var stage = CheckStage.Connect;
         var imported = 0;
         var importFailures = new List<(long Uid, CheckFailure Failure)>();
 
-        using var client = ImapConnection.CreateClient(settings.StageTimeout);
+        await using var connection = new ImapConnection(settings);
+        var client = connection.Client;
         try
         {
-            await step.RunAsync(token => ImapConnection.ConnectAsync(client, mailbox, token), cancellationToken);
+            await connection.RunAsync(token => connection.ConnectAsync(mailbox, token), cancellationToken);
 
             stage = CheckStage.Authenticate;
-            await step.RunAsync(token => ImapConnection.AuthenticateAsync(client, mailbox.LoginUsername, password, token), cancellationToken);
+            await connection.RunAsync(token => connection.AuthenticateAsync(mailbox.LoginUsername, password, token), cancellationToken);
 
             stage = CheckStage.Download;
-            var folder = await step.RunAsync(token => ImapConnection.OpenFolderAsync(client, mailbox.Folder, FolderAccess.ReadWrite, token), cancellationToken);
+            var folder = await connection.RunAsync(token => connection.OpenFolderAsync(mailbox.Folder, FolderAccess.ReadWrite, token), cancellationToken);
             var uidValidity = (long)folder.UidValidity;
             var query = await NewMessagesQueryAsync(mailbox, uidValidity, cancellationToken);
-            var found = await step.RunAsync(token => folder.SearchAsync(query, token), cancellationToken);
+            var found = await connection.RunAsync(token => folder.SearchAsync(query, token), cancellationToken);
             var known = await importer.FindImportedAsync(mailbox.Id, uidValidity, found.Select(u => (long)u.Id).ToList(), cancellationToken);
             var budget = Stopwatch.StartNew();
 
             // Messages imported by a check that stopped before changing the server copy: finish that, never import again.
             foreach (var uid in found.Where(u => known.TryGetValue(u.Id, out var pending) && pending).Take(settings.MaxMessagesPerCheck))
             {
+                if (budget.Elapsed > settings.CheckBudget)
+                {
+                    break;
+                }
+
                 stage = CheckStage.Import;
-                if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } failure)
+                if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, connection, cancellationToken) is { } failure)
                 {
                     importFailures.Add((uid.Id, failure));
                 }
@@ -60,7 +65,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
             {
                 stage = CheckStage.Download;
                 // Sizes of everything new (cheap, one command); envelopes only for this check's batch.
-                var sizes = (await step.RunAsync(
+                var sizes = (await connection.RunAsync(
                         token => folder.FetchAsync(unknown, MessageSummaryItems.UniqueId | MessageSummaryItems.Size, token), cancellationToken))
                     .ToDictionary(summary => summary.UniqueId, summary => (long)(summary.Size ?? 0));
                 var limit = (long)mailbox.MaxMessageSizeKilobytes * 1024;
@@ -83,7 +88,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
 
                 var messageIds = fresh.Count == 0
                     ? []
-                    : (await step.RunAsync(
+                    : (await connection.RunAsync(
                             token => folder.FetchAsync(fresh, MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope, token), cancellationToken))
                         .ToDictionary(summary => summary.UniqueId, summary => summary.Envelope?.MessageId);
 
@@ -108,7 +113,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                     {
                         stage = CheckStage.Import;
                         await importer.RenumberAsync(mailbox.Id, messageId, (int)sizes.GetValueOrDefault(uid), uidValidity, uid.Id, cancellationToken);
-                        if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } duplicateFailure)
+                        if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, connection, cancellationToken) is { } duplicateFailure)
                         {
                             importFailures.Add((uid.Id, duplicateFailure));
                         }
@@ -117,7 +122,7 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                     }
 
                     stage = CheckStage.Download;
-                    var raw = await step.RunAsync(token => DownloadAsync(folder, uid, token), cancellationToken);
+                    var raw = await connection.RunAsync(token => DownloadAsync(folder, uid, token), cancellationToken);
 
                     stage = CheckStage.Import;
                     if (raw.Length > limit)
@@ -136,11 +141,11 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         logger.LogWarning(ex, "Message UID {Uid} of mailbox {MailboxId} could not be imported; it stays on the server", uid.Id, mailbox.Id);
-                        importFailures.Add((uid.Id, CheckFailure.From(CheckStage.Import, ex, timedOut: false, step.Timeout)));
+                        importFailures.Add((uid.Id, CheckFailure.From(CheckStage.Import, ex, timedOut: false, connection.StageTimeout)));
                         continue;
                     }
 
-                    if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, step, cancellationToken) is { } failure)
+                    if (await TryChangeServerCopyAsync(client, folder, mailbox, uidValidity, uid, connection, cancellationToken) is { } failure)
                     {
                         importFailures.Add((uid.Id, failure));
                     }
@@ -156,12 +161,8 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            var failure = CheckFailure.From(stage, ex, ex is StepTimedOutException, step.Timeout);
+            var failure = CheckFailure.From(stage, ex, ex is StepTimedOutException, connection.StageTimeout);
             return new CheckResult(stage, imported, importFailures.Count, failure);
-        }
-        finally
-        {
-            await ImapConnection.CloseAsync(client);
         }
     }
 
@@ -189,15 +190,15 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
     }
 
     private async Task<CheckFailure?> TryChangeServerCopyAsync(
-        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, StepTimer step, CancellationToken cancellationToken)
+        ImapClient client, IMailFolder folder, Mailbox mailbox, long uidValidity, UniqueId uid, ImapConnection connection, CancellationToken cancellationToken)
     {
         try
         {
-            await step.RunAsync(token => ChangeServerCopyAsync(client, folder, mailbox, uid, token), cancellationToken);
+            await connection.RunAsync(token => ChangeServerCopyAsync(client, folder, mailbox, uid, token), cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            if (!client.IsConnected)
+            if (!client.IsConnected || connection.Aborted)
             {
                 throw;
             }

@@ -28,6 +28,9 @@ public sealed class MailboxCheck
 
     /// <summary>Manual checks ("Check now") are told apart from scheduled ones in the history.</summary>
     public bool Manual { get; set; }
+
+    /// <summary>The process running the check ("host:pid"), so a check left running by one that is gone can be closed.</summary>
+    public string? RunBy { get; set; }
 }
 
 /// <summary>The health of a mailbox at a glance, kept up to date by every check.</summary>
@@ -50,6 +53,12 @@ public sealed class MailboxStatus
     public DateTimeOffset? LastSuccessAt { get; set; }
 
     public long MessagesImported { get; set; }
+
+    /// <summary>When the latest interrupted check started; shown while no check finished after it.</summary>
+    public DateTimeOffset? LastInterruptedCheckAt { get; set; }
+
+    /// <summary>Why that check was interrupted, in words.</summary>
+    public string? LastInterruption { get; set; }
 }
 
 /// <summary>A message stored in PostgreSQL. UIDVALIDITY + UID make it unique per mailbox, so it is imported once.</summary>

@@ -92,7 +92,7 @@ public sealed class MailboxCheckJob(
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // Shutting down: the row must not stay "running" for ever.
-            await recorder.MarkInterruptedAsync(started, CancellationToken.None);
+            await recorder.MarkInterruptedAsync(started, CheckRecorder.StoppedByShutdown, CancellationToken.None);
             throw;
         }
 
@@ -103,7 +103,7 @@ public sealed class MailboxCheckJob(
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            await recorder.MarkInterruptedAsync(started, CancellationToken.None);
+            await recorder.MarkInterruptedAsync(started, CheckRecorder.StoppedByShutdown, CancellationToken.None);
             throw;
         }
         logger.LogInformation(

@@ -23,7 +23,14 @@ public sealed record MailboxRow(
     CheckStage? LastStage,
     string? LastError,
     int ConsecutiveFailures,
-    long MessagesImported);
+    long MessagesImported,
+    DateTimeOffset? LastInterruptedCheckAt = null,
+    string? LastInterruption = null)
+{
+    /// <summary>Why the latest check did not finish, when no check finished after it started.</summary>
+    public string? InterruptionToShow =>
+        LastInterruptedCheckAt is { } started && (LastCheckAt is null || started > LastCheckAt) ? LastInterruption : null;
+}
 
 public sealed record MailboxHealthSummary(int Total, int Disabled, int Healthy, int Failing, int NotCheckedYet);
 
@@ -106,7 +113,9 @@ public sealed class MailboxAdministration(
                 m.Status == null ? null : m.Status.LastStage,
                 m.Status == null ? null : m.Status.LastError,
                 m.Status == null ? 0 : m.Status.ConsecutiveFailures,
-                m.Status == null ? 0 : m.Status.MessagesImported))
+                m.Status == null ? 0 : m.Status.MessagesImported,
+                m.Status == null ? null : m.Status.LastInterruptedCheckAt,
+                m.Status == null ? null : m.Status.LastInterruption))
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);

@@ -97,7 +97,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             check.Property(c => c.StageReached).HasConversion<string>().HasMaxLength(20);
             check.Property(c => c.Outcome).HasConversion<string>().HasMaxLength(20);
             check.Property(c => c.ErrorKind).HasConversion<string>().HasMaxLength(40);
+            check.Property(c => c.RunBy).HasMaxLength(300);
             check.HasIndex(c => new { c.MailboxId, c.StartedAt });
+            // The sweep for checks left running reads only these, a handful at most.
+            check.HasIndex(c => c.StartedAt).HasFilter("\"Outcome\" IS NULL").HasDatabaseName("IX_mailbox_checks_running");
         });
 
         builder.Entity<ImportedMessage>(message =>
@@ -195,6 +198,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             delivery.Property(d => d.Action).HasColumnType("jsonb").HasConversion(ActionJson.Converter, ActionJson.Comparer);
             delivery.Property(d => d.LastError).HasMaxLength(2000);
             delivery.Property(d => d.JobId).HasMaxLength(100);
+            delivery.Property(d => d.ClaimedBy).HasMaxLength(300);
             delivery.HasIndex(d => d.EventId);
             delivery.HasIndex(d => d.CreatedAt);
             delivery.HasIndex(d => d.CreatedAt).HasFilter("\"Status\" = 'Pending' AND \"EnqueuedAt\" IS NULL").HasDatabaseName("IX_deliveries_unqueued");

@@ -512,6 +512,41 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task ADeliveryLeftSendingByAProcessThatEnded_GoesBackToRetrying_WithItsAttemptRecordedAsInterrupted()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, Webhook(receiver.Url("/hook"), WebhookSecrets.Generate()), Webhook(receiver.Url("/other"), WebhookSecrets.Generate()));
+        var deliveries = await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id);
+        var (orphaned, live) = (deliveries[0], deliveries[1]);
+        using var ended = System.Diagnostics.Process.Start("true")!;
+        await ended.WaitForExitAsync();
+        var claimedAt = DateTimeOffset.UtcNow;
+        // Claimed a moment ago by a process that was then killed, and by this one (alive) respectively.
+        await fixture.UpdateDeliveryAsync(orphaned.Id, u => u
+            .SetProperty(d => d.Status, DeliveryStatus.Sending).SetProperty(d => d.Attempts, 1)
+            .SetProperty(d => d.AttemptStartedAt, claimedAt).SetProperty(d => d.ClaimedBy, $"{Environment.MachineName}:{ended.Id}"));
+        await fixture.UpdateDeliveryAsync(live.Id, u => u
+            .SetProperty(d => d.Status, DeliveryStatus.Sending).SetProperty(d => d.Attempts, 1)
+            .SetProperty(d => d.AttemptStartedAt, claimedAt).SetProperty(d => d.ClaimedBy, ImapEvents.Infrastructure.Jobs.WorkerProcess.Current));
+
+        Assert.Equal(1, await fixture.Service<DeliveryQueue>().ReleaseInterruptedAsync(CancellationToken.None));
+
+        var released = await fixture.DeliveryAsync(orphaned.Id);
+        Assert.Equal(DeliveryStatus.Retrying, released.Status);
+        Assert.Equal(DeliveryQueue.ProcessEndedDuringAttempt, released.LastError);
+        var interrupted = Assert.Single(await fixture.AttemptsAsync(orphaned.Id));
+        Assert.Equal((1, false, DeliveryQueue.ProcessEndedDuringAttempt), (interrupted.Number, interrupted.Succeeded, interrupted.Error));
+        Assert.Equal(DeliveryStatus.Sending, (await fixture.DeliveryAsync(live.Id)).Status);
+
+        // Its job, run again, claims it at once (no waiting for the claim to go stale) and sends it as the same delivery.
+        await fixture.RunJobAsync(orphaned.Id);
+        var delivered = await fixture.DeliveryAsync(orphaned.Id);
+        Assert.Equal((DeliveryStatus.Delivered, 2), (delivered.Status, delivered.Attempts));
+        Assert.Equal(orphaned.Id.ToString(), Assert.Single(receiver.Requests).Headers["webhook-id"]);
+    }
+
+    [Fact]
     public async Task RetryNow_QueuesAFailedDeliveryAgain_AndTheNewJobDeliversIt()
     {
         await using var receiver = await HttpReceiver.StartAsync();

@@ -160,6 +160,260 @@ public sealed class CuttingProxy : LoopbackTcpServer
     }
 }
 
+/// <summary>How a <see cref="HostileImapServer"/> misbehaves.</summary>
+public enum HostileBehaviour
+{
+    /// <summary>"* OK " and then bytes without end, never a line break.</summary>
+    EndlessGreeting,
+
+    /// <summary>A proper greeting without capabilities; asked for them, a CAPABILITY line without end.</summary>
+    EndlessCapabilityLine,
+
+    /// <summary>A greeting that comes one byte a second, for ever.</summary>
+    TrickledGreeting,
+
+    /// <summary>A proper greeting offering AUTH=PLAIN; asked to log in, a continuation line without end.</summary>
+    EndlessLoginAnswer,
+}
+
+/// <summary>
+/// A server on the IMAP port that an outsider controls, or that someone on the path of a plain connection
+/// rewrites. It notices when the client hangs up, which is how a test sees that the app closed the connection.
+/// </summary>
+public sealed class HostileImapServer : LoopbackTcpServer
+{
+    /// <summary>A test machine's safety stop: far above anything the app may read, far below what would hurt the machine.</summary>
+    private const long MaxBytesPerConnection = 1L << 30;
+
+    private readonly HostileBehaviour behaviour;
+    private readonly TaskCompletionSource hungUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long bytesSent;
+
+    public HostileImapServer(HostileBehaviour behaviour)
+    {
+        this.behaviour = behaviour;
+        Start();
+    }
+
+    /// <summary>Completes when the client closed a connection.</summary>
+    public Task HungUp => hungUp.Task;
+
+    public long BytesSent => Interlocked.Read(ref bytesSent);
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            var stream = client.GetStream();
+            var commandSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var clientGone = WatchForHangUpAsync(stream, commandSeen);
+            try
+            {
+                switch (behaviour)
+                {
+                    case HostileBehaviour.EndlessGreeting:
+                        await SendWithoutEndAsync(stream, "* OK ", clientGone);
+                        break;
+                    case HostileBehaviour.EndlessCapabilityLine:
+                        await SendAsync(stream, "* OK Hostile IMAP server ready\r\n");
+                        await Task.WhenAny(commandSeen.Task, clientGone).WaitAsync(Stopping);
+                        await SendWithoutEndAsync(stream, "* CAPABILITY IMAP4rev1 ", clientGone);
+                        break;
+                    case HostileBehaviour.EndlessLoginAnswer:
+                        await SendAsync(stream, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Hostile IMAP server ready\r\n");
+                        await Task.WhenAny(commandSeen.Task, clientGone).WaitAsync(Stopping);
+                        await SendWithoutEndAsync(stream, "+ ", clientGone);
+                        break;
+                    case HostileBehaviour.TrickledGreeting:
+                        var greeting = "* OK " + string.Concat(Enumerable.Repeat("slowly ", 10_000));
+                        foreach (var letter in greeting)
+                        {
+                            await SendAsync(stream, letter.ToString());
+                            if (await Task.WhenAny(clientGone, Task.Delay(TimeSpan.FromSeconds(1), Stopping)) == clientGone)
+                            {
+                                break;
+                            }
+                        }
+
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The client hung up while we were sending: what the tests want to see.
+            }
+
+            try
+            {
+                await clientGone.WaitAsync(Stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            hungUp.TrySetResult();
+        }
+    }
+
+    private async Task SendAsync(NetworkStream stream, string text)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+        await stream.WriteAsync(bytes, Stopping);
+        Interlocked.Add(ref bytesSent, bytes.Length);
+    }
+
+    private async Task SendWithoutEndAsync(NetworkStream stream, string start, Task clientGone)
+    {
+        await SendAsync(stream, start);
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'A');
+        for (long sent = 0; sent < MaxBytesPerConnection && !clientGone.IsCompleted; sent += chunk.Length)
+        {
+            await stream.WriteAsync(chunk, Stopping);
+            Interlocked.Add(ref bytesSent, chunk.Length);
+        }
+    }
+
+    /// <summary>Reads whatever the client sends; ends when the client closes the connection (or resets it).</summary>
+    private async Task WatchForHangUpAsync(NetworkStream stream, TaskCompletionSource commandSeen)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(buffer, Stopping) > 0)
+            {
+                commandSeen.TrySetResult();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// A loopback proxy in front of the real IMAP server that says every message is 1 byte (RFC822.SIZE 1): a server
+/// that lies about sizes, so the check's size limit before download lets everything through.
+/// </summary>
+public sealed class SizeLyingProxy : LoopbackTcpServer
+{
+    private readonly string targetHost;
+    private readonly int targetPort;
+
+    public SizeLyingProxy(string targetHost, int targetPort)
+    {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+        Start();
+    }
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        using (var server = new TcpClient())
+        {
+            await server.ConnectAsync(targetHost, targetPort);
+            var toServer = client.GetStream().CopyToAsync(server.GetStream(), Stopping);
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                int read;
+                while ((read = await server.GetStream().ReadAsync(buffer, Stopping)) > 0)
+                {
+                    // Latin-1 maps every byte to one char and back, so message bodies pass through unchanged.
+                    var text = Encoding.Latin1.GetString(buffer, 0, read);
+                    var lied = System.Text.RegularExpressions.Regex.Replace(text, @"RFC822\.SIZE \d+", "RFC822.SIZE 1");
+                    await client.GetStream().WriteAsync(Encoding.Latin1.GetBytes(lied), Stopping);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+
+            try
+            {
+                await toServer;
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A loopback proxy in front of the real IMAP server that holds the client's n-th command naming a given verb: the
+/// command never reaches the server and no answer comes, so the client waits in the middle of its work for as long
+/// as the test needs (to kill it there). Every later connection passes untouched.
+/// </summary>
+public sealed class HoldingProxy : LoopbackTcpServer
+{
+    private readonly string targetHost;
+    private readonly int targetPort;
+    private readonly string verb;
+    private readonly int occurrence;
+    private readonly TaskCompletionSource holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int seen;
+
+    public HoldingProxy(string targetHost, int targetPort, string verb, int occurrence)
+    {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+        this.verb = $" {verb} ";
+        this.occurrence = occurrence;
+        Start();
+    }
+
+    /// <summary>Completes when the command is being held.</summary>
+    public Task Holding => holding.Task;
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        using (var server = new TcpClient())
+        {
+            await server.ConnectAsync(targetHost, targetPort);
+            var fromServer = server.GetStream().CopyToAsync(client.GetStream(), Stopping);
+            var buffer = new byte[8192];
+            var clientStream = client.GetStream();
+            var held = false;
+            try
+            {
+                int read;
+                while ((read = await clientStream.ReadAsync(buffer, Stopping)) > 0)
+                {
+                    if (!held && !holding.Task.IsCompleted
+                        && Encoding.ASCII.GetString(buffer, 0, read).Contains(verb, StringComparison.OrdinalIgnoreCase)
+                        && Interlocked.Increment(ref seen) == occurrence)
+                    {
+                        held = true;
+                        holding.TrySetResult();
+                    }
+
+                    if (!held)
+                    {
+                        await server.GetStream().WriteAsync(buffer.AsMemory(0, read), Stopping);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
+            {
+            }
+
+            // The client is gone: so is the connection to the server.
+            server.Close();
+            try
+            {
+                await fromServer;
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+}
+
 /// <summary>
 /// An HTTP receiver on a bare socket that answers 500 with a body that never ends, as a hostile or broken
 /// receiver might. It counts what its socket accepted: a socket write fails once the client has hung up,

@@ -32,6 +32,9 @@ public sealed class HttpReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Requests => requests.ToArray();
 
+    /// <summary>Records each request and then never answers it, like a receiver that hangs; the sender's hang-up ends it.</summary>
+    public bool HoldRequests { get; set; }
+
     public static async Task<HttpReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -87,6 +90,20 @@ public sealed class HttpReceiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             context.Request.ContentType ?? "",
             body));
+        if (HoldRequests)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The sender hung up: its process was killed, or its timeout ended the attempt.
+            }
+
+            return;
+        }
+
         if (held is { } gate)
         {
             await gate.Task.WaitAsync(context.RequestAborted);

@@ -408,6 +408,10 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -728,6 +732,10 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("RunBy")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<string>("StageReached")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -737,6 +745,10 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("IX_mailbox_checks_running")
+                        .HasFilter("\"Outcome\" IS NULL");
 
                     b.HasIndex("MailboxId", "StartedAt");
 
@@ -761,6 +773,12 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .IsRequired()
                         .HasMaxLength(40)
                         .HasColumnType("character varying(40)");
+
+                    b.Property<DateTimeOffset?>("LastInterruptedCheckAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastInterruption")
+                        .HasColumnType("text");
 
                     b.Property<string>("LastOutcome")
                         .HasMaxLength(20)
