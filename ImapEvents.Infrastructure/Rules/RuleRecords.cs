@@ -25,6 +25,9 @@ public enum RuleChange
 
     /// <summary>An import with "Replace existing rules" updated the rule in place.</summary>
     ReplacedByImport,
+
+    /// <summary>An administrator became the owner, whose notification profile the rule uses.</summary>
+    OwnershipTaken,
 }
 
 /// <summary>Who changed which rule when, with the rule before and after (as JSON).</summary>

@@ -84,6 +84,7 @@ public static class AuditDiff
         RuleChange.Deleted => "Deleted",
         RuleChange.Imported => "Imported",
         RuleChange.ReplacedByImport => "Replaced by import",
+        RuleChange.OwnershipTaken => "Ownership taken",
     };
 
     private static JsonObject? Parse(string? json) => string.IsNullOrEmpty(json) ? null : JsonNode.Parse(json) as JsonObject;
