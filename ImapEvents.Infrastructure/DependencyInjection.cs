@@ -5,12 +5,13 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Notifications;
+using ImapEvents.Infrastructure.Outbound;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -34,9 +35,7 @@ public static class DependencyInjection
         services.AddPooledDbContextFactory<AppDbContext>(options => options.UseNpgsql(connectionString));
         services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
 
-        services.AddDataProtection()
-            .SetApplicationName(DataProtectionApplicationName)
-            .PersistKeysToDbContext<AppDbContext>();
+        KeyRingProtection.Register(services, configuration);
 
         services.AddIdentityCore<ApplicationUser>(options =>
             {
@@ -82,20 +81,33 @@ public static class DependencyInjection
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<ActivityListener>(provider, connectionString));
 
         services.Configure<ActionOptions>(configuration.GetSection(ActionOptions.SectionName));
+        services.Configure<OutboundOptions>(configuration.GetSection(OutboundOptions.SectionName));
+        services.AddSingleton<OutboundPolicy>();
         services.AddHttpClient(HttpActionSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("ImapEvents/1.0"))
             // Redirects are reported, not followed: a webhook should be pointed at its real address.
             // An error body is read only as far as its start (SendResult); the rest is not drained to keep the
             // connection either: a receiver that sends gigabytes, or never stops, gets hung up on.
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            // Every connection is made by the outbound policy, which checks the address it connects to. No proxy:
+            // through one, the policy would see only the proxy, never where the request goes. (Requests stay on
+            // HTTP/1.1 or 2; HTTP/3 would not pass through ConnectCallback, and nothing here asks for it.)
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
+                UseProxy = false,
+                ConnectCallback = provider.GetRequiredService<OutboundPolicy>().ConnectAsync,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 MaxResponseDrainSize = SendResult.SnippetBytes,
                 ResponseDrainTimeout = TimeSpan.FromMilliseconds(100),
             })
             // Each action has its own timeout (ActionOptions.HttpTimeout); the client's own must not cut in first.
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan);
+            // Nothing here needs more of an answer than its start: a buffered read of more fails rather than fills memory.
+            .ConfigureHttpClient(client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.MaxResponseContentBufferSize = SendResult.SnippetBytes;
+            });
         services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<ActionUrls>();
         services.AddSingleton<HttpActionSender>();
         services.AddSingleton<LogFileWriter>();
         services.AddSingleton<SmtpSettingsStore>();

@@ -1,6 +1,7 @@
 using Hangfire;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Web.Account;
@@ -76,6 +77,7 @@ public static class DependencyInjection
         // Behind a reverse proxy on this host, take the scheme from it, so cookies are Secure and redirects use https.
         services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
+        SecurityHeaders.AddAllowedHosts(services);
         services.AddHttpContextAccessor();
         return services;
     }
@@ -85,6 +87,7 @@ public static class DependencyInjection
         await using var scope = app.Services.CreateAsyncScope();
         var setupToken = await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>()
             .InitializeAsync(app.Lifetime.ApplicationStopping);
+        await app.Services.GetRequiredService<KeyRingProtection>().EnsureProtectedAsync(app.Lifetime.ApplicationStopping);
 
         // Repairs any drift between the mailboxes and their recurring checks (a crash between the two writes).
         await app.Services.GetRequiredService<MailboxSchedule>().ReconcileAsync(app.Lifetime.ApplicationStopping);
@@ -105,13 +108,7 @@ public static class DependencyInjection
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
-        // No page of this app, the job dashboard included, may be framed by another (clickjacking).
-        app.Use((context, next) =>
-        {
-            context.Response.Headers.XFrameOptions = "DENY";
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            return next(context);
-        });
+        app.UseSecurityHeaders();
 
         app.UseAuthentication();
         app.UseAuthorization();
@@ -119,7 +116,7 @@ public static class DependencyInjection
 
         // The sign-in page needs its styles and scripts before anyone has signed in.
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = "'none'");
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
         // Says only "Healthy" or "Unhealthy", so it may be open to load balancers.
         app.MapHealthChecks("/healthz").AllowAnonymous();

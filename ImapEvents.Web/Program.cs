@@ -1,4 +1,5 @@
 using ImapEvents.Infrastructure;
+using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Web;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,15 +7,25 @@ var builder = WebApplication.CreateBuilder(args);
 // A worker runs the checks and deliveries of a cluster and serves no UI (App__WorkerOnly=true).
 var workerOnly = builder.Configuration.GetValue<bool>("App:WorkerOnly");
 
-builder.Services.AddInfrastructure(builder.Configuration);
-if (!workerOnly)
+WebApplication app;
+try
 {
-    builder.Services.AddWeb();
+    builder.Services.AddInfrastructure(builder.Configuration);
+    if (!workerOnly)
+    {
+        builder.Services.AddWeb();
+    }
+
+    app = builder.Build();
+    await app.InitializeDatabaseAsync();
+}
+catch (KeyRingException refusal)
+{
+    // A configuration the operator must fix: said in one paragraph, not a stack trace.
+    await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
+    return 1;
 }
 
-var app = builder.Build();
-
-await app.InitializeDatabaseAsync();
 if (workerOnly)
 {
     app.MapHealthChecks("/healthz");
@@ -25,6 +36,7 @@ else
 }
 
 await app.RunAsync();
+return 0;
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

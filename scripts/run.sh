@@ -66,6 +66,38 @@ if [ -z "${ConnectionStrings__Default:-}" ]; then
   export ConnectionStrings__Default="Host=127.0.0.1;Port=$port;Database=imapevents;Username=imapevents;Password=$password"
 fi
 
+# The key ring (which encrypts stored passwords and secrets) is protected by a certificate kept out of
+# the database: made on first start, under .data/ (back it up, apart from the database's backups).
+if [ -z "${DataProtection__CertificatePath:-}" ]; then
+  mkdir -p "$state"
+  if [ ! -f "$state/key-ring-certificate.pem" ]; then
+    install_missing openssl openssl
+    log "Creating the key ring's certificate in $state/key-ring-certificate.pem (keep a copy of it: see the README's Security section)"
+    bash scripts/new-key-certificate.sh "$state/key-ring-certificate.pem" >&2
+  fi
+  export DataProtection__CertificatePath="$state/key-ring-certificate.pem"
+fi
+
+# Only the host names it is reached by: a forged Host header is refused, never reflected in a redirect.
+# App__PublicUrl's host is added by the app. Listening on every interface, the machine's names and
+# addresses count. Set AllowedHosts (names separated by ;) to choose them yourself.
+if [ -z "${AllowedHosts:-}" ]; then
+  hosts="localhost;127.0.0.1;[::1]"
+  urls=${ASPNETCORE_URLS:-http://127.0.0.1:5080}
+  for url in ${urls//;/ }; do
+    host=$(printf '%s' "$url" | sed -E 's#^[a-z]+://##; s#(:[0-9]+)?/?$##')
+    case "$host" in
+      0.0.0.0|"[::]"|"*"|+)
+        hosts="$hosts;$(hostname);$(hostname -f 2>/dev/null || hostname)"
+        for address in $(hostname -I 2>/dev/null); do
+          case "$address" in *:*) hosts="$hosts;[$address]" ;; *) hosts="$hosts;$address" ;; esac
+        done ;;
+      *) hosts="$hosts;$host" ;;
+    esac
+  done
+  export AllowedHosts="$hosts"
+fi
+
 # Log to File actions write under .data/ unless told otherwise.
 export Actions__LogDirectory="${Actions__LogDirectory:-$root/.data/action-logs}"
 export ASPNETCORE_URLS="${ASPNETCORE_URLS:-http://127.0.0.1:5080}"

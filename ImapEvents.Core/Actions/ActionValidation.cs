@@ -1,4 +1,5 @@
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Outbound;
 
 namespace ImapEvents.Core.Actions;
 
@@ -151,9 +152,15 @@ public static class ActionValidation
         }
 
         var filled = EventTemplate.Render(url.Trim(), Sample, Uri.EscapeDataString);
-        return Uri.TryCreate(filled, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
-            ? null
-            : "Enter a full http:// or https:// address, like https://example.com/hooks/imap.";
+        if (!(Uri.TryCreate(filled, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0))
+        {
+            return "Enter a full http:// or https:// address, like https://example.com/hooks/imap.";
+        }
+
+        // Said now, while the address is typed; the check when connecting (any spelling, any DNS name) is the real guard.
+        return OutboundAddress.Literal(uri.Host) is { } address && OutboundAddress.Classify(address) == AddressKind.LinkLocalOrMetadata
+            ? $"{address} is {OutboundAddress.Describe(AddressKind.LinkLocalOrMetadata)}, which ImapEvents never calls. Enter the receiver's own address."
+            : null;
     }
 
     /// <summary>A plain file name: no folders, so nothing can be written outside the log directory.</summary>

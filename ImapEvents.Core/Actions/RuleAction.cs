@@ -14,8 +14,18 @@ public sealed class RuleAction
     /// <summary>At most one delivery per this span; null delivers every firing.</summary>
     public TimeSpan? MaxFrequency { get; set; }
 
-    /// <summary>Call Web Page, Call Webhook: the address, which may hold templates such as {ServerName}.</summary>
+    /// <summary>
+    /// Call Web Page, Call Webhook: the address, which may hold templates such as {ServerName}. A key in it
+    /// (<c>?apikey=</c>, a Slack webhook path) is shown as <see cref="UrlCredentials.Mask"/> once saved; the
+    /// whole URL is then in <see cref="ProtectedUrl"/>.
+    /// </summary>
     public string? Url { get; set; }
+
+    /// <summary>
+    /// Call Web Page, Call Webhook: the whole URL, keys included, as Infrastructure protected it (opaque here);
+    /// null when the URL holds no key. It is only ever used for the masked <see cref="Url"/> it was entered with.
+    /// </summary>
+    public string? ProtectedUrl { get; set; }
 
     /// <summary>Call Web Page.</summary>
     public WebPageMethod Method { get; set; }

@@ -40,6 +40,9 @@ public static class ExternalProviderValidation
     public const string SigningSecret = "Signing Secret";
     public const string Headers = "Headers";
 
+    public const string HeadersForAnotherEndpoint =
+        "Enter the headers again, or remove them: stored header values are only sent to the scheme, host and port they were entered for.";
+
     /// <summary>Headers the request sets itself; a provider may not replace them.</summary>
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -48,8 +51,9 @@ public static class ExternalProviderValidation
     };
 
     /// <param name="newSecret">A secret typed now; null keeps the stored one.</param>
-    /// <param name="newHeaders">Header lines typed now; null keeps the stored ones.</param>
-    public static IReadOnlyDictionary<string, string> Validate(ExternalProvider provider, string? newSecret, string? newHeaders)
+    /// <param name="newHeaders">Header lines typed now; null keeps the stored ones, empty removes them.</param>
+    /// <param name="storedEndpoint">The endpoint the stored headers were entered for; null for a new provider.</param>
+    public static IReadOnlyDictionary<string, string> Validate(ExternalProvider provider, string? newSecret, string? newHeaders, string? storedEndpoint = null)
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         if (string.IsNullOrWhiteSpace(provider.Name))
@@ -86,9 +90,22 @@ public static class ExternalProviderValidation
         {
             errors[Headers] = headersProblem;
         }
+        else if (newHeaders is null && provider.ProtectedHeaders is not null && storedEndpoint is not null && !SameOrigin(storedEndpoint, provider.Endpoint))
+        {
+            // Header values are usually credentials (an API key, a bearer token), bound like mailbox and SMTP passwords.
+            errors[Headers] = HeadersForAnotherEndpoint;
+        }
 
         return errors;
     }
+
+    /// <summary>Whether two endpoints share scheme, host and port (the path may differ); false when either is not a URL.</summary>
+    public static bool SameOrigin(string first, string second) =>
+        Uri.TryCreate(first.Trim(), UriKind.Absolute, out var a)
+        && Uri.TryCreate(second.Trim(), UriKind.Absolute, out var b)
+        && string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && a.Port == b.Port;
 
     /// <summary>"Name: value" lines; empty lines are skipped.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ParseHeaders(string? text) =>

@@ -4,21 +4,31 @@ using System.Text;
 using System.Text.Json;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
+using ImapEvents.Infrastructure.Outbound;
 using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Actions;
 
 /// <summary>Call Web Page and Call Webhook: one HTTP request per attempt, with the response recorded.</summary>
-public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecrets secrets, IOptions<ActionOptions> options, TimeProvider time)
+public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecrets secrets, ActionUrls urls, IOptions<ActionOptions> options, TimeProvider time)
 {
     public const string ClientName = "actions";
+
+    public const string UrlKeyMissing =
+        "The key in this action's URL is not stored with it, or cannot be read (keys are left out of exports; the data-protection key ring may have changed). " +
+        "Open the rule, type the whole URL again with its key, and save.";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>GET with the event's fields in the query, or POST them as a form.</summary>
     public async Task<SendResult> CallWebPageAsync(RuleAction action, TemplateValues values, CancellationToken cancellationToken)
     {
-        var url = EventTemplate.Render(action.Url ?? "", values, Uri.EscapeDataString);
+        if (urls.UrlToCall(action) is not { } template)
+        {
+            return SendResult.Failed(UrlKeyMissing, permanent: true);
+        }
+
+        var url = EventTemplate.Render(template, values, Uri.EscapeDataString);
         var fields = values.All().ToList();
         using var request = action.Method switch
         {
@@ -38,10 +48,15 @@ public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecr
                 permanent: true);
         }
 
+        if (urls.UrlToCall(action) is not { } template)
+        {
+            return SendResult.Failed(UrlKeyMissing, permanent: true);
+        }
+
         var body = action.SlackCompatible
             ? JsonSerializer.Serialize(new { text = EventTemplate.Render(string.IsNullOrWhiteSpace(action.Message) ? EventTemplate.DefaultMessage : action.Message, values) }, Json)
             : JsonSerializer.Serialize(WebhookPayload.From(deliveryId, imapEvent, values), Json);
-        var url = EventTemplate.Render(action.Url ?? "", values, Uri.EscapeDataString);
+        var url = EventTemplate.Render(template, values, Uri.EscapeDataString);
         return await PostSignedAsync(url, deliveryId, secret, body, [], cancellationToken);
     }
 
@@ -89,6 +104,11 @@ public sealed class HttpActionSender(IHttpClientFactory httpClients, WebhookSecr
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return SendResult.Failed($"No answer from {request.RequestUri?.Host} within {options.Value.HttpTimeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException ex) when (OutboundPolicy.RefusalIn(ex) is { } refusal)
+        {
+            // The address stays refused however often it is tried: say so once instead of retrying for hours.
+            return SendResult.Failed(refusal, permanent: true);
         }
         catch (HttpRequestException ex)
         {

@@ -44,7 +44,9 @@ public sealed class ProviderAdministration(
 
     /// <param name="id">Null to add a provider.</param>
     /// <param name="newSecret">Null or empty keeps the stored secret.</param>
-    /// <param name="newHeaders">Null keeps the stored headers; empty text removes them.</param>
+    /// <param name="newHeaders">
+    /// Null keeps the stored headers (only while the endpoint keeps its scheme, host and port); empty text removes them.
+    /// </param>
     public async Task<ProviderSaveResult> SaveAsync(Guid? id, ExternalProvider draft, uint version, string? newSecret, string? newHeaders, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -61,10 +63,11 @@ public sealed class ProviderAdministration(
             db.Entry(provider).Property(p => p.Version).OriginalValue = version;
         }
 
+        var storedEndpoint = id is null ? null : provider.Endpoint;
         provider.Name = draft.Name.Trim();
         provider.Endpoint = draft.Endpoint.Trim();
         provider.Enabled = draft.Enabled;
-        var errors = new Dictionary<string, string>(ExternalProviderValidation.Validate(provider, newSecret, newHeaders), StringComparer.Ordinal);
+        var errors = new Dictionary<string, string>(ExternalProviderValidation.Validate(provider, newSecret, newHeaders, storedEndpoint), StringComparer.Ordinal);
         var otherNames = await db.ExternalProviders.AsNoTracking().Where(p => p.Id != provider.Id).Select(p => p.Name).ToListAsync(cancellationToken);
         if (!errors.ContainsKey(ExternalProviderValidation.Name) && otherNames.Contains(provider.Name, StringComparer.OrdinalIgnoreCase))
         {

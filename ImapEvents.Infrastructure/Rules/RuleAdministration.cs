@@ -55,10 +55,12 @@ public sealed record RuleImportResult(
 /// What the Rules pages do. Every change writes an audit entry with the rule before and after,
 /// bumps the rule-set version and notifies the other instances, all in one transaction.
 /// </summary>
-public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, WebhookSecrets secrets, TimeProvider time)
+public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, WebhookSecrets secrets, ActionUrls urls, TimeProvider time)
 {
     public const string ConcurrencyConflict =
         "Someone else changed this rule while you were editing. Close the editor and open the rule again to see their changes.";
+
+    private static readonly IReadOnlyDictionary<string, string> NoErrors = new Dictionary<string, string>();
 
     /// <summary>How far back "would have fired" looks.</summary>
     public static readonly TimeSpan WouldHaveFiredWindow = TimeSpan.FromDays(7);
@@ -116,7 +118,11 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         rule.OwnerId = actingUserId;
         rule.CreatedAt = now;
         rule.UpdatedAt = now;
-        secrets.ProtectNewSecrets(rule.Actions);
+        ProtectSecrets(rule.Actions);
+        if (KeyErrors(rule.Actions) is { Count: > 0 } keyErrors)
+        {
+            return new RuleSaveResult(null, keyErrors);
+        }
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -139,11 +145,16 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         {
             CopyConditions(draft, rule);
             rule.Actions = MergeActions(rule.Actions, draft.Actions);
+            return KeyErrors(rule.Actions);
         }, cancellationToken);
     }
 
     public Task<RuleSaveResult> SetEnabledAsync(string actingUserId, Guid id, bool enabled, CancellationToken cancellationToken) =>
-        ChangeAsync(actingUserId, id, null, enabled ? RuleChange.Enabled : RuleChange.Disabled, rule => rule.Enabled = enabled, cancellationToken);
+        ChangeAsync(actingUserId, id, null, enabled ? RuleChange.Enabled : RuleChange.Disabled, rule =>
+        {
+            rule.Enabled = enabled;
+            return NoErrors;
+        }, cancellationToken);
 
     /// <param name="until">Null ends a snooze.</param>
     public Task<RuleSaveResult> SnoozeAsync(string actingUserId, Guid id, DateTimeOffset? until, CancellationToken cancellationToken)
@@ -153,7 +164,11 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             return Task.FromResult(new RuleSaveResult(null, new Dictionary<string, string> { ["Snooze until"] = "Choose a time in the future." }));
         }
 
-        return ChangeAsync(actingUserId, id, null, until is null ? RuleChange.Unsnoozed : RuleChange.Snoozed, rule => rule.SnoozedUntil = until, cancellationToken);
+        return ChangeAsync(actingUserId, id, null, until is null ? RuleChange.Unsnoozed : RuleChange.Snoozed, rule =>
+        {
+            rule.SnoozedUntil = until;
+            return NoErrors;
+        }, cancellationToken);
     }
 
     public async Task<RuleSaveResult> DuplicateAsync(string actingUserId, Guid id, CancellationToken cancellationToken)
@@ -271,7 +286,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         var replaceIds = existing == ExistingRules.ReplaceExisting ? imported.SelectMany(r => here[r.Rule.Name]).ToList() : [];
         var stored = await db.Rules.Where(r => replaceIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
         var auditor = await AuditorAsync(db, actingUserId, cancellationToken);
-        List<string> added = [], replaced = [], skipped = [], newSecrets = [];
+        List<string> added = [], replaced = [], skipped = [], newSecrets = [], urlsWithoutKey = [];
         var keptSecrets = 0;
 
         List<string> Replace(EventRule rule)
@@ -281,7 +296,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             var actions = MatchStoredActions(target.Actions, rule.Actions);
             keptSecrets += actions.Count(a => a.Kind == ActionKind.CallWebhook && a.NewSecret is null && a.ProtectedSecret is not null);
             newSecrets.AddRange(NewSecretsOf(rule.Name, actions));
-            secrets.ProtectNewSecrets(actions);
+            ProtectSecrets(actions);
+            urlsWithoutKey.AddRange(UrlsWithoutKeyOf(rule.Name, actions));
             // Same id, owner and creation time: Use My Notification Profile still reaches the same owner.
             CopyConditions(rule, target);
             target.SnoozedUntil = rule.SnoozedUntil;
@@ -305,7 +321,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             }
 
             newSecrets.AddRange(NewSecretsOf(rule.Name, rule.Actions));
-            secrets.ProtectNewSecrets(rule.Actions);
+            ProtectSecrets(rule.Actions);
+            urlsWithoutKey.AddRange(UrlsWithoutKeyOf(rule.Name, rule.Actions));
             rule.Id = Guid.NewGuid();
             rule.OwnerId = actingUserId;
             rule.CreatedAt = now;
@@ -325,7 +342,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         }
 
         await CommitAndAnnounceAsync(db, transaction, cancellationToken);
-        return new RuleImportResult(added, replaced, skipped, [], SecretNotices(newSecrets, keptSecrets));
+        return new RuleImportResult(added, replaced, skipped, [], [.. SecretNotices(newSecrets, keptSecrets), .. UrlKeyNotices(urlsWithoutKey)]);
     }
 
     private sealed record ImportedRule(int Number, string Label, EventRule Rule);
@@ -367,6 +384,22 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             .Select(a => $"“{ruleName}” (action {a.index + 1})")
             .ToList();
 
+    /// <summary>"“Rule” (action 2)" for each action whose URL had a key that the file left out (masked) and nothing here supplies.</summary>
+    private static List<string> UrlsWithoutKeyOf(string ruleName, IReadOnlyList<RuleAction> actions) =>
+        actions
+            .Select((action, index) => (action, index))
+            .Where(a => ActionUrls.LacksItsKey(a.action))
+            .Select(a => $"“{ruleName}” (action {a.index + 1})")
+            .ToList();
+
+    private static List<string> UrlKeyNotices(List<string> urlsWithoutKey) => urlsWithoutKey.Count == 0
+        ? []
+        :
+        [
+            $"Keys in URLs are not exported, so {(urlsWithoutKey.Count == 1 ? "this action cannot call its URL" : $"these {urlsWithoutKey.Count} actions cannot call their URLs")} " +
+            $"until the key is typed in again: {string.Join(", ", urlsWithoutKey)}. Open each rule and type the whole URL again, with its key.",
+        ];
+
     private static List<string> SecretNotices(List<string> newSecrets, int keptSecrets)
     {
         var notices = new List<string>();
@@ -389,8 +422,9 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
     /// <summary>
     /// The imported actions, each taking the id of a stored action of the same kind and target (and a
-    /// webhook its secret): its max-frequency window carries on, and a receiver that has the secret keeps
-    /// verifying. A webhook at a new or changed URL keeps the new secret it was imported with.
+    /// webhook its secret, a URL its key when the file has it masked): its max-frequency window carries on,
+    /// and a receiver that has the secret keeps verifying. A webhook at a new or changed URL keeps the new
+    /// secret it was imported with.
     /// </summary>
     private static List<RuleAction> MatchStoredActions(IReadOnlyList<RuleAction> stored, IReadOnlyList<RuleAction> imported)
     {
@@ -405,6 +439,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
 
             unmatched.Remove(match);
             action.Id = match.Id;
+            action.ProtectedUrl = string.Equals(action.Url, match.Url, StringComparison.Ordinal) ? match.ProtectedUrl : null;
+            if (match.ProtectedUrl is null && match.Url is not null && action.Url != match.Url && UrlCredentials.Masked(match.Url) == action.Url)
+            {
+                // Stored before keys were masked, with the key in clear: the same URL, masked in the file, takes it back.
+                action.Url = match.Url;
+            }
             if (action.Kind == ActionKind.CallWebhook && match.ProtectedSecret is not null)
             {
                 action.ProtectedSecret = match.ProtectedSecret;
@@ -415,18 +455,19 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return actions;
     }
 
-    /// <summary>Where an action delivers: what makes two actions of one kind the same action.</summary>
+    /// <summary>Where an action delivers: what makes two actions of one kind the same action (a URL's keys aside).</summary>
     private static string? Target(RuleAction action) => action.Kind switch
     {
-        ActionKind.CallWebPage or ActionKind.CallWebhook => action.Url,
+        ActionKind.CallWebPage or ActionKind.CallWebhook => action.Url is null ? null : UrlCredentials.Masked(action.Url),
         ActionKind.LogToFile => action.FileName,
         ActionKind.SendEmail => action.Recipients,
         ActionKind.UseMyNotificationProfile => null,
         ActionKind.NotifyExternalProvider => action.ProviderId?.ToString(),
     };
 
+    /// <param name="apply">Changes the rule; returns why the change cannot be saved, keyed by field (empty when it can).</param>
     private async Task<RuleSaveResult> ChangeAsync(
-        string actingUserId, Guid id, uint? version, RuleChange change, Action<EventRule> apply, CancellationToken cancellationToken)
+        string actingUserId, Guid id, uint? version, RuleChange change, Func<EventRule, IReadOnlyDictionary<string, string>> apply, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -442,7 +483,11 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         }
 
         var before = Copy(rule);
-        apply(rule);
+        if (apply(rule) is { Count: > 0 } errors)
+        {
+            return new RuleSaveResult(null, errors);
+        }
+
         rule.UpdatedAt = time.GetUtcNow();
         Audit(db, await AuditorAsync(db, actingUserId, cancellationToken), rule.Id, rule.Name, change, before, rule);
         try
@@ -519,21 +564,39 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         db.ExternalProviders.AsNoTracking().ToDictionaryAsync(p => p.Id, p => p.Name, cancellationToken);
 
     /// <summary>
-    /// The edited actions, with each webhook keeping its stored secret unless a new one was typed: a secret
-    /// is only ever taken from the stored action with the same id, never from what the editor sent back.
+    /// The edited actions, with each webhook keeping its stored secret unless a new one was typed, and each
+    /// URL its stored key while the URL is unchanged: secrets and keys are only ever taken from the stored
+    /// action with the same id, never from what the editor sent back.
     /// </summary>
     private List<RuleAction> MergeActions(IReadOnlyList<RuleAction> stored, IReadOnlyList<RuleAction> edited)
     {
-        var storedSecrets = stored.Where(a => a.ProtectedSecret is not null).ToDictionary(a => a.Id, a => a.ProtectedSecret);
+        var storedById = stored.ToDictionary(a => a.Id);
         var merged = edited.Select(a =>
         {
             var action = a.Copy();
-            action.ProtectedSecret = storedSecrets.GetValueOrDefault(action.Id);
+            var original = storedById.GetValueOrDefault(action.Id);
+            action.ProtectedSecret = original?.ProtectedSecret;
+            action.ProtectedUrl = original is not null && string.Equals(original.Url, action.Url, StringComparison.Ordinal) ? original.ProtectedUrl : null;
             return action;
         }).ToList();
-        secrets.ProtectNewSecrets(merged);
+        ProtectSecrets(merged);
         return merged;
     }
+
+    /// <summary>Turns every secret and URL key typed into these actions into ciphertext, so none is stored in clear.</summary>
+    private void ProtectSecrets(IEnumerable<RuleAction> actions)
+    {
+        secrets.ProtectNewSecrets(actions);
+        urls.ProtectKeys(actions);
+    }
+
+    /// <summary>An action whose URL shows a masked key that no stored key goes with (typed over, or moved to another URL).</summary>
+    private static Dictionary<string, string> KeyErrors(IReadOnlyList<RuleAction> actions) =>
+        actions
+            .Select((action, index) => (action, index))
+            .Where(a => ActionUrls.LacksItsKey(a.action))
+            .ToDictionary(a => ActionValidation.Key(a.index, ActionValidation.Url), _ => ActionUrls.KeyForAnotherUrl, StringComparer.Ordinal);
+
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

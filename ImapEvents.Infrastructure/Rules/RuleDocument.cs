@@ -39,7 +39,7 @@ public sealed record RuleDocument
 
     public DateTimeOffset? SnoozedUntil { get; init; }
 
-    /// <summary>In order. Webhook signing secrets are never exported.</summary>
+    /// <summary>In order. Webhook signing secrets and keys in URLs are never exported.</summary>
     public IReadOnlyList<ActionDocument> Actions { get; init; } = [];
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -200,14 +200,14 @@ public sealed record ActionDocument
         {
             Kind = action.Kind.ToString(),
             MaxFrequencyMinutes = Minutes(action.MaxFrequency),
-            Url = action.Url,
+            Url = MaskedUrl(action),
             Method = action.Method == WebPageMethod.PostForm ? "POST" : "GET",
         },
         ActionKind.CallWebhook => new ActionDocument
         {
             Kind = action.Kind.ToString(),
             MaxFrequencyMinutes = Minutes(action.MaxFrequency),
-            Url = action.Url,
+            Url = MaskedUrl(action),
             SlackCompatible = action.SlackCompatible,
             Message = action.SlackCompatible ? action.Message : null,
         },
@@ -238,6 +238,9 @@ public sealed record ActionDocument
             Provider = action.ProviderId is { } id ? providerNames?.GetValueOrDefault(id) ?? id.ToString() : null,
         },
     };
+
+    /// <summary>Keys in a URL are secrets, like webhook signing secrets: never exported or kept in the history (a rule saved before keys were masked included).</summary>
+    private static string? MaskedUrl(RuleAction action) => action.Url is null ? null : UrlCredentials.Masked(action.Url);
 
     public RuleAction ToAction(int index, Dictionary<string, string> errors, IReadOnlyDictionary<string, Guid> providerIds)
     {

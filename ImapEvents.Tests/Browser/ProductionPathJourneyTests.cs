@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImapEvents.Tests.Infrastructure;
 using ImapEvents.Tests.TestSupport;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -27,6 +28,7 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
         {
             ["Bootstrap__AdminEmail"] = AdminEmail,
             ["Bootstrap__AdminPassword"] = AdminPassword,
+            ["App__PublicUrl"] = "https://imapevents.example.test",
             ["Actions__LogDirectory"] = Path.Combine(Path.GetTempPath(), "imapevents-run-script-logs-" + Guid.NewGuid().ToString("N")),
         }, CancellationToken.None);
         playwright = await Playwright.CreateAsync();
@@ -77,8 +79,54 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
         await Expect(dialog.GetByLabel("Display name")).ToHaveValueAsync("Typed in production");
         await BrowserFixture.ScreenshotAsync(page, "00-production-mailbox-dialog");
 
+        // The job dashboard works under the same Content-Security-Policy (a violation is a console error).
+        await page.GotoAsync("/hangfire");
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Recurring Jobs" })).ToBeVisibleAsync();
+        await page.WaitForTimeoutAsync(2500); // its statistics are fetched every two seconds
+        await BrowserFixture.ScreenshotAsync(page, "00-production-job-dashboard");
+
         Assert.True(failures.IsEmpty, "The browser reported errors:\n" + string.Join("\n", failures));
         await context.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RunScript_ProtectsTheKeyRing_AndAnswersOnlyItsOwnHostNames_WithSecurityHeaders()
+    {
+        // run.sh made the key ring's certificate under .data/ (readable by its owner only) and the app uses it.
+        var certificate = Path.Combine(DockerComposeTests.RepositoryRoot(), ".data", "key-ring-certificate.pem");
+        Assert.True(File.Exists(certificate), app!.Output);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(certificate));
+        }
+
+        Assert.Contains("The key ring is protected by the certificate", app.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("No XML encryptor configured", app.Output, StringComparison.Ordinal);
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var page = await http.GetAsync($"{app.BaseUrl}/Account/Login");
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+        var policy = string.Join(" ", page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Matches(new Regex("script-src 'self' 'nonce-[A-Za-z0-9+/=]+';"), policy);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-eval", policy, StringComparison.Ordinal);
+        Assert.Equal("same-origin", Assert.Single(page.Headers.GetValues("Referrer-Policy")));
+        Assert.False(page.Headers.Contains("Strict-Transport-Security"), "HSTS is for HTTPS responses only.");
+
+        // A forged Host header is refused, not reflected in the sign-in redirect.
+        using var forged = new HttpRequestMessage(HttpMethod.Get, $"{app.BaseUrl}/mailboxes");
+        forged.Headers.Host = "attacker.example";
+        using var forgedAnswer = await http.SendAsync(forged);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, forgedAnswer.StatusCode);
+        Assert.Null(forgedAnswer.Headers.Location);
+
+        // Behind a TLS proxy at App__PublicUrl's host, the app answers that host and sends HSTS.
+        using var proxied = new HttpRequestMessage(HttpMethod.Get, $"{app.BaseUrl}/Account/Login");
+        proxied.Headers.Host = "imapevents.example.test";
+        proxied.Headers.Add("X-Forwarded-Proto", "https");
+        using var proxiedAnswer = await http.SendAsync(proxied);
+        Assert.Equal(System.Net.HttpStatusCode.OK, proxiedAnswer.StatusCode);
+        Assert.StartsWith("max-age=", Assert.Single(proxiedAnswer.Headers.GetValues("Strict-Transport-Security")), StringComparison.Ordinal);
     }
 
     public async Task DisposeAsync()

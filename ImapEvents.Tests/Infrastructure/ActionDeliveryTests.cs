@@ -125,6 +125,20 @@ public sealed class ActionDeliveryTests(ActionFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task TheActionsClient_NeverBuffersMoreThanTheStartOfAnAnswer()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.EndlessErrorBody = true;
+        var client = fixture.Service<IHttpClientFactory>().CreateClient(HttpActionSender.ClientName);
+
+        // A buffered read (the default) of an endless answer fails at the cap instead of filling memory.
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(receiver.Url("/hook")));
+
+        Assert.Contains("buffer", refused.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(SendResult.SnippetBytes, client.MaxResponseContentBufferSize);
+    }
+
+    [Fact]
     public async Task AReceiverThatNeverAnswers_FailsTheAttemptAfterTheTimeout()
     {
         await using var silent = new SilentListener();

@@ -45,6 +45,8 @@ public sealed class ClusterTests : IAsyncLifetime
         start.Environment["App__WorkerOnly"] = "true";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // This test's own instance is a Development host without the key ring's certificate; both must read one ring.
+        start.Environment["DataProtection__AllowUnprotectedKeys"] = "true";
         start.Environment["Jobs__CheckWorkers"] = "1";
         start.Environment["Jobs__ActionWorkers"] = "2";
         start.Environment["Actions__LogDirectory"] = fixture.LogDirectory;

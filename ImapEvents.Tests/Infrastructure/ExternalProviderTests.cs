@@ -79,6 +79,55 @@ public sealed class ExternalProviderTests(ActionFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task StoredHeaders_StayWithTheSchemeHostAndPort_TheyWereEnteredFor()
+    {
+        await using var first = await HttpReceiver.StartAsync();
+        await using var second = await HttpReceiver.StartAsync();
+        var provider = await AddProviderAsync(first.Url("/events"), WebhookSecrets.Generate(), "Authorization: Bearer for-the-first-host");
+        ExternalProvider Draft(string endpoint) => new() { Name = provider.Name, Endpoint = endpoint, Enabled = true };
+        async Task<uint> VersionAsync() => (await Providers.GetAsync(provider.Id, default))!.Version;
+
+        // Another port (another receiver): the stored values do not go along.
+        var moved = await Providers.SaveAsync(provider.Id, Draft(second.Url("/events")), await VersionAsync(), null, null, default);
+        Assert.Equal(
+            "Enter the headers again, or remove them: stored header values are only sent to the scheme, host and port they were entered for.",
+            moved.Errors["Headers"]);
+        Assert.Equal(first.Url("/events"), (await Providers.GetAsync(provider.Id, default))!.Endpoint);
+
+        // Another path on the same host and port: they stay.
+        Assert.True((await Providers.SaveAsync(provider.Id, Draft(first.Url("/v2/events")), await VersionAsync(), null, null, default)).Succeeded);
+        Assert.True((await Providers.TestAsync(provider.Id, default)).Succeeded);
+        Assert.Equal("Bearer for-the-first-host", (await first.WaitForRequestAsync()).Headers["Authorization"]);
+
+        // Typed again for the new receiver: only the new values reach it.
+        var retyped = await Providers.SaveAsync(provider.Id, Draft(second.Url("/events")), await VersionAsync(), null, "Authorization: Bearer for-the-second-host", default);
+        Assert.True(retyped.Succeeded, string.Join("; ", retyped.Errors.Values));
+        Assert.True((await Providers.TestAsync(provider.Id, default)).Succeeded);
+        Assert.Equal("Bearer for-the-second-host", (await second.WaitForRequestAsync()).Headers["Authorization"]);
+        Assert.Single(second.Requests);
+    }
+
+    [Theory]
+    [InlineData("https://alerts.example.net/events")]
+    [InlineData("http://alerts.example.com/events")]
+    [InlineData("https://alerts.example.com:8443/events")]
+    public async Task StoredHeaders_MustBeEnteredAgainOrRemoved_WhenTheEndpointMovesElsewhere(string elsewhere)
+    {
+        var provider = await AddProviderAsync("https://alerts.example.com/events", WebhookSecrets.Generate(), "X-Api-Key: bound-to-alerts");
+        var moved = new ExternalProvider { Name = provider.Name, Endpoint = elsewhere, Enabled = true };
+
+        var refused = await Providers.SaveAsync(provider.Id, moved, provider.Version, null, null, default);
+        var removed = await Providers.SaveAsync(provider.Id, moved, provider.Version, null, "", default);
+
+        Assert.StartsWith("Enter the headers again, or remove them", refused.Errors["Headers"], StringComparison.Ordinal);
+        Assert.True(removed.Succeeded, string.Join("; ", removed.Errors.Values));
+        var stored = (await Providers.GetAsync(provider.Id, default))!;
+        Assert.Equal(elsewhere, stored.Endpoint);
+        Assert.Null(stored.ProtectedHeaders);
+        Assert.Empty(stored.HeaderNames);
+    }
+
+    [Fact]
     public async Task ADisabledProvider_FailsItsDeliveries_WithWhatToDo()
     {
         await using var receiver = await HttpReceiver.StartAsync();

@@ -128,7 +128,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         await page.GetByRole(AriaRole.Button, new() { Name = button }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
-        await Assertions.Expect(dialog.GetByLabel(firstField).First).ToBeFocusedAsync();
+        // The round trip through the circuit can take seconds on a busy two-core machine: wait, do not fail early.
+        await Assertions.Expect(dialog.GetByLabel(firstField).First).ToBeFocusedAsync(new() { Timeout = 20_000 });
         return dialog;
     }
 

@@ -108,4 +108,35 @@ public sealed class RuleEditorComponentTests : ServiceComponentTestBase
             Assert.Null(ErrorNextTo(editor, "Signing Secret"));
         });
     }
+
+    [Fact]
+    public async Task AKeyInAUrl_IsWarnedAboutNextToTheField()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        await AddActionAsync(editor, "Call Web Page");
+
+        await TypeIntoFieldAsync(editor, "URL", "https://tasks.example.com/new?apikey=abc123");
+
+        await EventuallyAsync(() => Assert.Equal(
+            "This URL holds a key (apikey). It is stored encrypted, shown as *** from now on, and left out of exports and the rule history.",
+            HelperTextOf(editor, "URL")));
+    }
+
+    [Fact]
+    public async Task AMetadataAddress_IsRefusedNextToTheUrlField()
+    {
+        var editor = await OpenDialogAsync<RuleEditorDialog>("Add rule");
+        await ChangeFieldAsync(editor, "Name", "Metadata");
+        await AddActionAsync(editor, "Call Web Page");
+        await TypeIntoFieldAsync(editor, "URL", "http://169.254.169.254/latest/meta-data/");
+
+        await ClickButtonAsync(editor, "Save");
+
+        await EventuallyAsync(() => Assert.Equal(
+            "169.254.169.254 is a link-local / cloud metadata address, which ImapEvents never calls. Enter the receiver's own address.",
+            ErrorNextTo(editor, "URL")));
+    }
+
+    private static string? HelperTextOf(IRenderedComponent<RuleEditorDialog> editor, string label) =>
+        Input(editor, label).Closest(".mud-input-control")?.QuerySelector(".mud-input-helper-text")?.TextContent.Trim();
 }
