@@ -141,7 +141,7 @@ public sealed partial class SignInTests(AppFixture fixture) : IClassFixture<AppF
         var threshold = app.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.Lockout.MaxFailedAccessAttempts;
 
         var wrong = Enumerable.Range(1, 40).Select(i => app.CreateBrowserLikeClient().SignInAsync(email, $"wrong-password-{i}")).ToList();
-        await Eventually.TrueAsync(() => hasher.Verifications >= threshold, "The burst never reached the lockout threshold.");
+        await Eventually.TrueAsync(() => hasher.Verifications >= threshold, "The burst never reached the lockout threshold.", TimeSpan.FromSeconds(60));
         var right = await app.CreateBrowserLikeClient().SignInAsync(email, password);
         var answers = await Task.WhenAll(wrong);
 
