@@ -96,7 +96,11 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     /// <summary>Makes the acting administrator the rule's owner, for a rule whose owner was demoted, disabled or deleted.</summary>
     /// <param name="version">The version an open editor holds, or null from the list.</param>
     public Task<RuleSaveResult> TakeOwnershipAsync(string actingUserId, Guid id, uint? version, CancellationToken cancellationToken) =>
-        ChangeAsync(actingUserId, id, version, RuleChange.OwnershipTaken, rule => rule.OwnerId = actingUserId, cancellationToken);
+        ChangeAsync(actingUserId, id, version, RuleChange.OwnershipTaken, rule =>
+        {
+            rule.OwnerId = actingUserId;
+            return NoErrors;
+        }, cancellationToken);
 
     public async Task<EventRule?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
