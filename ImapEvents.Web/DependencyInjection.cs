@@ -61,6 +61,10 @@ public static class DependencyInjection
             cookie.Events.OnRedirectToAccessDenied = context => AnswerOrRedirect(context, StatusCodes.Status403Forbidden);
         });
 
+        // Sign-in attempts per account and per client, before any password is checked (Identity:SignInAttemptsPer…).
+        services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.SectionName);
+        services.AddSingleton<SignInThrottle>();
+
         // Disabling a user or changing their roles renews the security stamp; it is checked this often
         // (Identity:SessionCheckInterval, default one minute) so the change takes effect soon.
         services.AddOptions<SecurityStampValidatorOptions>().Configure<IConfiguration>((options, configuration) =>

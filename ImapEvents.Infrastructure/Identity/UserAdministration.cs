@@ -195,16 +195,8 @@ public sealed class UserAdministration(AppDbContext db, UserManager<ApplicationU
     }
 
     private Task<bool> IsEnabledAdministratorAsync(string userId, CancellationToken cancellationToken) =>
-        (from user in db.Users
-         join userRole in db.UserRoles on user.Id equals userRole.UserId
-         join role in db.Roles on userRole.RoleId equals role.Id
-         where user.Id == userId && role.Name == Roles.SystemAdministrator && !user.IsDisabled
-         select user.Id).AnyAsync(cancellationToken);
+        EnabledAdministrators.Ids(db).AnyAsync(id => id == userId, cancellationToken);
 
     private Task<int> CountEnabledAdministratorsAsync(CancellationToken cancellationToken) =>
-        (from user in db.Users
-         join userRole in db.UserRoles on user.Id equals userRole.UserId
-         join role in db.Roles on userRole.RoleId equals role.Id
-         where role.Name == Roles.SystemAdministrator && !user.IsDisabled
-         select user.Id).CountAsync(cancellationToken);
+        EnabledAdministrators.Ids(db).CountAsync(cancellationToken);
 }

@@ -4,6 +4,7 @@ using ImapEvents.Core.Events;
 using ImapEvents.Core.Notifications;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Email;
+using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
@@ -54,16 +55,29 @@ public sealed class NotificationProfiles(IDbContextFactory<AppDbContext> dbFacto
     public async Task<SendResult> NotifyAsync(string ownerId, Guid deliveryId, TemplateValues values, List<string> completedParts, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var owner = await db.Users.AsNoTracking().Where(u => u.Id == ownerId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken);
+        var owner = await db.Users.AsNoTracking()
+            .Where(u => u.Id == ownerId)
+            .Select(u => new { u.Email, IsEnabledAdministrator = EnabledAdministrators.Ids(db).Contains(u.Id) })
+            .SingleOrDefaultAsync(cancellationToken);
         if (owner is null)
         {
-            return SendResult.Failed("The rule's owner no longer exists, so there is no notification profile to use. Give the rule a Send Email action instead.", permanent: true);
+            return SendResult.Failed(
+                "The rule's owner no longer exists, so there is no notification profile to use. " +
+                "An administrator can take ownership of the rule on the Event rules page (or give it a Send Email action).", permanent: true);
+        }
+
+        // Alerts about the mail system go to people who may still see it: not to a demoted or disabled account.
+        if (!owner.IsEnabledAdministrator)
+        {
+            return SendResult.Failed(
+                $"The rule's owner {owner.Email} is no longer an enabled administrator, so their notification profile is not used. " +
+                "An administrator can take ownership of the rule on the Event rules page; later firings then reach them.", permanent: true);
         }
 
         var profile = await GetAsync(ownerId, cancellationToken);
         if (profile.IsEmpty)
         {
-            return SendResult.Failed($"{owner} has no addresses in their notification profile. They can add some on My Notification Profile, then retry the job.", permanent: true);
+            return SendResult.Failed($"{owner.Email} has no addresses in their notification profile. They can add some on My Notification Profile, then retry the job.", permanent: true);
         }
 
         return await SendAsync(profile, deliveryId.ToString("N"), values, completedParts, cancellationToken);

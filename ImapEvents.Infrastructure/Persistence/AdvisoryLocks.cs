@@ -12,11 +12,18 @@ internal static class AdvisoryLocks
     /// <summary>Held while an import decides which of its rules exist, so two imports of one file cannot both add them.</summary>
     private const long RuleImport = 0x696D6170_00000002;
 
+    /// <summary>With the hash of an account's normalised name: one password check at a time per account.</summary>
+    private const int SignIn = 0x696D6170;
+
     public static Task LockUsersAsync(this AppDbContext db, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({Users})", cancellationToken);
 
     public static Task LockRuleImportAsync(this AppDbContext db, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({RuleImport})", cancellationToken);
+
+    /// <summary>Waits until no other sign-in to this account, on any instance, is checking its password.</summary>
+    public static Task LockSignInAsync(this AppDbContext db, string normalizedUserName, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({SignIn}, hashtext({normalizedUserName}))", cancellationToken);
 
     /// <summary>
     /// Takes the lock that keeps checks of one mailbox from overlapping anywhere in the cluster, or

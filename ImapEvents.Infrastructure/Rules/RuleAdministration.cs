@@ -2,6 +2,7 @@ using System.Text.Json;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -12,8 +13,14 @@ public sealed record RuleSaveResult(Guid? Id, IReadOnlyDictionary<string, string
 {
     public bool Succeeded => Errors.Count == 0;
 
+    /// <summary>The rule's version after a change, for an editor that stays open to save it again.</summary>
+    public uint? Version { get; init; }
+
     public static RuleSaveResult Failed(string message) => new(null, new Dictionary<string, string> { [""] = message });
 }
+
+/// <summary>Who owns a rule, and whether Use My Notification Profile still reaches them (an enabled administrator).</summary>
+public sealed record RuleOwner(string Email, bool IsEnabledAdministrator);
 
 /// <summary>What an import does with a rule of the file whose name a rule here already has (compared without regard to case).</summary>
 public enum ExistingRules
@@ -73,14 +80,27 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return await rules.OrderBy(r => r.Name).ThenBy(r => r.Id).ToListAsync(cancellationToken);
     }
 
-    /// <summary>The email of each user who owns a rule: Use My Notification Profile reaches the owner.</summary>
-    public async Task<IReadOnlyDictionary<string, string>> OwnerEmailsAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Each user who owns a rule, by id: Use My Notification Profile reaches the owner while they are an
+    /// enabled administrator. A rule whose owner is missing here, or is not one, needs a new owner.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, RuleOwner>> OwnersAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Users.AsNoTracking()
             .Where(u => db.Rules.Any(r => r.OwnerId == u.Id))
-            .ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, cancellationToken);
+            .Select(u => new { u.Id, u.Email, IsEnabledAdministrator = EnabledAdministrators.Ids(db).Contains(u.Id) })
+            .ToDictionaryAsync(u => u.Id, u => new RuleOwner(u.Email ?? u.Id, u.IsEnabledAdministrator), cancellationToken);
     }
+
+    /// <summary>Makes the acting administrator the rule's owner, for a rule whose owner was demoted, disabled or deleted.</summary>
+    /// <param name="version">The version an open editor holds, or null from the list.</param>
+    public Task<RuleSaveResult> TakeOwnershipAsync(string actingUserId, Guid id, uint? version, CancellationToken cancellationToken) =>
+        ChangeAsync(actingUserId, id, version, RuleChange.OwnershipTaken, rule =>
+        {
+            rule.OwnerId = actingUserId;
+            return NoErrors;
+        }, cancellationToken);
 
     public async Task<EventRule?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -529,7 +549,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         }
 
         await CommitAndAnnounceAsync(db, transaction, cancellationToken);
-        return new RuleSaveResult(rule.Id, new Dictionary<string, string>());
+        return new RuleSaveResult(rule.Id, new Dictionary<string, string>()) { Version = rule.Version };
     }
 
     /// <summary>Who acts, and the provider names audit documents use; read once per operation, however many rules it audits.</summary>

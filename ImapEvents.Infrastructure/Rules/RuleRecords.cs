@@ -28,6 +28,9 @@ public enum RuleChange
 
     /// <summary>ImapEvents disabled one of the rule's actions: its receiver answered 410 Gone.</summary>
     ActionDisabled,
+
+    /// <summary>An administrator became the owner, whose notification profile the rule uses.</summary>
+    OwnershipTaken,
 }
 
 /// <summary>Who changed which rule when, with the rule before and after (as JSON).</summary>

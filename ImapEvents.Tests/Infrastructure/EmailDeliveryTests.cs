@@ -3,11 +3,16 @@ using ImapEvents.Core.Email;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Notifications;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Email;
+using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using netDumbster.smtp;
 
 namespace ImapEvents.Tests.Infrastructure;
@@ -195,6 +200,52 @@ public sealed class EmailDeliveryTests(ActionFixture fixture) : IClassFixture<Ac
         Assert.Equal(DeliveryStatus.Failed, failed.Status);
         Assert.StartsWith($"{ImapEventsApp.AdminEmail} has no addresses in their notification profile", failed.LastError, StringComparison.Ordinal);
         Assert.Empty(smtp.ReceivedEmail);
+    }
+
+    [Theory]
+    [InlineData("demoted")]
+    [InlineData("disabled")]
+    public async Task UseMyNotificationProfile_OfAnOwnerNoLongerAnEnabledAdministrator_SendsNothing_UntilAnotherTakesOwnership(string change)
+    {
+        await UseSmtpAsync(smtp.Configuration.Port);
+        var ownerEmail = $"owner-{change}@example.test";
+        await fixture.App.CreateUserAsync(ownerEmail, "owner-password-123", Roles.SystemAdministrator);
+        var owner = await fixture.App.FindUserAsync(ownerEmail);
+        Assert.True((await fixture.Service<NotificationProfiles>().SaveAsync(owner.Id, new NotificationProfile { EmailAddresses = "former-owner@example.com" }, default)).Succeeded);
+        var adminId = await SaveAdminProfileAsync("new-owner@example.com", null);
+        var user = ActionFixture.NewUser();
+        var action = RuleAction.Create(ActionKind.UseMyNotificationProfile);
+        action.MaxFrequency = null;
+        var rule = new EventRule { Name = $"Owned by the {change} administrator", EventType = ImapEventType.LoginFailed, LoginUsername = user, Actions = [action] };
+        var ruleId = (await fixture.Service<RuleAdministration>().CreateAsync(owner.Id, rule, default)).Id!.Value;
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+            var changed = change == "disabled"
+                ? await users.SetDisabledAsync(adminId, owner.Id, true, default)
+                : await users.SetRolesAsync(adminId, owner.Id, [Roles.Agent], default);
+            Assert.True(changed.Succeeded);
+        }
+
+        var refused = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await fixture.RunJobAsync(refused.Id);
+
+        // Failed for good, once, saying why and what to do; nothing reached the former administrator.
+        var failed = await fixture.DeliveryAsync(refused.Id);
+        Assert.Equal(DeliveryStatus.Failed, failed.Status);
+        Assert.Equal(1, failed.Attempts);
+        Assert.Equal(
+            $"The rule's owner {ownerEmail} is no longer an enabled administrator, so their notification profile is not used. " +
+            "An administrator can take ownership of the rule on the Event rules page; later firings then reach them.",
+            failed.LastError);
+        Assert.Empty(smtp.ReceivedEmail);
+
+        Assert.True((await fixture.Service<RuleAdministration>().TakeOwnershipAsync(adminId, ruleId, null, default)).Succeeded);
+        var next = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+        await fixture.RunJobAsync(next.Id);
+
+        Assert.Equal(DeliveryStatus.Delivered, (await fixture.DeliveryAsync(next.Id)).Status);
+        Assert.Equal(["new-owner@example.com"], Assert.Single(smtp.ReceivedEmail).ToAddresses.Select(a => a.Address));
     }
 
     [Fact]

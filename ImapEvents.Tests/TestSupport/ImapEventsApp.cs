@@ -1,5 +1,6 @@
 using ImapEvents.Infrastructure.Identity;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,9 @@ public sealed class ImapEventsApp(string connectionString, IReadOnlyDictionary<s
 {
     public const string AdminEmail = "admin@example.test";
     public const string AdminPassword = "correct-horse-battery";
+
+    /// <summary>Services that replace the app's own in this host (such as a password hasher that counts its checks).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     /// <summary>Everything the app logged, so tests can read what an operator would see.</summary>
     public CapturedLogs Logs { get; } = new();
@@ -40,12 +44,19 @@ public sealed class ImapEventsApp(string connectionString, IReadOnlyDictionary<s
         // Few workers: many test classes run their own app at once.
         builder.UseSetting("Jobs:CheckWorkers", "2");
         builder.UseSetting("Jobs:ActionWorkers", "2");
+        // Tests sign in far more often than people do; the tests of the sign-in limits set their own.
+        builder.UseSetting("Identity:SignInAttemptsPerAccount", "1000");
+        builder.UseSetting("Identity:SignInAttemptsPerClient", "1000");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
         }
 
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        if (TestServices is { } replace)
+        {
+            builder.ConfigureTestServices(replace);
+        }
     }
 
     /// <summary>Creates a user with a role directly, as the Users page would.</summary>

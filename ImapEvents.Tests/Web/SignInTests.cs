@@ -1,12 +1,17 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Tests.TestSupport;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Tests.Web;
 
-public sealed class SignInTests(AppFixture fixture) : IClassFixture<AppFixture>
+public sealed partial class SignInTests(AppFixture fixture) : IClassFixture<AppFixture>
 {
+    private const string WrongPasswordAnswer = "The email or password is wrong";
+
     [Fact]
     public async Task FiveWrongPasswords_LockTheAccount_EvenAgainstTheRightPassword()
     {
@@ -94,4 +99,129 @@ public sealed class SignInTests(AppFixture fixture) : IClassFixture<AppFixture>
         Assert.NotEqual(HttpStatusCode.OK, register.StatusCode);
         Assert.DoesNotContain("Register", login.Body!.TextContent, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public async Task ADisabledAccount_AnswersAsAWrongPasswordDoes_AndEveryTryCountsTowardLockout()
+    {
+        const string email = "disabled-and-guessed@example.test";
+        const string password = "the-disabled-password";
+        await fixture.App.CreateUserAsync(email, password, Roles.Agent);
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            var admin = await fixture.App.FindUserAsync(ImapEventsApp.AdminEmail);
+            var user = await fixture.App.FindUserAsync(email);
+            Assert.True((await scope.ServiceProvider.GetRequiredService<UserAdministration>().SetDisabledAsync(admin.Id, user.Id, true, default)).Succeeded);
+        }
+
+        var client = fixture.App.CreateBrowserLikeClient();
+
+        var rightPassword = await (await client.SignInAsync(email, password)).Content.ReadAsStringAsync();
+        var wrongPassword = await (await client.SignInAsync(email, "a-guessed-password")).Content.ReadAsStringAsync();
+
+        // Nothing tells the right password from a wrong one, and both count.
+        Assert.Contains(WrongPasswordAnswer, rightPassword, StringComparison.Ordinal);
+        Assert.Contains(WrongPasswordAnswer, wrongPassword, StringComparison.Ordinal);
+        Assert.DoesNotContain("This account is disabled", rightPassword, StringComparison.Ordinal);
+        Assert.Equal(2, (await fixture.App.FindUserAsync(email)).AccessFailedCount);
+        await client.SignInAsync(email, "guess-3");
+        await client.SignInAsync(email, "guess-4");
+        var fifth = await client.SignInAsync(email, "guess-5");
+        Assert.Equal("/Account/Lockout", fifth.RedirectPath());
+        Assert.NotNull((await fixture.App.FindUserAsync(email)).LockoutEnd);
+    }
+
+    [Fact]
+    public async Task FortyParallelWrongPasswords_CheckNoMorePasswordsThanTheLockoutAllows_AndARightPasswordAmongThemFails()
+    {
+        const string email = "burst@example.test";
+        const string password = "the-burst-password";
+        var hasher = new CountingPasswordHasher();
+        await using var app = new ImapEventsApp(fixture.ConnectionString, ImapEventsApp.WithBootstrapAdmin(NoJobServer)) { TestServices = hasher.Replace };
+        await app.CreateUserAsync(email, password, Roles.SystemAdministrator);
+        var threshold = app.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.Lockout.MaxFailedAccessAttempts;
+
+        var wrong = Enumerable.Range(1, 40).Select(i => app.CreateBrowserLikeClient().SignInAsync(email, $"wrong-password-{i}")).ToList();
+        await Eventually.TrueAsync(() => hasher.Verifications >= threshold, "The burst never reached the lockout threshold.", TimeSpan.FromSeconds(60));
+        var right = await app.CreateBrowserLikeClient().SignInAsync(email, password);
+        var answers = await Task.WhenAll(wrong);
+
+        Assert.Equal(threshold, hasher.Verifications);
+        Assert.Equal("/Account/Lockout", right.RedirectPath());
+        Assert.Equal(threshold - 1, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.OK), a => Assert.Equal("/Account/Lockout", a.RedirectPath()));
+        Assert.NotNull((await app.FindUserAsync(email)).LockoutEnd);
+    }
+
+    [Fact]
+    public async Task AnUnknownAccount_GetsAPasswordCheck_AsAKnownOneDoes()
+    {
+        const string email = "known-for-timing@example.test";
+        var hasher = new CountingPasswordHasher();
+        await using var app = new ImapEventsApp(fixture.ConnectionString, ImapEventsApp.WithBootstrapAdmin(NoJobServer)) { TestServices = hasher.Replace };
+        await app.CreateUserAsync(email, "known-password-123", Roles.Agent);
+        var client = app.CreateBrowserLikeClient();
+
+        var known = await client.SignInAsync(email, "wrong-password");
+        var checksForKnown = hasher.Verifications;
+        var unknown = await client.SignInAsync("nobody-by-this-name@example.test", "wrong-password");
+        var checksForUnknown = hasher.Verifications - checksForKnown;
+
+        // The same hashing work, so the time to answer does not tell which accounts exist; and the same answer.
+        Assert.Equal(1, checksForKnown);
+        Assert.Equal(1, checksForUnknown);
+        Assert.Contains(WrongPasswordAnswer, await known.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(WrongPasswordAnswer, await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TooManyAttemptsOnOneAccount_AreRefused_WithAMessageThatSaysWhenToTryAgain()
+    {
+        const string email = "throttled-account@example.test";
+        const string password = "throttled-password";
+        await using var app = new ImapEventsApp(fixture.ConnectionString, ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?>(NoJobServer)
+        {
+            ["Identity:SignInAttemptsPerAccount"] = "3",
+        }));
+        await app.CreateUserAsync(email, password, Roles.SystemAdministrator);
+        var client = app.CreateBrowserLikeClient();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            Assert.Contains(WrongPasswordAnswer, await (await client.SignInAsync(email, $"wrong-{attempt}")).Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The same account however it is written: the right password is not even checked now.
+        var refused = await client.SignInAsync("  THROTTLED-account@example.test ", password);
+        var otherAccount = await client.SignInAsync("another-account@example.test", "wrong-password");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Matches(TooManyAttempts(), await refused.Content.ReadAsStringAsync());
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Null(refused.Headers.Location);
+        Assert.Equal(3, (await app.FindUserAsync(email)).AccessFailedCount);
+        Assert.Contains(WrongPasswordAnswer, await otherAccount.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TooManyAttemptsFromOneClient_AreRefused_WhicheverAccountsTheyTry()
+    {
+        await using var app = new ImapEventsApp(fixture.ConnectionString, ImapEventsApp.WithBootstrapAdmin(new Dictionary<string, string?>(NoJobServer)
+        {
+            ["Identity:SignInAttemptsPerClient"] = "3",
+        }));
+        var client = app.CreateBrowserLikeClient();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.SignInAsync($"sprayed-{attempt}@example.test", "spring-2026-password")).StatusCode);
+        }
+
+        var refused = await client.SignInAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Matches(TooManyAttempts(), await refused.Content.ReadAsStringAsync());
+    }
+
+    private static readonly IReadOnlyDictionary<string, string?> NoJobServer = new Dictionary<string, string?> { ["Jobs:RunServer"] = "false" };
+
+    [GeneratedRegex(@"Too many sign-in attempts\. Try again in \d+ seconds?\.")]
+    private static partial Regex TooManyAttempts();
 }

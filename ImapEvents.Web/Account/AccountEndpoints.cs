@@ -10,8 +10,16 @@ internal static class AccountEndpoints
     {
         // Binding a form field makes ASP.NET Core validate the antiforgery token, so another site
         // cannot sign an administrator out.
-        endpoints.MapPost("/Account/Logout", async ([FromServices] SignInManager<ApplicationUser> signInManager, [FromForm(Name = "__RequestVerificationToken")] string? token) =>
+        endpoints.MapPost("/Account/Logout", async (HttpContext context, [FromServices] SignInManager<ApplicationUser> signInManager, [FromForm(Name = "__RequestVerificationToken")] string? token) =>
             {
+                // Signing out ends every session of the user, not only this browser's: a new security stamp
+                // makes the cookies of other browsers (and their open pages) fail their next session check.
+                // Only a cookie whose stamp is current may do it, so an old copy cannot sign anyone out.
+                if (await signInManager.ValidateSecurityStampAsync(context.User) is { } user)
+                {
+                    await signInManager.UserManager.UpdateSecurityStampAsync(user);
+                }
+
                 await signInManager.SignOutAsync();
                 return TypedResults.LocalRedirect("~/Account/Login");
             })

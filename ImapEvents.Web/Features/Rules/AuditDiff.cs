@@ -86,6 +86,7 @@ public static class AuditDiff
         RuleChange.Imported => "Imported",
         RuleChange.ReplacedByImport => "Replaced by import",
         RuleChange.ActionDisabled => "Action disabled",
+        RuleChange.OwnershipTaken => "Ownership taken",
     };
 
     private static JsonObject? Parse(string? json) => string.IsNullOrEmpty(json) ? null : JsonNode.Parse(json) as JsonObject;

@@ -22,6 +22,8 @@ public sealed partial class RuleEditorDialog
     private CancellationTokenSource? counting_;
     private EventRule form = new();
     private IReadOnlyList<ExternalProvider> providers = [];
+    private IReadOnlyDictionary<string, RuleOwner> owners = new Dictionary<string, RuleOwner>();
+    private bool ownershipTaken;
     private string timeOfDay = "";
     private IReadOnlyCollection<DayOfWeek> days = [];
     private uint version;
@@ -82,6 +84,7 @@ public sealed partial class RuleEditorDialog
 
             form = existing;
             version = existing.Version;
+            owners = await Rules.OwnersAsync(Closing);
             timeOfDay = TimeOfDayText.Format(existing.TimeFrom, existing.TimeTo);
             days = WeekFromMonday.Where(d => existing.DaysOfWeek != DaysOfWeek.None && RuleConditions.DayHolds(existing.DaysOfWeek, d)).ToList();
         }
@@ -188,6 +191,22 @@ public sealed partial class RuleEditorDialog
     {
         actionsChanged = true;
         return errors.RecheckAsync();
+    }
+
+    /// <summary>Makes the signed-in administrator the owner at once; the edits in the form stay, to be saved as usual.</summary>
+    private async Task TakeOwnershipAsync()
+    {
+        var result = await Rules.TakeOwnershipAsync(await CurrentUser.IdAsync(), RuleId!.Value, version, Closing);
+        if (!result.Succeeded)
+        {
+            await errors.ShowAsync(result.Errors);
+            return;
+        }
+
+        version = result.Version!.Value;
+        form.OwnerId = await CurrentUser.IdAsync();
+        owners = await Rules.OwnersAsync(Closing);
+        ownershipTaken = true;
     }
 
     private async Task SaveAsync()

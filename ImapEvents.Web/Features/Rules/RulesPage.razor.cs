@@ -9,7 +9,7 @@ namespace ImapEvents.Web.Features.Rules;
 public sealed partial class RulesPage
 {
     private IReadOnlyList<EventRule>? rules;
-    private IReadOnlyDictionary<string, string> owners = new Dictionary<string, string>();
+    private IReadOnlyDictionary<string, RuleOwner> owners = new Dictionary<string, RuleOwner>();
     private string search = "";
     private RuleImportResult? imported;
 
@@ -30,10 +30,8 @@ public sealed partial class RulesPage
     private async Task LoadAsync()
     {
         rules = await Rules.ListAsync(search, Closing);
-        owners = await Rules.OwnerEmailsAsync(Closing);
+        owners = await Rules.OwnersAsync(Closing);
     }
-
-    private string OwnerOf(EventRule rule) => owners.GetValueOrDefault(rule.OwnerId) ?? "(deleted user)";
 
     private async Task SearchAsync(string value)
     {
@@ -64,6 +62,9 @@ public sealed partial class RulesPage
 
     private Task SetEnabledAsync(EventRule rule, bool enabled) =>
         RunAsync(actor => Rules.SetEnabledAsync(actor, rule.Id, enabled, Closing), enabled ? $"{rule.Name} is enabled." : $"{rule.Name} is disabled.");
+
+    private Task TakeOwnershipAsync(EventRule rule) =>
+        RunAsync(actor => Rules.TakeOwnershipAsync(actor, rule.Id, null, Closing), $"You own {rule.Name} now: Use My Notification Profile reaches your profile.");
 
     private Task DuplicateAsync(EventRule rule) =>
         RunAsync(actor => Rules.DuplicateAsync(actor, rule.Id, Closing), $"{rule.Name} duplicated; the copy is disabled until you enable it.");
