@@ -100,6 +100,9 @@ public static class DependencyInjection
                 MaxResponseDrainSize = SendResult.SnippetBytes,
                 ResponseDrainTimeout = TimeSpan.FromMilliseconds(100),
             })
+            // HttpClient's own log lines name the whole URL, and a URL's path can be its key (a Slack incoming
+            // webhook). Every attempt is recorded on its delivery instead, where the key is masked.
+            .RemoveAllLoggers()
             // Each action has its own timeout (ActionOptions.HttpTimeout); the client's own must not cut in first.
             // Nothing here needs more of an answer than its start: a buffered read of more fails rather than fills memory.
             .ConfigureHttpClient(client =>

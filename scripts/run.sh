@@ -125,5 +125,6 @@ if [ "$changed" = yes ]; then
   touch "$stamp"
 fi
 cd "$app"
-exec dotnet ImapEvents.Web.dll
+# The full path names this checkout's app in the process list (pkill -f "$PWD/artifacts/app" stops it).
+exec dotnet "$app/ImapEvents.Web.dll"
 

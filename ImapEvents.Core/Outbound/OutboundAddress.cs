@@ -34,6 +34,12 @@ public static class OutboundAddress
             text = text[1..^1];
         }
 
+        else
+        {
+            // A fully qualified spelling ("169.254.169.254.") names the same address.
+            text = text.TrimEnd('.');
+        }
+
         // A zone in a URL is written %25eth0.
         text = text.Replace("%25", "%", StringComparison.Ordinal);
         return IPAddress.TryParse(text, out var address) ? address : null;
@@ -61,6 +67,12 @@ public static class OutboundAddress
         if (IsNat64(bytes) || (bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && !address.Equals(IPAddress.IPv6Any) && !address.Equals(IPAddress.IPv6Loopback)))
         {
             return ClassifyV4(bytes.AsSpan(12));
+        }
+
+        // 6to4 (2002:AABB:CCDD::/48) routes to the IPv4 address AA.BB.CC.DD through a relay.
+        if (bytes[0] == 0x20 && bytes[1] == 0x02 && ClassifyV4(bytes.AsSpan(2, 4)) is not AddressKind.Public and var embedded)
+        {
+            return embedded;
         }
 
         return address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6Loopback)

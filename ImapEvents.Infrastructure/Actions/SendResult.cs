@@ -37,7 +37,8 @@ public sealed record SendResult(bool Succeeded, int? ResponseCode, string? Error
 
         if (code is >= 300 and < 400)
         {
-            return new SendResult(false, code, $"The receiver redirected ({code}) to {response.Headers.Location}; use that address instead.");
+            return new SendResult(false, code, $"The receiver redirected ({code}) to {response.Headers.Location}. Redirects are not followed, as they could lead anywhere: " +
+                "point the action at the receiver's own address.");
         }
 
         var body = await ReadSnippetAsync(response, cancellationToken);

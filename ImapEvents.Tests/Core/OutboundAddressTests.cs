@@ -23,6 +23,8 @@ public sealed class OutboundAddressTests
         "http://[fd00:ec2::254]/",
         "http://100.100.100.200/",
         "http://169.254.1.1:8080/",
+        "http://169.254.169.254.:80/latest",
+        "http://[2002:a9fe:a9fe::]/",
     ];
 
     private static AddressKind KindOf(string url) =>
@@ -60,6 +62,8 @@ public sealed class OutboundAddressTests
     [InlineData("http://[fec0::1]/")]
     [InlineData("http://[::ffff:10.0.0.5]/")]
     [InlineData("http://[::ffff:127.0.0.1]/")]
+    [InlineData("http://[2002:7f00:1::]/")]
+    [InlineData("http://10.0.0.5./")]
     public void PrivateNetworkAddresses_AreRecognised(string url)
     {
         Assert.Equal(AddressKind.PrivateNetwork, KindOf(url));
@@ -74,6 +78,7 @@ public sealed class OutboundAddressTests
     [InlineData("http://100.63.255.255/")]
     [InlineData("http://169.253.255.255/")]
     [InlineData("http://[2606:4700:4700::1111]/")]
+    [InlineData("http://[2002:5db8:d70e::1]/")]
     public void OtherAddresses_ArePublic(string url)
     {
         Assert.Equal(AddressKind.Public, KindOf(url));

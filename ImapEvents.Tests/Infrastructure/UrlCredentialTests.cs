@@ -71,6 +71,20 @@ public sealed class UrlCredentialTests(ActionFixture fixture) : IClassFixture<Ac
     }
 
     [Fact]
+    public async Task AKeyInAUrlPath_IsNeverWrittenToTheLog_WhenItIsCalled()
+    {
+        var user = ActionFixture.NewUser();
+        await fixture.SaveRuleAsync(user, ActionFixture.Webhook("https://hooks.slack.com/services/T0ACME/B0LOGS/xoxbLoggedPathSecret"));
+        var delivery = Assert.Single(await fixture.DeliveriesAsync((await fixture.RaiseAsync(user)).Id));
+
+        // Whether or not this machine reaches Slack, the request was made, and HttpClient's own logging names its URL.
+        await Record.ExceptionAsync(() => fixture.RunJobAsync(delivery.Id));
+
+        Assert.NotEmpty((await fixture.DeliveryAsync(delivery.Id)).LastError ?? "sent");
+        Assert.DoesNotContain(fixture.App.Logs.Lines, line => line.Contains("xoxbLoggedPathSecret", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task EditingARule_KeepsTheKey_OnlyWhileItsUrlIsUnchanged()
     {
         await using var receiver = await HttpReceiver.StartAsync();
