@@ -50,6 +50,9 @@ internal static class HangfireSetup
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:actions";
                 server.Queues = [JobQueues.Actions];
                 server.WorkerCount = options.ActionWorkers;
+                // A delivery's next attempt is a scheduled job; the default 15 s look for due ones would turn a
+                // receiver's "Retry-After: 5" into up to 20 s. Once a second is a small indexed query.
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             });
             services.AddHangfireServer(server =>
             {
