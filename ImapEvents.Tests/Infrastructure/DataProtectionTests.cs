@@ -148,22 +148,11 @@ public sealed class DataProtectionTests : IAsyncLifetime
     /// <summary>Starts the built app as a real Production process; it is stopped as soon as it is healthy.</summary>
     private async Task<(int ExitCode, string Output)> RunProductionAppAsync(Dictionary<string, string> settings)
     {
-        var port = LoopbackTcpServer.ClosedPort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ImapEvents.Web.dll")])
+        var (start, port) = AppProcess.StartInfo(database.ConnectionString, new Dictionary<string, string>(settings)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ConnectionStrings__Default"] = database.ConnectionString;
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["App__WorkerOnly"] = "true";
-        start.Environment["Jobs__RunServer"] = "false";
-        foreach (var (name, value) in settings)
-        {
-            start.Environment[name] = value;
-        }
+            ["App__WorkerOnly"] = "true",
+            ["Jobs__RunServer"] = "false",
+        });
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("The app did not start.");
         var output = new System.Text.StringBuilder();

@@ -24,24 +24,8 @@ public sealed class AppProcess : IAsyncDisposable
     /// <summary>Starts the app with these environment variables and waits until /healthz answers.</summary>
     public static async Task<AppProcess> StartAsync(string connectionString, IReadOnlyDictionary<string, string> settings)
     {
-        // Free now; the app takes it a moment later.
-        var port = LoopbackTcpServer.ClosedPort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ImapEvents.Web.dll")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ConnectionStrings__Default"] = connectionString;
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         // The tests' own instance is a Development host without the key ring's certificate; both must read one ring.
-        start.Environment["DataProtection__AllowUnprotectedKeys"] = "true";
-        foreach (var (name, value) in settings)
-        {
-            start.Environment[name] = value;
-        }
-
+        var (start, port) = StartInfo(connectionString, new Dictionary<string, string>(settings) { ["DataProtection__AllowUnprotectedKeys"] = "true" });
         var app = new AppProcess(Process.Start(start) ?? throw new InvalidOperationException("The app process did not start."), $"http://127.0.0.1:{port}");
         app.process.OutputDataReceived += (_, e) => app.Append(e.Data);
         app.process.ErrorDataReceived += (_, e) => app.Append(e.Data);
@@ -72,6 +56,28 @@ public sealed class AppProcess : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, "The app process never became healthy:\n" + app.Output());
             await Task.Delay(200);
         }
+    }
+
+    /// <summary>How the built app is started in Production on a free loopback port, with these environment variables.</summary>
+    public static (ProcessStartInfo Start, int Port) StartInfo(string connectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        // Free now; the app takes it a moment later.
+        var port = LoopbackTcpServer.ClosedPort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ImapEvents.Web.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ConnectionStrings__Default"] = connectionString;
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in settings)
+        {
+            start.Environment[name] = value;
+        }
+
+        return (start, port);
     }
 
     /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no finally block runs; the kernel closes its sockets.</summary>
