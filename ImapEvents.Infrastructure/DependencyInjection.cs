@@ -4,6 +4,8 @@ using ImapEvents.Infrastructure.Email;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Incidents;
+using ImapEvents.Infrastructure.Maintenance;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
@@ -66,6 +68,8 @@ public static class DependencyInjection
         services.AddSingleton<MessageImporter>();
         services.AddSingleton<ImapCheck>();
         services.AddSingleton<CheckRecorder>();
+        services.Configure<IncidentSettings>(configuration.GetSection(IncidentSettings.Section));
+        services.AddSingleton<MaintenanceCalendar>();
         services.AddTransient<InterruptedCheckSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
         services.AddSingleton<RuleSet>();

@@ -2,7 +2,7 @@ using ImapEvents.Core.Checks;
 
 namespace ImapEvents.Core.Events;
 
-/// <summary>A failed check, with the fields event rules match on. Stored for ever, never changed.</summary>
+/// <summary>A failed check (or an incident's end, a certificate warning, a stale mailbox), with the fields event rules match on. Never changed once stored.</summary>
 public sealed class ImapEvent
 {
     public Guid Id { get; set; }
@@ -36,6 +36,27 @@ public sealed class ImapEvent
 
     /// <summary>Raised by "Send test event" for one rule, not by a check; only that rule's actions fire.</summary>
     public bool IsTest { get; set; }
+
+    /// <summary>The incident this event belongs to: the one a failed check opened or continued, or the one a recovery closed.</summary>
+    public Guid? IncidentId { get; set; }
+
+    /// <summary>For a failure, its place among the incident's failed checks (1 for the first); for a recovery, all of them.</summary>
+    public int FailureNumber { get; set; }
+
+    /// <summary>How often the incident's failing stage had changed when this event was raised, so "once per incident" can notify again.</summary>
+    public int StageChangeNumber { get; set; }
+
+    /// <summary>Raised while a maintenance window covered the mailbox: stored and listed, but no action runs for it.</summary>
+    public bool InMaintenance { get; set; }
+
+    /// <summary>For IMAP Recovered: from the incident's first failed check to the check that succeeded.</summary>
+    public TimeSpan? Downtime { get; set; }
+
+    /// <summary>For IMAP Certificate Expiring: when the server's certificate expires (UTC).</summary>
+    public DateTimeOffset? CertificateExpiresAt { get; set; }
+
+    /// <summary>For IMAP Certificate Expiring: who issued the certificate.</summary>
+    public string? CertificateIssuer { get; set; }
 
     /// <summary>When the rules were evaluated for this event; null until then (a sweep retries it).</summary>
     public DateTimeOffset? DispatchedAt { get; set; }

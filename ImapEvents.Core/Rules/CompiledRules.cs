@@ -1,12 +1,20 @@
 using System.Collections.Frozen;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
 
 namespace ImapEvents.Core.Rules;
 
 /// <summary>One rule that matched an event, with its actions as compiled; a snoozed rule matches but fires nothing.</summary>
 /// <param name="OwnerId">The administrator who created the rule: Use My Notification Profile reaches them.</param>
-public readonly record struct RuleMatch(Guid RuleId, string RuleName, bool Snoozed, IReadOnlyList<RuleAction> Actions, string OwnerId = "");
+/// <param name="Incidents">How the rule notifies about incidents; null means the defaults (every event).</param>
+/// <param name="EscalationActions">What "Escalate after M minutes" runs.</param>
+public readonly record struct RuleMatch(
+    Guid RuleId, string RuleName, bool Snoozed, IReadOnlyList<RuleAction> Actions, string OwnerId = "",
+    IncidentOptions? Incidents = null, IReadOnlyList<RuleAction>? EscalationActions = null)
+{
+    public IncidentOptions Options => Incidents ?? IncidentOptions.Default;
+}
 
 /// <summary>
 /// The enabled rules, compiled once when they change and indexed by event type and exact server
@@ -140,7 +148,7 @@ public sealed class CompiledRules
                 }
             }
 
-            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now, rule.Actions, rule.OwnerId));
+            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now, rule.Actions, rule.OwnerId, rule.Incidents, rule.EscalationActions));
         }
     }
 
@@ -231,6 +239,10 @@ public sealed class CompiledRules
 
         // A copy: the compiled set must not change under a dispatch if the caller's rule objects do.
         public IReadOnlyList<RuleAction> Actions { get; } = rule.Actions.Select(a => a.Copy()).ToArray();
+
+        public IReadOnlyList<RuleAction> EscalationActions { get; } = rule.EscalationActions.Select(a => a.Copy()).ToArray();
+
+        public IncidentOptions Incidents { get; } = IncidentOptions.Of(rule);
 
         public DateTimeOffset? SnoozedUntil { get; } = rule.SnoozedUntil;
 

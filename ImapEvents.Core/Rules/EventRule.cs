@@ -39,6 +39,16 @@ public static class SslConditionNames
     };
 }
 
+/// <summary>How often a rule notifies about one incident.</summary>
+public enum NotifyMode
+{
+    /// <summary>On every matching event, subject to each action's max frequency (the source feature's behaviour).</summary>
+    EveryEvent = 0,
+
+    /// <summary>Once per incident, and again when its failing stage changes.</summary>
+    OncePerIncident = 1,
+}
+
 /// <summary>
 /// An event rule, with the conditions of the source feature. Every condition that is set must hold
 /// for the rule to match; an unset condition matches anything.
@@ -77,6 +87,23 @@ public sealed class EventRule
 
     /// <summary>What happens when the rule matches, in this order.</summary>
     public List<RuleAction> Actions { get; set; } = [];
+
+    /// <summary>Fire after N consecutive failures: failed checks of the incident before the rule notifies (1 = the first).</summary>
+    public int FireAfterFailures { get; set; } = 1;
+
+    public NotifyMode Notify { get; set; }
+
+    /// <summary>Also notify on recovery: the actions run once more with the IMAP Recovered event when an incident the rule notified about closes.</summary>
+    public bool NotifyOnRecovery { get; set; }
+
+    /// <summary>Group by server: failures of several mailboxes on one server and stage within the grouping window become one notification.</summary>
+    public bool GroupByServer { get; set; }
+
+    /// <summary>Escalate after M minutes: run <see cref="EscalationActions"/> if the incident is still open and unacknowledged then.</summary>
+    public int? EscalateAfterMinutes { get; set; }
+
+    /// <summary>The second ordered list of actions, run once per incident by the escalation.</summary>
+    public List<RuleAction> EscalationActions { get; set; } = [];
 
     /// <summary>While in the future the rule still matches, but the match is recorded as snoozed and nothing fires.</summary>
     public DateTimeOffset? SnoozedUntil { get; set; }

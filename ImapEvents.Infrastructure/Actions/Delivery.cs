@@ -22,6 +22,22 @@ public enum DeliveryStatus
     Suppressed,
 }
 
+/// <summary>Why a delivery was made.</summary>
+public enum DeliveryTrigger
+{
+    /// <summary>The rule matched the event.</summary>
+    Event = 0,
+
+    /// <summary>"Also notify on recovery": the incident the rule notified about closed.</summary>
+    Recovery = 1,
+
+    /// <summary>"Escalate after M minutes": the incident stayed open and unacknowledged.</summary>
+    Escalation = 2,
+
+    /// <summary>A maintenance window ended while the mailbox was still failing.</summary>
+    MaintenanceEnded = 3,
+}
+
 /// <summary>
 /// One action fired for one event. It keeps a copy of the action as it was at the firing, so an edit or a
 /// deleted rule never changes or loses a delivery that is still being retried.
@@ -50,6 +66,11 @@ public sealed class Delivery
 
     /// <summary>Parts already sent when an action sends several messages (Use My Notification Profile: email, SMS), so a retry sends only the rest.</summary>
     public List<string> CompletedParts { get; set; } = [];
+
+    public DeliveryTrigger Trigger { get; set; }
+
+    /// <summary>"Group by server": the group whose mailboxes this one notification lists.</summary>
+    public Guid? GroupId { get; set; }
 
     /// <summary>Firings the max frequency held back before this one.</summary>
     public int SuppressedCount { get; set; }

@@ -136,6 +136,9 @@ public sealed record WebhookPayload(string Type, DateTimeOffset Timestamp, Webho
             ImapEventType.LoginFailed => "login_failed",
             ImapEventType.DownloadFailed => "download_failed",
             ImapEventType.ImportFailed => "import_failed",
+            ImapEventType.Recovered => "recovered",
+            ImapEventType.CertificateExpiring => "certificate_expiring",
+            ImapEventType.MailboxStale => "mailbox_stale",
         },
         imapEvent.OccurredAt,
         new WebhookEventData(

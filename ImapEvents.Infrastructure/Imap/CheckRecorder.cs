@@ -1,10 +1,15 @@
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
+using ImapEvents.Core.Incidents;
+using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Incidents;
+using ImapEvents.Infrastructure.Maintenance;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Imap;
 
@@ -12,6 +17,8 @@ namespace ImapEvents.Infrastructure.Imap;
 public sealed class CheckRecorder(
     IDbContextFactory<AppDbContext> dbFactory,
     IImapEventDispatcher dispatcher,
+    MaintenanceCalendar maintenance,
+    IOptions<IncidentSettings> settings,
     TimeProvider time,
     Microsoft.Extensions.Logging.ILogger<CheckRecorder> logger)
 {
@@ -71,8 +78,12 @@ public sealed class CheckRecorder(
         return true;
     }
 
-    /// <returns>The event the check raised, or null when it succeeded.</returns>
-    public async Task<ImapEvent?> FinishAsync(Mailbox mailbox, MailboxCheck check, CheckResult result, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the outcome, the mailbox's health and incident, and the events the check raised, in one transaction
+    /// (the caller holds the mailbox lock, so checks of one mailbox never interleave here); then dispatches them.
+    /// </summary>
+    /// <returns>The events raised: a failure (one per failed check, as ever), a recovery, a certificate warning.</returns>
+    public async Task<IReadOnlyList<ImapEvent>> FinishAsync(Mailbox mailbox, MailboxCheck check, CheckResult result, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -102,47 +113,117 @@ public sealed class CheckRecorder(
         status.ConsecutiveFailures = result.Succeeded ? 0 : status.ConsecutiveFailures + 1;
         status.LastSuccessAt = result.Succeeded ? now : status.LastSuccessAt;
         status.MessagesImported += result.Imported;
+        status.StaleSince = null;
 
-        ImapEvent? raised = null;
+        var raised = new List<ImapEvent>();
+        var incident = await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken);
         if (result.Failure is { } failure)
         {
-            raised = new ImapEvent
+            var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
+            if (incident is null)
             {
-                Id = Guid.NewGuid(),
-                Type = failure.Stage.EventType(),
-                OccurredAt = now,
-                MailboxId = mailbox.Id,
-                MailboxName = mailbox.DisplayName,
-                ServerName = mailbox.ServerName,
-                ServerPort = mailbox.ServerPort,
-                LoginUsername = mailbox.LoginUsername,
-                Ssl = mailbox.Security.RequiresTls(),
-                Stage = failure.Stage,
-                ErrorKind = failure.Kind,
-                ErrorMessage = failure.Message,
-                CheckId = check.Id,
-            };
-            db.Events.Add(raised);
+                (incident, var opened) = Incident.Open(
+                    mailbox.Id, mailbox.DisplayName, mailbox.ServerName, mailbox.ServerPort, mailbox.LoginUsername, mailbox.Security.RequiresTls(),
+                    failure.Stage, failure.Kind, failure.Message, now);
+                db.Incidents.Add(incident);
+                db.IncidentChanges.Add(opened);
+            }
+            else if (incident.RecordFailure(failure.Stage, failure.Kind, failure.Message, now) is { } change)
+            {
+                db.IncidentChanges.Add(change);
+            }
+
+            incident.HeldByMaintenance |= inMaintenance;
+            raised.Add(NewEvent(failure.Stage.EventType(), mailbox, check, now, incident, inMaintenance, e =>
+            {
+                e.Stage = failure.Stage;
+                e.ErrorKind = failure.Kind;
+                e.ErrorMessage = failure.Message;
+            }));
+        }
+        else if (result.Succeeded && incident is not null)
+        {
+            db.IncidentChanges.Add(incident.Recover(now));
+            var downtime = incident.Duration(now);
+            var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
+            raised.Add(NewEvent(ImapEventType.Recovered, mailbox, check, now, incident, inMaintenance, e =>
+            {
+                e.Stage = incident.Stage;
+                e.ErrorKind = incident.ErrorKind;
+                e.Downtime = downtime;
+                e.ErrorMessage = $"Recovered after {Plural(incident.FailedChecks, "failed check")} over {DurationText.Of(downtime)}. The last error was: {incident.LastError}";
+            }));
         }
 
+        status.OpenIncidentId = incident is { IsOpen: true } ? incident.Id : null;
+
+        if (result.Certificate is { } certificate)
+        {
+            status.CertificateExpiresAt = certificate.NotAfter;
+            status.CertificateIssuer = certificate.Issuer;
+            status.CertificateSubject = certificate.Subject;
+            var today = DateOnly.FromDateTime(now.UtcDateTime);
+            if (certificate.NotAfter - now <= TimeSpan.FromDays(settings.Value.CertificateWarningDays) && status.CertificateWarnedOn != today)
+            {
+                status.CertificateWarnedOn = today;
+                var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
+                raised.Add(NewEvent(ImapEventType.CertificateExpiring, mailbox, check, now, incident: null, inMaintenance, e =>
+                {
+                    e.Stage = CheckStage.Connect;
+                    e.CertificateExpiresAt = certificate.NotAfter;
+                    e.CertificateIssuer = certificate.Issuer;
+                    e.ErrorMessage = certificate.NotAfter <= now
+                        ? $"The server's TLS certificate expired on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC (issued by {certificate.Issuer})."
+                        : $"The server's TLS certificate expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, in {DurationText.Of(certificate.NotAfter - now)} (issued by {certificate.Issuer}).";
+                }));
+            }
+        }
+
+        db.Events.AddRange(raised);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        if (raised is not null)
+        foreach (var imapEvent in raised)
         {
             try
             {
-                await dispatcher.DispatchAsync(raised, cancellationToken);
+                await dispatcher.DispatchAsync(imapEvent, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The event is stored; the pending-event sweep evaluates its rules again shortly.
                 // Failing the check here would make Hangfire retry it and raise the event twice.
                 Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex,
-                    "Rules for event {EventId} could not be evaluated now; the pending-event sweep retries", raised.Id);
+                    "Rules for event {EventId} could not be evaluated now; the pending-event sweep retries", imapEvent.Id);
             }
         }
 
         return raised;
     }
+
+    private static ImapEvent NewEvent(
+        ImapEventType type, Mailbox mailbox, MailboxCheck check, DateTimeOffset now, Incident? incident, bool inMaintenance, Action<ImapEvent> fill)
+    {
+        var imapEvent = new ImapEvent
+        {
+            Id = Guid.NewGuid(),
+            Type = type,
+            OccurredAt = now,
+            MailboxId = mailbox.Id,
+            MailboxName = mailbox.DisplayName,
+            ServerName = mailbox.ServerName,
+            ServerPort = mailbox.ServerPort,
+            LoginUsername = mailbox.LoginUsername,
+            Ssl = mailbox.Security.RequiresTls(),
+            CheckId = check.Id,
+            IncidentId = incident?.Id,
+            FailureNumber = incident?.FailedChecks ?? 0,
+            StageChangeNumber = incident?.StageChanges ?? 0,
+            InMaintenance = inMaintenance,
+        };
+        fill(imapEvent);
+        return imapEvent;
+    }
+
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 }

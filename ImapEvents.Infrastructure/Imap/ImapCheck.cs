@@ -10,7 +10,11 @@ using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Imap;
 
-public sealed record CheckResult(CheckStage StageReached, int Imported, int Failed, CheckFailure? Failure)
+/// <summary>The server's TLS certificate as a check saw it.</summary>
+public sealed record ServerCertificate(DateTimeOffset NotAfter, string Issuer, string Subject);
+
+/// <param name="Certificate">The server's certificate when the connection used TLS (even when the check failed later).</param>
+public sealed record CheckResult(CheckStage StageReached, int Imported, int Failed, CheckFailure? Failure, ServerCertificate? Certificate = null)
 {
     public bool Succeeded => Failure is null;
 }

@@ -59,6 +59,22 @@ public sealed class MailboxStatus
 
     /// <summary>Why that check was interrupted, in words.</summary>
     public string? LastInterruption { get; set; }
+
+    /// <summary>The incident the mailbox is in; null while it is healthy.</summary>
+    public Guid? OpenIncidentId { get; set; }
+
+    /// <summary>The server certificate's expiry as the latest TLS check saw it.</summary>
+    public DateTimeOffset? CertificateExpiresAt { get; set; }
+
+    public string? CertificateIssuer { get; set; }
+
+    public string? CertificateSubject { get; set; }
+
+    /// <summary>The day (UTC) of the latest IMAP Certificate Expiring event, so it is raised once a day.</summary>
+    public DateOnly? CertificateWarnedOn { get; set; }
+
+    /// <summary>When the sweep raised IMAP Mailbox Stale; cleared by the next check that completes.</summary>
+    public DateTimeOffset? StaleSince { get; set; }
 }
 
 /// <summary>A message stored in PostgreSQL. UIDVALIDITY + UID make it unique per mailbox, so it is imported once.</summary>

@@ -16,7 +16,9 @@ public enum CheckRunStatus
     AlreadyRunning,
 }
 
-public sealed record CheckRun(CheckRunStatus Status, CheckResult? Result = null, ImapEvent? Event = null);
+/// <param name="Event">The failure event the check raised (one per failed check).</param>
+/// <param name="Raised">Every event the check raised: the failure, a recovery, a certificate warning.</param>
+public sealed record CheckRun(CheckRunStatus Status, CheckResult? Result = null, ImapEvent? Event = null, IReadOnlyList<ImapEvent>? Raised = null);
 
 /// <summary>Hands a manual check that met a running one back to Hangfire, which retries it shortly.</summary>
 public sealed class MailboxBusyException(string message) : Exception(message);
@@ -96,7 +98,7 @@ public sealed class MailboxCheckJob(
             throw;
         }
 
-        ImapEvent? raised;
+        IReadOnlyList<ImapEvent> raised;
         try
         {
             raised = await recorder.FinishAsync(mailbox, started, result, cancellationToken);
@@ -109,7 +111,7 @@ public sealed class MailboxCheckJob(
         logger.LogInformation(
             "Checked mailbox {MailboxId}: {Outcome} at {Stage}, {Imported} imported, {Failed} failed",
             mailboxId, result.Succeeded ? "succeeded" : "failed", result.StageReached, result.Imported, result.Failed);
-        return new CheckRun(CheckRunStatus.Completed, result, raised);
+        return new CheckRun(CheckRunStatus.Completed, result, raised.FirstOrDefault(e => e.Type.IsFailure()), raised);
     }
 
     private CheckResult? TryReadPassword(Core.Mailboxes.Mailbox mailbox, out string password)

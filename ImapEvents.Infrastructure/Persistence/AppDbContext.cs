@@ -1,5 +1,8 @@
 using ImapEvents.Core.Email;
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
+using ImapEvents.Core.Maintenance;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Core.Notifications;
 using ImapEvents.Core.Providers;
 using ImapEvents.Infrastructure.Actions;
@@ -47,6 +50,18 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<ActionThrottle> ActionThrottles => Set<ActionThrottle>();
 
+    public DbSet<Incident> Incidents => Set<Incident>();
+
+    public DbSet<IncidentChange> IncidentChanges => Set<IncidentChange>();
+
+    public DbSet<IncidentNotification> IncidentNotifications => Set<IncidentNotification>();
+
+    public DbSet<NotificationGroup> NotificationGroups => Set<NotificationGroup>();
+
+    public DbSet<NotificationGroupMember> NotificationGroupMembers => Set<NotificationGroupMember>();
+
+    public DbSet<MaintenanceWindow> MaintenanceWindows => Set<MaintenanceWindow>();
+
     public DbSet<SmtpSettings> SmtpSettings => Set<SmtpSettings>();
 
     public DbSet<NotificationProfile> NotificationProfiles => Set<NotificationProfile>();
@@ -88,6 +103,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             status.Property(s => s.LastOutcome).HasConversion<string>().HasMaxLength(20);
             status.Property(s => s.LastStage).HasConversion<string>().HasMaxLength(20);
             status.Property(s => s.LastErrorKind).HasConversion<string>().HasMaxLength(40);
+            status.Property(s => s.CertificateIssuer).HasMaxLength(1000);
+            status.Property(s => s.CertificateSubject).HasMaxLength(1000);
         });
 
         builder.Entity<MailboxCheck>(check =>
@@ -138,6 +155,85 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             imapEvent.HasIndex(e => new { e.MailboxId, e.OccurredAt });
             imapEvent.HasIndex(e => new { e.Type, e.OccurredAt });
             imapEvent.HasIndex(e => e.OccurredAt).HasFilter("\"DispatchedAt\" IS NULL").HasDatabaseName("IX_imap_events_undispatched");
+            imapEvent.HasIndex(e => new { e.IncidentId, e.OccurredAt });
+            imapEvent.Property(e => e.CertificateIssuer).HasMaxLength(1000);
+        });
+
+        builder.Entity<Incident>(incident =>
+        {
+            incident.ToTable("incidents");
+            incident.HasOne<Mailbox>().WithMany().HasForeignKey(i => i.MailboxId).OnDelete(DeleteBehavior.SetNull);
+            incident.Property(i => i.Stage).HasConversion<string>().HasMaxLength(20);
+            incident.Property(i => i.ErrorKind).HasConversion<string>().HasMaxLength(40);
+            incident.Property(i => i.MailboxName).HasMaxLength(200);
+            incident.Property(i => i.ServerName).HasMaxLength(253);
+            incident.Property(i => i.LoginUsername).HasMaxLength(320);
+            incident.Property(i => i.LastError).HasMaxLength(2000);
+            incident.Property(i => i.AcknowledgedById).HasMaxLength(450);
+            incident.Property(i => i.AcknowledgedBy).HasMaxLength(256);
+            incident.Property(i => i.AcknowledgementNote).HasMaxLength(2000);
+            incident.Ignore(i => i.IsOpen);
+            incident.Ignore(i => i.IsAcknowledged);
+            // One open incident per mailbox, whatever two instances try.
+            incident.HasIndex(i => i.MailboxId).IsUnique().HasFilter("\"ClosedAt\" IS NULL").HasDatabaseName("IX_incidents_open_per_mailbox");
+            incident.HasIndex(i => i.OpenedAt);
+            incident.HasIndex(i => new { i.MailboxId, i.OpenedAt });
+        });
+
+        builder.Entity<IncidentChange>(change =>
+        {
+            change.ToTable("incident_changes");
+            change.HasOne<Incident>().WithMany().HasForeignKey(c => c.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            change.Property(c => c.Kind).HasConversion<string>().HasMaxLength(20);
+            change.Property(c => c.Stage).HasConversion<string>().HasMaxLength(20);
+            change.Property(c => c.PreviousStage).HasConversion<string>().HasMaxLength(20);
+            change.Property(c => c.ErrorKind).HasConversion<string>().HasMaxLength(40);
+            change.Property(c => c.Message).HasMaxLength(2000);
+            change.Property(c => c.UserName).HasMaxLength(256);
+            change.HasIndex(c => new { c.IncidentId, c.At });
+        });
+
+        builder.Entity<IncidentNotification>(notification =>
+        {
+            notification.ToTable("incident_notifications");
+            notification.HasKey(n => new { n.IncidentId, n.RuleId });
+            notification.HasOne<Incident>().WithMany().HasForeignKey(n => n.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            notification.Property(n => n.RuleName).HasMaxLength(200);
+            // The escalation sweep reads only the ones still due.
+            notification.HasIndex(n => n.EscalateAt).HasFilter("\"EscalatedAt\" IS NULL AND \"EscalateAt\" IS NOT NULL").HasDatabaseName("IX_incident_notifications_due");
+        });
+
+        builder.Entity<NotificationGroup>(group =>
+        {
+            group.ToTable("notification_groups");
+            group.Property(g => g.RuleName).HasMaxLength(200);
+            group.Property(g => g.ServerName).HasMaxLength(253);
+            group.Property(g => g.Stage).HasConversion<string>().HasMaxLength(20);
+            group.HasIndex(g => new { g.RuleId, g.ServerName, g.ServerPort, g.Stage }).IsUnique().HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_notification_groups_gathering");
+            group.HasIndex(g => g.SendAt).HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_notification_groups_due");
+        });
+
+        builder.Entity<NotificationGroupMember>(member =>
+        {
+            member.ToTable("notification_group_members");
+            member.HasKey(m => new { m.GroupId, m.EventId });
+            member.HasOne<NotificationGroup>().WithMany().HasForeignKey(m => m.GroupId).OnDelete(DeleteBehavior.Cascade);
+            member.Property(m => m.MailboxName).HasMaxLength(200);
+            member.Property(m => m.LoginUsername).HasMaxLength(320);
+            member.Property(m => m.ErrorMessage).HasMaxLength(2000);
+        });
+
+        builder.Entity<MaintenanceWindow>(window =>
+        {
+            window.ToTable("maintenance_windows");
+            window.Property(w => w.Name).HasMaxLength(200);
+            window.Property(w => w.Recurrence).HasConversion<string>().HasMaxLength(10);
+            window.Property(w => w.Scope).HasConversion<string>().HasMaxLength(20);
+            window.Property(w => w.Days).HasConversion<int>();
+            window.Property(w => w.TimeZoneId).HasMaxLength(100);
+            window.Property(w => w.ServerPattern).HasMaxLength(253);
+            window.Property(w => w.CreatedBy).HasMaxLength(256);
+            window.Property(w => w.Version).IsRowVersion();
         });
 
         builder.Entity<EventRule>(rule =>
@@ -156,6 +252,11 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             // The actions live with their rule (read, changed and versioned as one), as jsonb.
             rule.Property(r => r.Actions).HasColumnType("jsonb")
                 .HasConversion(ActionJson.ListConverter, ActionJson.ListComparer);
+            rule.Property(r => r.EscalationActions).HasColumnType("jsonb")
+                .HasConversion(ActionJson.ListConverter, ActionJson.ListComparer)
+                .HasDefaultValueSql("'[]'::jsonb");
+            rule.Property(r => r.Notify).HasConversion<string>().HasMaxLength(20).HasDefaultValue(NotifyMode.EveryEvent).HasSentinel((NotifyMode)(-1));
+            rule.Property(r => r.FireAfterFailures).HasDefaultValue(1).HasSentinel(0);
             rule.HasIndex(r => r.Name);
         });
 
@@ -165,6 +266,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             match.HasKey(m => new { m.EventId, m.RuleId });
             match.HasOne<ImapEvent>().WithMany().HasForeignKey(m => m.EventId).OnDelete(DeleteBehavior.Cascade);
             match.Property(m => m.RuleName).HasMaxLength(200);
+            match.Property(m => m.Held).HasConversion<string>().HasMaxLength(30);
             match.HasIndex(m => m.RuleId);
         });
 
@@ -195,6 +297,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             delivery.Property(d => d.OwnerId).HasMaxLength(450);
             delivery.Property(d => d.Kind).HasConversion<string>().HasMaxLength(30);
             delivery.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
+            delivery.Property(d => d.Trigger).HasConversion<string>().HasMaxLength(20);
             delivery.Property(d => d.Action).HasColumnType("jsonb").HasConversion(ActionJson.Converter, ActionJson.Comparer);
             delivery.Property(d => d.LastError).HasMaxLength(2000);
             delivery.Property(d => d.JobId).HasMaxLength(100);

@@ -10,6 +10,12 @@ public sealed class EventRuleMatch
     public string RuleName { get; set; } = "";
 
     public bool Snoozed { get; set; }
+
+    /// <summary>Why the rule matched but did not fire (snoozed, in maintenance, acknowledged...); null when it fired.</summary>
+    public Core.Incidents.RuleMatchHold? Held { get; set; }
+
+    /// <summary>"Group by server": the group this firing went into, sent when the grouping window ends.</summary>
+    public Guid? GroupId { get; set; }
 }
 
 public enum RuleChange

@@ -63,6 +63,18 @@ public sealed class TestEventSender(
             ErrorMessage = $"Test event sent by {actingUserEmail} from rule \"{rule.Name}\".",
             DispatchedAt = now,
         };
+        // What the real events of these types carry, so templates show something to check.
+        switch (rule.EventType)
+        {
+            case ImapEventType.Recovered:
+                imapEvent.FailureNumber = 3;
+                imapEvent.Downtime = TimeSpan.FromMinutes(12);
+                break;
+            case ImapEventType.CertificateExpiring:
+                imapEvent.CertificateExpiresAt = now.AddDays(5);
+                imapEvent.CertificateIssuer = "CN=Test Issuer";
+                break;
+        }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Events.Add(imapEvent);
@@ -88,5 +100,7 @@ public sealed class TestEventSender(
         ImapEventType.LoginFailed => CheckStage.Authenticate,
         ImapEventType.DownloadFailed => CheckStage.Download,
         ImapEventType.ImportFailed => CheckStage.Import,
+        ImapEventType.Recovered => CheckStage.Authenticate,
+        ImapEventType.CertificateExpiring or ImapEventType.MailboxStale => CheckStage.Connect,
     };
 }

@@ -141,6 +141,7 @@ public sealed class FilterJourneyTests(BrowserFixture fixture)
             ImapEventType.LoginFailed => CheckStage.Authenticate,
             ImapEventType.DownloadFailed => CheckStage.Download,
             ImapEventType.ImportFailed => CheckStage.Import,
+            _ => CheckStage.Connect,
         };
         return new ImapEvent
         {

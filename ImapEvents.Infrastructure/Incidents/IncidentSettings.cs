@@ -1,0 +1,19 @@
+namespace ImapEvents.Infrastructure.Incidents;
+
+/// <summary>The "Incidents" configuration section.</summary>
+public sealed class IncidentSettings
+{
+    public const string Section = "Incidents";
+
+    /// <summary>IMAP Certificate Expiring is raised this many days before the server's certificate expires.</summary>
+    public int CertificateWarningDays { get; set; } = 14;
+
+    /// <summary>How long "Group by server" gathers failures before sending one notification.</summary>
+    public TimeSpan GroupingWindow { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A mailbox with no completed check for this many of its poll intervals raises IMAP Mailbox Stale.</summary>
+    public int StaleAfterIntervals { get; set; } = 3;
+
+    /// <summary>The app's own address for {IncidentUrl}; App:PublicUrl when set.</summary>
+    public string? PublicUrl { get; set; }
+}
