@@ -70,6 +70,9 @@ public static class DependencyInjection
         services.AddSingleton<CheckRecorder>();
         services.Configure<IncidentSettings>(configuration.GetSection(IncidentSettings.Section));
         services.AddSingleton<MaintenanceCalendar>();
+        services.AddSingleton<NotificationGrouping>();
+        services.AddSingleton<IncidentLinks>();
+        services.AddTransient<IncidentSweep>();
         services.AddTransient<InterruptedCheckSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
         services.AddSingleton<RuleSet>();

@@ -2,6 +2,7 @@ using Hangfire;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
@@ -100,6 +101,7 @@ public static class DependencyInjection
         var recurringJobs = app.Services.GetRequiredService<IRecurringJobManager>();
         PendingEventSweep.Schedule(recurringJobs);
         InterruptedCheckSweep.Schedule(recurringJobs);
+        IncidentSweep.Schedule(recurringJobs);
 
         if (setupToken is not null)
         {

@@ -1,11 +1,18 @@
 using System.Globalization;
 using System.Text;
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Text;
 
 namespace ImapEvents.Core.Actions;
 
+/// <summary>One mailbox of a "Group by server" notification.</summary>
+public sealed record GroupedMailbox(string MailboxName, string LoginUsername, string ErrorMessage, DateTimeOffset OccurredAt);
+
 /// <summary>The values an action can put into its URL, line or message: the event's fields and the firing's.</summary>
-public sealed record TemplateValues(ImapEvent Event, string RuleName, int SuppressedCount)
+/// <param name="IncidentUrl">The incident's page in ImapEvents, when the event belongs to one.</param>
+/// <param name="Group">The mailboxes a grouped notification lists; null for one event.</param>
+public sealed record TemplateValues(
+    ImapEvent Event, string RuleName, int SuppressedCount, string? IncidentUrl = null, IReadOnlyList<GroupedMailbox>? Group = null)
 {
     /// <summary>Every placeholder with its value, in the order the documentation lists them.</summary>
     public IEnumerable<KeyValuePair<string, string>> All() =>
@@ -20,9 +27,18 @@ public sealed record TemplateValues(ImapEvent Event, string RuleName, int Suppre
         "Ssl" => Event.Ssl ? "true" : "false",
         "OccurredAt" => Event.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
         "Error" => Event.ErrorMessage,
-        "MailboxName" => Event.MailboxName,
+        // A grouped notification names every mailbox where one event names its own, so untouched templates still say it all.
+        "MailboxName" => Group is { Count: > 1 } ? $"{Group.Count} mailboxes: {string.Join(", ", Group.Select(m => m.MailboxName))}" : Event.MailboxName,
         "RuleName" => RuleName,
         "SuppressedCount" => SuppressedCount.ToString(CultureInfo.InvariantCulture),
+        "Downtime" => Event.Downtime is { } downtime ? DurationText.Of(downtime) : "",
+        "FailedChecks" => Event.FailureNumber.ToString(CultureInfo.InvariantCulture),
+        "IncidentUrl" => IncidentUrl ?? "",
+        "CertificateExpires" => Event.CertificateExpiresAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "",
+        "Mailboxes" => Group is null
+            ? Event.MailboxName
+            : string.Join("; ", Group.Select(m => $"{m.MailboxName} ({m.LoginUsername}): {m.ErrorMessage}")),
+        "MailboxCount" => (Group?.Count ?? 1).ToString(CultureInfo.InvariantCulture),
         _ => throw new ArgumentOutOfRangeException(nameof(placeholder), placeholder, "Not a template placeholder."),
     };
 }
@@ -36,6 +52,7 @@ public static class EventTemplate
     public static readonly IReadOnlyList<string> Placeholders =
     [
         "EventType", "ServerName", "ServerPort", "LoginUsername", "Ssl", "OccurredAt", "Error", "MailboxName", "RuleName", "SuppressedCount",
+        "Downtime", "FailedChecks", "IncidentUrl", "CertificateExpires", "Mailboxes", "MailboxCount",
     ];
 
     public const string DefaultMessage =

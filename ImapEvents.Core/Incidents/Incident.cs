@@ -122,6 +122,16 @@ public sealed class Incident
         return Change(IncidentChangeKind.Closed, at, reason);
     }
 
+    /// <summary>The maintenance window that held back notifications ended while the mailbox still fails; they go out now.</summary>
+    public IncidentChange EndMaintenance(DateTimeOffset at)
+    {
+        HeldByMaintenance = false;
+        return Change(IncidentChangeKind.MaintenanceEnded, at, "A maintenance window ended while the mailbox was still failing; the rules it held back notified.");
+    }
+
+    public IncidentChange Escalated(string ruleName, DateTimeOffset at) =>
+        Change(IncidentChangeKind.Escalated, at, $"Still open and unacknowledged: rule \"{ruleName}\" ran its escalation actions.");
+
     public IncidentChange Acknowledge(string userId, string userName, string? note, DateTimeOffset at)
     {
         EnsureOpen();

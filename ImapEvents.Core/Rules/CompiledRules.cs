@@ -24,11 +24,13 @@ public sealed class CompiledRules
 {
     private readonly Bucket[] buckets;
     private readonly TimeZoneInfo[] zones;
+    private readonly FrozenDictionary<Guid, CompiledRule> byId;
 
-    private CompiledRules(Bucket[] buckets, TimeZoneInfo[] zones, int count, long version)
+    private CompiledRules(Bucket[] buckets, TimeZoneInfo[] zones, FrozenDictionary<Guid, CompiledRule> byId, int count, long version)
     {
         this.buckets = buckets;
         this.zones = zones;
+        this.byId = byId;
         Count = count;
         Version = version;
     }
@@ -47,6 +49,7 @@ public sealed class CompiledRules
         var zoneIndex = new Dictionary<string, int>(StringComparer.Ordinal) { [defaultZone.Id] = 0 };
         var zoneList = new List<TimeZoneInfo> { defaultZone };
         var byType = new Dictionary<ImapEventType, BucketBuilder>();
+        var byId = new Dictionary<Guid, CompiledRule>();
         var count = 0;
 
         foreach (var rule in rules.Where(r => r.Enabled).OrderBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ThenBy(r => r.Id))
@@ -67,6 +70,7 @@ public sealed class CompiledRules
             }
 
             bucket.Add(compiled);
+            byId[rule.Id] = compiled;
             count++;
         }
 
@@ -76,7 +80,23 @@ public sealed class CompiledRules
             buckets[(int)type] = bucket.Build();
         }
 
-        return new CompiledRules(buckets, zoneList.ToArray(), count, version);
+        return new CompiledRules(buckets, zoneList.ToArray(), byId.ToFrozenDictionary(), count, version);
+    }
+
+    /// <summary>
+    /// An enabled rule by id, as a match, without its conditions: for what a rule owes an incident it notified
+    /// about earlier (recovery, escalation, a group, the end of maintenance). A disabled or deleted rule owes nothing.
+    /// </summary>
+    public bool TryGet(Guid ruleId, DateTimeOffset now, out RuleMatch match)
+    {
+        if (byId.TryGetValue(ruleId, out var rule))
+        {
+            match = rule.ToMatch(now);
+            return true;
+        }
+
+        match = default;
+        return false;
     }
 
     /// <summary>Clears <paramref name="results"/> and fills it with the rules that match, in name order per index part.</summary>
@@ -148,7 +168,7 @@ public sealed class CompiledRules
                 }
             }
 
-            results.Add(new RuleMatch(rule.Id, rule.Name, rule.SnoozedUntil is { } until && until > now, rule.Actions, rule.OwnerId, rule.Incidents, rule.EscalationActions));
+            results.Add(rule.ToMatch(now));
         }
     }
 
@@ -249,6 +269,9 @@ public sealed class CompiledRules
         public WildcardPattern Server { get; } = WildcardPattern.Parse(rule.ServerName);
 
         public int ZoneSlot { get; } = zoneSlot;
+
+        public RuleMatch ToMatch(DateTimeOffset now) =>
+            new(Id, Name, SnoozedUntil is { } until && until > now, Actions, OwnerId, Incidents, EscalationActions);
 
         public bool NeedsLocalTime => days != DaysOfWeek.None || from is not null;
 

@@ -15,13 +15,17 @@ public sealed class ActionGate(TimeProvider time)
 {
     /// <param name="ignoreMaxFrequency">For test events: deliver every action now and leave the windows of real firings alone.</param>
     /// <returns>The deliveries to queue once the transaction commits.</returns>
+    public Task<IReadOnlyList<Delivery>> FireAsync(
+        AppDbContext db, ImapEvent imapEvent, IEnumerable<RuleMatch> matches, CancellationToken cancellationToken, bool ignoreMaxFrequency = false) =>
+        FireAsync(db, imapEvent, matches.Where(m => !m.Snoozed).Select(m => new Firing(m, m.Actions)), cancellationToken, ignoreMaxFrequency);
+
+    /// <summary>Fires the given actions of each rule: its own, its escalation actions, for a recovery or a group.</summary>
     public async Task<IReadOnlyList<Delivery>> FireAsync(
-        AppDbContext db, ImapEvent imapEvent, IEnumerable<RuleMatch> matches, CancellationToken cancellationToken, bool ignoreMaxFrequency = false)
+        AppDbContext db, ImapEvent imapEvent, IEnumerable<Firing> rules, CancellationToken cancellationToken, bool ignoreMaxFrequency = false)
     {
         var now = time.GetUtcNow();
-        var firings = matches
-            .Where(m => !m.Snoozed)
-            .SelectMany(m => m.Actions.Select((action, position) => (Match: m, Action: action, Position: position)))
+        var firings = rules
+            .SelectMany(r => r.Actions.Select((action, position) => (Firing: r, Action: action, Position: position)))
             // A receiver said the address is gone (410): nothing fires until an administrator enables it again.
             .Where(f => f.Action.DisabledAt is null)
             .ToList();
@@ -51,8 +55,9 @@ public sealed class ActionGate(TimeProvider time)
         }
 
         var deliveries = new List<Delivery>();
-        foreach (var (match, action, position) in firings)
+        foreach (var (firing, action, position) in firings)
         {
+            var match = firing.Match;
             var decision = decisions.GetValueOrDefault(action.Id, new ThrottleDecision(true, 0, default));
             var delivery = new Delivery
             {
@@ -69,6 +74,8 @@ public sealed class ActionGate(TimeProvider time)
                 Status = decision.Deliver ? DeliveryStatus.Pending : DeliveryStatus.Suppressed,
                 CreatedAt = now,
                 CompletedAt = decision.Deliver ? null : now,
+                Trigger = firing.Trigger,
+                GroupId = firing.GroupId,
             };
             db.Deliveries.Add(delivery);
             if (decision.Deliver)
@@ -80,3 +87,6 @@ public sealed class ActionGate(TimeProvider time)
         return deliveries;
     }
 }
+
+/// <summary>Actions of one matched rule to fire for an event, and why.</summary>
+public sealed record Firing(RuleMatch Match, IReadOnlyList<RuleAction> Actions, DeliveryTrigger Trigger = DeliveryTrigger.Event, Guid? GroupId = null);

@@ -36,6 +36,7 @@ public sealed class DeliveryJob(
     NotificationProfiles profiles,
     ProviderAdministration providers,
     RuleAdministration rules,
+    Incidents.IncidentLinks incidentLinks,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -176,7 +177,15 @@ public sealed class DeliveryJob(
         var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, cancellationToken);
         completedParts.AddRange(delivery.CompletedParts);
         var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
-        var values = new TemplateValues(imapEvent, delivery.RuleName, delivery.SuppressedCount);
+        var group = delivery.GroupId is { } groupId
+            ? await db.NotificationGroupMembers.AsNoTracking()
+                .Where(m => m.GroupId == groupId)
+                .OrderBy(m => m.OccurredAt)
+                .Select(m => new GroupedMailbox(m.MailboxName, m.LoginUsername, m.ErrorMessage, m.OccurredAt))
+                .ToListAsync(cancellationToken)
+            : null;
+        var values = new TemplateValues(
+            imapEvent, delivery.RuleName, delivery.SuppressedCount, imapEvent.IncidentId is { } incidentId ? incidentLinks.For(incidentId) : null, group);
         return delivery.Kind switch
         {
             ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),

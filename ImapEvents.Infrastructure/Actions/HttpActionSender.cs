@@ -156,8 +156,21 @@ public sealed record WebhookPayload(string Type, DateTimeOffset Timestamp, Webho
             imapEvent.ErrorMessage,
             values.RuleName,
             values.SuppressedCount,
-            imapEvent.IsTest));
+            imapEvent.IsTest,
+            imapEvent.IncidentId is { } incidentId
+                ? new WebhookIncident(incidentId, values.IncidentUrl, imapEvent.FailureNumber, imapEvent.Downtime is { } downtime ? (long)downtime.TotalSeconds : null)
+                : null,
+            imapEvent.CertificateExpiresAt is { } expires ? new WebhookCertificate(expires, imapEvent.CertificateIssuer ?? "") : null,
+            values.Group?.Select(m => new WebhookMailbox(m.MailboxName, m.LoginUsername, m.ErrorMessage, m.OccurredAt)).ToList()));
 }
+
+/// <summary>The incident an event belongs to: its page, how many checks failed, and for a recovery how long it lasted.</summary>
+public sealed record WebhookIncident(Guid Id, string? Url, int FailedChecks, long? DowntimeSeconds);
+
+public sealed record WebhookCertificate(DateTimeOffset ExpiresAt, string Issuer);
+
+/// <summary>One mailbox of a grouped notification.</summary>
+public sealed record WebhookMailbox(string MailboxName, string LoginUsername, string Error, DateTimeOffset OccurredAt);
 
 public sealed record WebhookEventData(
     Guid EventId,
@@ -174,4 +187,7 @@ public sealed record WebhookEventData(
     string Error,
     string RuleName,
     int SuppressedCount,
-    bool Test);
+    bool Test,
+    WebhookIncident? Incident = null,
+    WebhookCertificate? Certificate = null,
+    IReadOnlyList<WebhookMailbox>? Mailboxes = null);

@@ -13,7 +13,4 @@ public sealed class IncidentSettings
 
     /// <summary>A mailbox with no completed check for this many of its poll intervals raises IMAP Mailbox Stale.</summary>
     public int StaleAfterIntervals { get; set; } = 3;
-
-    /// <summary>The app's own address for {IncidentUrl}; App:PublicUrl when set.</summary>
-    public string? PublicUrl { get; set; }
 }

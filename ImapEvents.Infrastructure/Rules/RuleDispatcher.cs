@@ -1,8 +1,10 @@
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Core.Rules;
 using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -10,15 +12,16 @@ using Microsoft.Extensions.Logging;
 namespace ImapEvents.Infrastructure.Rules;
 
 /// <summary>
-/// Evaluates the rules for every stored event, records which matched (snoozed ones as such) and fires their
-/// actions: the matches, the max-frequency decisions and the deliveries commit together, then each
-/// delivery's job is queued.
+/// Evaluates the rules for every stored event, records which matched (and why one held back) and fires their
+/// actions: the matches, the incident decisions, the max-frequency decisions and the deliveries commit together,
+/// then each delivery's job is queued.
 /// </summary>
 internal sealed class RuleDispatcher(
     RuleSet ruleSet,
     IDbContextFactory<AppDbContext> dbFactory,
     ActionGate actionGate,
     DeliveryQueue deliveryQueue,
+    NotificationGrouping grouping,
     TimeProvider time,
     ILogger<RuleDispatcher> logger)
     : IImapEventDispatcher
@@ -46,10 +49,86 @@ internal sealed class RuleDispatcher(
             return;
         }
 
-        db.RuleMatches.AddRange(matches.Select(m => new EventRuleMatch { EventId = imapEvent.Id, RuleId = m.RuleId, RuleName = m.RuleName, Snoozed = m.Snoozed }));
-        var deliveries = await actionGate.FireAsync(db, imapEvent, matches, cancellationToken);
+        var incident = imapEvent.IncidentId is { } incidentId ? await IncidentLocks.LockAsync(db, incidentId, cancellationToken) : null;
+        var notified = incident is null
+            ? new Dictionary<Guid, IncidentNotification>()
+            : await db.IncidentNotifications.Where(n => n.IncidentId == incident.Id).ToDictionaryAsync(n => n.RuleId, cancellationToken);
+
+        var firings = new List<Firing>();
+        var openedGroups = new List<NotificationGroup>();
+        foreach (var match in matches)
+        {
+            var prior = notified.TryGetValue(match.RuleId, out var before) ? new PriorNotification(before.StageChangeNumber) : (PriorNotification?)null;
+            var hold = NotificationPolicy.Decide(match.Options, imapEvent, match.Snoozed, incident?.IsAcknowledged == true, prior);
+            var record = new EventRuleMatch { EventId = imapEvent.Id, RuleId = match.RuleId, RuleName = match.RuleName, Snoozed = match.Snoozed, Held = hold };
+            db.RuleMatches.Add(record);
+            if (hold is not null)
+            {
+                continue;
+            }
+
+            if (incident is not null && imapEvent.Type.IsFailure())
+            {
+                IncidentLocks.RecordNotification(db, notified, incident, match, imapEvent.StageChangeNumber, now);
+            }
+
+            if (match.Options.GroupByServer && imapEvent.Type.IsFailure() && !imapEvent.IsTest)
+            {
+                var (group, opened) = await grouping.JoinAsync(db, match, imapEvent, now, cancellationToken);
+                record.GroupId = group.Id;
+                if (opened)
+                {
+                    openedGroups.Add(group);
+                }
+
+                continue;
+            }
+
+            firings.Add(new Firing(match, match.Actions));
+        }
+
+        if (incident is not null && imapEvent.Type == ImapEventType.Recovered)
+        {
+            AddRecoveryNotifications(db, rules, imapEvent, matches, notified.Values, firings, now);
+        }
+
+        // The first failed check after a maintenance window: the rules it held back decide on this event, as usual.
+        if (incident is { HeldByMaintenance: true } && imapEvent.Type.IsFailure() && !imapEvent.InMaintenance)
+        {
+            db.IncidentChanges.Add(incident.EndMaintenance(now));
+        }
+
+        var deliveries = await actionGate.FireAsync(db, imapEvent, firings, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        foreach (var group in openedGroups)
+        {
+            grouping.ScheduleSend(group);
+        }
+
         await deliveryQueue.EnqueueAsync(deliveries.Select(d => d.Id), cancellationToken);
+    }
+
+    /// <summary>"Also notify on recovery": the rules that notified about the incident run once more with its recovery.</summary>
+    private static void AddRecoveryNotifications(
+        AppDbContext db, CompiledRules rules, ImapEvent recovery, List<RuleMatch> matches,
+        IEnumerable<IncidentNotification> notified, List<Firing> firings, DateTimeOffset now)
+    {
+        foreach (var notification in notified.Where(n => n.RecoveryNotifiedAt is null))
+        {
+            if (!rules.TryGet(notification.RuleId, now, out var rule)
+                || !NotificationPolicy.NotifiesRecovery(rule.Options, recovery, rule.Snoozed, new PriorNotification(notification.StageChangeNumber)))
+            {
+                continue;
+            }
+
+            notification.RecoveryNotifiedAt = now;
+            if (!matches.Exists(m => m.RuleId == rule.RuleId))
+            {
+                db.RuleMatches.Add(new EventRuleMatch { EventId = recovery.Id, RuleId = rule.RuleId, RuleName = rule.RuleName });
+            }
+
+            firings.Add(new Firing(rule, rule.Actions, DeliveryTrigger.Recovery));
+        }
     }
 }
