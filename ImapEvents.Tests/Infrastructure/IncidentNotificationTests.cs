@@ -5,6 +5,7 @@ using ImapEvents.Core.Incidents;
 using ImapEvents.Core.Maintenance;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
@@ -358,5 +359,74 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
         await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
         var now = DateTimeOffset.UtcNow;
         await db.MaintenanceWindows.Where(w => w.Id == windowId).ExecuteUpdateAsync(u => u.SetProperty(w => w.EndsAt, now));
+    }
+}
+
+/// <summary>Two app instances on one database: each notification is decided once, by whichever instance gets there first.</summary>
+public sealed class IncidentClusterTests(IncidentFixture fixture) : IClassFixture<IncidentFixture>, IAsyncLifetime
+{
+    private ImapEventsApp second = default!;
+
+    public Task InitializeAsync()
+    {
+        second = new ImapEventsApp(fixture.ConnectionString, IncidentFixture.AppSettings);
+        _ = second.Services;
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await second.DisposeAsync();
+
+    [Fact]
+    public async Task TwoInstances_CheckingAndSweepingTogether_SendEachNotificationExactlyOnce()
+    {
+        var port = LoopbackTcpServer.ClosedPort();
+        var grouped = await fixture.SaveRuleAsync(r =>
+        {
+            r.EventType = ImapEventType.ConnectionFailed;
+            r.ServerPort = port;
+            r.GroupByServer = true;
+            r.Notify = NotifyMode.OncePerIncident;
+            r.EscalateAfterMinutes = 10;
+            r.Actions.Add(fixture.Webhook("/cluster"));
+            r.EscalationActions.Add(fixture.WebPage("/cluster-escalated"));
+        });
+        var mailboxes = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            mailboxes.Add(await fixture.CreateMailboxAsync($"cluster-{i}-{Guid.NewGuid():N}@example.com", "pw", port));
+        }
+
+        var first = fixture.Service<MailboxCheckJob>();
+        var other = second.Services.GetRequiredService<MailboxCheckJob>();
+        // Every mailbox checked by both instances at once, three rounds: the mailbox lock lets one through at a time.
+        for (var round = 0; round < 3; round++)
+        {
+            await Task.WhenAll(mailboxes.SelectMany(id => new[]
+            {
+                first.CheckAsync(id, manual: false, default),
+                other.CheckAsync(id, manual: false, default),
+            }));
+        }
+
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var group = await db.NotificationGroups.AsNoTracking().SingleAsync(g => g.RuleId == grouped.Id);
+        Assert.Equal(6, await db.NotificationGroupMembers.CountAsync(m => m.GroupId == group.Id));
+        Assert.Equal(6, await db.IncidentNotifications.CountAsync(n => n.RuleId == grouped.Id));
+        await Task.WhenAll(
+            fixture.Service<NotificationGrouping>().SendAsync(group.Id, default),
+            second.Services.GetRequiredService<NotificationGrouping>().SendAsync(group.Id, default));
+
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(11));
+        var sweeps = await Task.WhenAll(
+            ActivatorUtilities.CreateInstance<IncidentSweep>(fixture.App.Services, clock).EscalateDueAsync(default),
+            ActivatorUtilities.CreateInstance<IncidentSweep>(second.Services, clock).EscalateDueAsync(default));
+        // Whatever one instance skipped because the other held the incident, the next sweep takes.
+        var again = await ActivatorUtilities.CreateInstance<IncidentSweep>(second.Services, clock).EscalateDueAsync(default);
+
+        var deliveries = await fixture.DeliveriesAsync(grouped.Id);
+        Assert.Single(deliveries, d => d.Trigger == DeliveryTrigger.Event);
+        Assert.Equal(6, deliveries.Count(d => d.Trigger == DeliveryTrigger.Escalation));
+        Assert.Equal(6, sweeps.Sum() + again);
+        Assert.Equal(6, await db.Incidents.CountAsync(i => mailboxes.Contains(i.MailboxId!.Value)));
     }
 }
