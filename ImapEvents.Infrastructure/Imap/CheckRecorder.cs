@@ -1,3 +1,4 @@
+using System.Globalization;
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
@@ -114,6 +115,12 @@ public sealed class CheckRecorder(
         status.LastSuccessAt = result.Succeeded ? now : status.LastSuccessAt;
         status.MessagesImported += result.Imported;
         status.StaleSince = null;
+        // Written even when it was null as read: the stale sweep may have set it since, and a completed check
+        // must leave the mailbox not stale, so that its next staleness is raised again.
+        if (db.Entry(status).State != EntityState.Added)
+        {
+            db.Entry(status).Property(s => s.StaleSince).IsModified = true;
+        }
 
         var raised = new List<ImapEvent>();
         var incident = await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken);
@@ -157,7 +164,14 @@ public sealed class CheckRecorder(
 
         status.OpenIncidentId = incident is { IsOpen: true } ? incident.Id : null;
 
-        if (result.Certificate is { } certificate)
+        if (!mailbox.Security.RequiresTls())
+        {
+            // A mailbox moved to a plain connection has no certificate; the old one's expiry would only mislead.
+            status.CertificateExpiresAt = null;
+            status.CertificateIssuer = null;
+            status.CertificateSubject = null;
+        }
+        else if (result.Certificate is { } certificate)
         {
             status.CertificateExpiresAt = certificate.NotAfter;
             status.CertificateIssuer = certificate.Issuer;
@@ -172,9 +186,7 @@ public sealed class CheckRecorder(
                     e.Stage = CheckStage.Connect;
                     e.CertificateExpiresAt = certificate.NotAfter;
                     e.CertificateIssuer = certificate.Issuer;
-                    e.ErrorMessage = certificate.NotAfter <= now
-                        ? $"The server's TLS certificate expired on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC (issued by {certificate.Issuer})."
-                        : $"The server's TLS certificate expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, in {DurationText.Of(certificate.NotAfter - now)} (issued by {certificate.Issuer}).";
+                    e.ErrorMessage = CertificateWarning(certificate, now);
                 }));
             }
         }
@@ -224,6 +236,14 @@ public sealed class CheckRecorder(
         fill(imapEvent);
         return imapEvent;
     }
+
+    /// <summary>The message of IMAP Certificate Expiring: when, how soon, and who issued the certificate (whom to ask for a new one).</summary>
+    public static string CertificateWarning(ServerCertificate certificate, DateTimeOffset now) =>
+        certificate.NotAfter <= now
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"The server's TLS certificate expired on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC; it was issued by {certificate.Issuer}.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"The server's TLS certificate expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, in {DurationText.Of(certificate.NotAfter - now)}; it was issued by {certificate.Issuer}.");
 
     private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 }
