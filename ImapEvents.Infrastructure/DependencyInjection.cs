@@ -71,6 +71,7 @@ public static class DependencyInjection
         services.Configure<IncidentSettings>(configuration.GetSection(IncidentSettings.Section));
         services.AddSingleton<MaintenanceCalendar>();
         services.AddTransient<InterruptedCheckSweep>();
+        services.AddTransient<StaleMailboxSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();

@@ -100,6 +100,7 @@ public static class DependencyInjection
         var recurringJobs = app.Services.GetRequiredService<IRecurringJobManager>();
         PendingEventSweep.Schedule(recurringJobs);
         InterruptedCheckSweep.Schedule(recurringJobs);
+        StaleMailboxSweep.Schedule(recurringJobs);
 
         if (setupToken is not null)
         {
