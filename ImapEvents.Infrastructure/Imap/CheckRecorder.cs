@@ -61,12 +61,7 @@ public sealed class CheckRecorder(
             return false;
         }
 
-        var status = await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == check.MailboxId, cancellationToken);
-        if (status is null)
-        {
-            status = new MailboxStatus { MailboxId = check.MailboxId };
-            db.MailboxStatuses.Add(status);
-        }
+        var status = await StatusAsync(db, check.MailboxId, cancellationToken);
 
         if (status.LastInterruptedCheckAt is null || status.LastInterruptedCheckAt < check.StartedAt)
         {
@@ -99,12 +94,7 @@ public sealed class CheckRecorder(
         check.MessagesFailed = result.Failed;
         db.MailboxChecks.Update(check);
 
-        var status = await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == mailbox.Id, cancellationToken);
-        if (status is null)
-        {
-            status = new MailboxStatus { MailboxId = mailbox.Id };
-            db.MailboxStatuses.Add(status);
-        }
+        var status = await StatusAsync(db, mailbox.Id, cancellationToken);
 
         status.LastCheckAt = now;
         status.LastOutcome = check.Outcome;
@@ -117,10 +107,7 @@ public sealed class CheckRecorder(
         status.StaleSince = null;
         // Written even when it was null as read: the stale sweep may have set it since, and a completed check
         // must leave the mailbox not stale, so that its next staleness is raised again.
-        if (db.Entry(status).State != EntityState.Added)
-        {
-            db.Entry(status).Property(s => s.StaleSince).IsModified = true;
-        }
+        db.Entry(status).Property(s => s.StaleSince).IsModified = true;
 
         var raised = new List<ImapEvent>();
         var incident = await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken);
@@ -211,6 +198,28 @@ public sealed class CheckRecorder(
         }
 
         return raised;
+    }
+
+    /// <summary>
+    /// The mailbox's status row, tracked. Created if absent with insert-if-absent, not Add: the stale sweep creates
+    /// the row of a mailbox never checked, and may be doing so right now; this waits for it instead of failing on the key.
+    /// </summary>
+    private static async Task<MailboxStatus> StatusAsync(AppDbContext db, Guid mailboxId, CancellationToken cancellationToken)
+    {
+        if (await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == mailboxId, cancellationToken) is { } status)
+        {
+            return status;
+        }
+
+        var none = nameof(CheckErrorKind.None);
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO mailbox_status ("MailboxId", "ConsecutiveFailures", "LastErrorKind", "MessagesImported")
+            VALUES ({mailboxId}, 0, {none}, 0)
+            ON CONFLICT ("MailboxId") DO NOTHING
+            """,
+            cancellationToken);
+        return await db.MailboxStatuses.SingleAsync(s => s.MailboxId == mailboxId, cancellationToken);
     }
 
     private static ImapEvent NewEvent(

@@ -63,7 +63,8 @@ public sealed class StaleMailboxSweep(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         // A mailbox never checked has no status row to mark yet: give the stale ones a blank one first (what a
-        // status row holds before any check). In key order, so that two runs inserting the same rows wait, never deadlock.
+        // status row holds before any check). In key order, so that two runs inserting the same rows wait, never deadlock;
+        // a first check finishing meanwhile creates its row the same way (CheckRecorder), and waits for this one.
         await db.Database.ExecuteSqlAsync(
             $"""
             INSERT INTO mailbox_status ("MailboxId", "ConsecutiveFailures", "LastErrorKind", "MessagesImported")

@@ -1,11 +1,13 @@
 using Hangfire;
 using Hangfire.Storage;
+using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace ImapEvents.Tests.Infrastructure;
 
@@ -166,6 +168,36 @@ public sealed class StaleMailboxTests(ClockedCheckFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task AFirstCheck_FinishingWhileASweepCreatesTheMailboxsStatus_WaitsForItAndIsRecorded()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var mailboxId = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
+        // What a sweep does for a mailbox never checked, held open: the status row inserted, not yet committed.
+        await using var sweep = new NpgsqlConnection(fixture.ConnectionString);
+        await sweep.OpenAsync();
+        await using var transaction = await sweep.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO mailbox_status ("MailboxId", "ConsecutiveFailures", "LastErrorKind", "MessagesImported", "StaleSince")
+            VALUES ($1, 0, 'None', 0, now())
+            """, sweep, transaction))
+        {
+            insert.Parameters.AddWithValue(mailboxId);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var check = fixture.CheckAsync(mailboxId);
+        await Eventually.TrueAsync(() => AnyoneWaitsForALockAsync(), "The check never reached the status row the sweep holds.", TimeSpan.FromSeconds(30));
+        await transaction.CommitAsync();
+        var run = await check;
+
+        Assert.True(run.Result!.Succeeded, run.Result.Failure?.Message);
+        var status = await StatusAsync(mailboxId);
+        Assert.Equal(CheckOutcome.Succeeded, status.LastOutcome);
+        Assert.Null(status.StaleSince);
+    }
+
+    [Fact]
     public void TheSweep_IsScheduledEveryMinute()
     {
         using var connection = fixture.Service<JobStorage>().GetConnection();
@@ -205,6 +237,15 @@ public sealed class StaleMailboxTests(ClockedCheckFixture fixture) : IClassFixtu
             .Where(e => e.MailboxId == mailboxId && e.Type == ImapEventType.MailboxStale)
             .OrderBy(e => e.OccurredAt)
             .ToListAsync();
+    }
+
+    private async Task<bool> AnyoneWaitsForALockAsync()
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", connection);
+        return (long)(await query.ExecuteScalarAsync())! > 0;
     }
 
     private async Task<MailboxStatus> StatusAsync(Guid mailboxId)
