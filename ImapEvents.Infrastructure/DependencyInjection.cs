@@ -74,6 +74,7 @@ public static class DependencyInjection
         services.AddSingleton<IncidentLinks>();
         services.AddTransient<IncidentSweep>();
         services.AddTransient<InterruptedCheckSweep>();
+        services.AddTransient<StaleMailboxSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();

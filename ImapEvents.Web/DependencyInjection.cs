@@ -102,6 +102,7 @@ public static class DependencyInjection
         PendingEventSweep.Schedule(recurringJobs);
         InterruptedCheckSweep.Schedule(recurringJobs);
         IncidentSweep.Schedule(recurringJobs);
+        StaleMailboxSweep.Schedule(recurringJobs);
 
         if (setupToken is not null)
         {

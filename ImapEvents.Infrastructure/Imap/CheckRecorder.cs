@@ -1,3 +1,4 @@
+using System.Globalization;
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Mailboxes;
@@ -60,12 +61,7 @@ public sealed class CheckRecorder(
             return false;
         }
 
-        var status = await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == check.MailboxId, cancellationToken);
-        if (status is null)
-        {
-            status = new MailboxStatus { MailboxId = check.MailboxId };
-            db.MailboxStatuses.Add(status);
-        }
+        var status = await StatusAsync(db, check.MailboxId, cancellationToken);
 
         if (status.LastInterruptedCheckAt is null || status.LastInterruptedCheckAt < check.StartedAt)
         {
@@ -98,12 +94,7 @@ public sealed class CheckRecorder(
         check.MessagesFailed = result.Failed;
         db.MailboxChecks.Update(check);
 
-        var status = await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == mailbox.Id, cancellationToken);
-        if (status is null)
-        {
-            status = new MailboxStatus { MailboxId = mailbox.Id };
-            db.MailboxStatuses.Add(status);
-        }
+        var status = await StatusAsync(db, mailbox.Id, cancellationToken);
 
         status.LastCheckAt = now;
         status.LastOutcome = check.Outcome;
@@ -114,6 +105,9 @@ public sealed class CheckRecorder(
         status.LastSuccessAt = result.Succeeded ? now : status.LastSuccessAt;
         status.MessagesImported += result.Imported;
         status.StaleSince = null;
+        // Written even when it was null as read: the stale sweep may have set it since, and a completed check
+        // must leave the mailbox not stale, so that its next staleness is raised again.
+        db.Entry(status).Property(s => s.StaleSince).IsModified = true;
 
         var raised = new List<ImapEvent>();
         var incident = await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken);
@@ -157,7 +151,14 @@ public sealed class CheckRecorder(
 
         status.OpenIncidentId = incident is { IsOpen: true } ? incident.Id : null;
 
-        if (result.Certificate is { } certificate)
+        if (!mailbox.Security.RequiresTls())
+        {
+            // A mailbox moved to a plain connection has no certificate; the old one's expiry would only mislead.
+            status.CertificateExpiresAt = null;
+            status.CertificateIssuer = null;
+            status.CertificateSubject = null;
+        }
+        else if (result.Certificate is { } certificate)
         {
             status.CertificateExpiresAt = certificate.NotAfter;
             status.CertificateIssuer = certificate.Issuer;
@@ -172,9 +173,7 @@ public sealed class CheckRecorder(
                     e.Stage = CheckStage.Connect;
                     e.CertificateExpiresAt = certificate.NotAfter;
                     e.CertificateIssuer = certificate.Issuer;
-                    e.ErrorMessage = certificate.NotAfter <= now
-                        ? $"The server's TLS certificate expired on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC (issued by {certificate.Issuer})."
-                        : $"The server's TLS certificate expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, in {DurationText.Of(certificate.NotAfter - now)} (issued by {certificate.Issuer}).";
+                    e.ErrorMessage = CertificateWarning(certificate, now);
                 }));
             }
         }
@@ -201,6 +200,28 @@ public sealed class CheckRecorder(
         return raised;
     }
 
+    /// <summary>
+    /// The mailbox's status row, tracked. Created if absent with insert-if-absent, not Add: the stale sweep creates
+    /// the row of a mailbox never checked, and may be doing so right now; this waits for it instead of failing on the key.
+    /// </summary>
+    private static async Task<MailboxStatus> StatusAsync(AppDbContext db, Guid mailboxId, CancellationToken cancellationToken)
+    {
+        if (await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == mailboxId, cancellationToken) is { } status)
+        {
+            return status;
+        }
+
+        var none = nameof(CheckErrorKind.None);
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO mailbox_status ("MailboxId", "ConsecutiveFailures", "LastErrorKind", "MessagesImported")
+            VALUES ({mailboxId}, 0, {none}, 0)
+            ON CONFLICT ("MailboxId") DO NOTHING
+            """,
+            cancellationToken);
+        return await db.MailboxStatuses.SingleAsync(s => s.MailboxId == mailboxId, cancellationToken);
+    }
+
     private static ImapEvent NewEvent(
         ImapEventType type, Mailbox mailbox, MailboxCheck check, DateTimeOffset now, Incident? incident, bool inMaintenance, Action<ImapEvent> fill)
     {
@@ -224,6 +245,14 @@ public sealed class CheckRecorder(
         fill(imapEvent);
         return imapEvent;
     }
+
+    /// <summary>The message of IMAP Certificate Expiring: when, how soon, and who issued the certificate (whom to ask for a new one).</summary>
+    public static string CertificateWarning(ServerCertificate certificate, DateTimeOffset now) =>
+        certificate.NotAfter <= now
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"The server's TLS certificate expired on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC; it was issued by {certificate.Issuer}.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"The server's TLS certificate expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, in {DurationText.Of(certificate.NotAfter - now)}; it was issued by {certificate.Issuer}.");
 
     private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 }

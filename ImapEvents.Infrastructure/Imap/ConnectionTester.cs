@@ -22,7 +22,7 @@ public sealed record StageReport(CheckStage Stage, StageState State, string Deta
 /// "Test connection": runs the stages of a check against the server now, without importing or
 /// changing anything, and reports each stage as it finishes.
 /// </summary>
-public sealed class ConnectionTester(IOptions<ImapCheckOptions> options)
+public sealed class ConnectionTester(IOptions<ImapCheckOptions> options, TimeProvider time)
 {
     public async Task<IReadOnlyList<StageReport>> TestAsync(Mailbox mailbox, string password, IProgress<StageReport>? progress, CancellationToken cancellationToken)
     {
@@ -56,7 +56,8 @@ public sealed class ConnectionTester(IOptions<ImapCheckOptions> options)
             await RunStage(CheckStage.Connect, async token =>
             {
                 await connection.ConnectAsync(mailbox, token);
-                return client.IsSecure ? $"Connected with {client.SslProtocol}." : "Connected without encryption.";
+                var connected = client.IsSecure ? $"Connected with {client.SslProtocol}." : "Connected without encryption.";
+                return connection.ServerCertificate is { } certificate ? $"{connected} {certificate.Validity(time.GetUtcNow())}" : connected;
             })
             && await RunStage(CheckStage.Authenticate, async token =>
             {

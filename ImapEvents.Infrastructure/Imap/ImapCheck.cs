@@ -10,9 +10,6 @@ using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Imap;
 
-/// <summary>The server's TLS certificate as a check saw it.</summary>
-public sealed record ServerCertificate(DateTimeOffset NotAfter, string Issuer, string Subject);
-
 /// <param name="Certificate">The server's certificate when the connection used TLS (even when the check failed later).</param>
 public sealed record CheckResult(CheckStage StageReached, int Imported, int Failed, CheckFailure? Failure, ServerCertificate? Certificate = null)
 {
@@ -161,12 +158,14 @@ public sealed class ImapCheck(MessageImporter importer, IOptions<ImapCheckOption
                 await importer.RecordFailureAsync(mailbox.Id, uidValidity, uid, failure.Message, cancellationToken);
             }
 
-            return new CheckResult(importFailures.Count > 0 ? CheckStage.Import : stage, imported, importFailures.Count, Summarize(importFailures, imported));
+            return new CheckResult(
+                importFailures.Count > 0 ? CheckStage.Import : stage, imported, importFailures.Count, Summarize(importFailures, imported), connection.ServerCertificate);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             var failure = CheckFailure.From(stage, ex, ex is StepTimedOutException, connection.StageTimeout);
-            return new CheckResult(stage, imported, importFailures.Count, failure);
+            // The certificate was seen in the handshake, before whatever failed: its expiry is recorded all the same.
+            return new CheckResult(stage, imported, importFailures.Count, failure, connection.ServerCertificate);
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed class ImapConnection(ImapCheckOptions options) : IAsyncDisposabl
     private string afterLoginExceeded = "";
     private bool loggedIn;
     private volatile bool aborted;
+    private CertificateCheck? certificateCheck;
 
     public ImapClient Client { get; } = new() { Timeout = (int)options.StageTimeout.TotalMilliseconds };
 
@@ -34,6 +35,9 @@ internal sealed class ImapConnection(ImapCheckOptions options) : IAsyncDisposabl
 
     /// <summary>Whether a step ran out of time and its socket was closed under the client.</summary>
     public bool Aborted => aborted;
+
+    /// <summary>The certificate the server presented in the TLS handshake (on connect or after STARTTLS); null without TLS.</summary>
+    public ServerCertificate? ServerCertificate => certificateCheck?.Certificate;
 
     /// <summary>
     /// Runs one step with the stage timeout, and tells a timeout apart from a cancelled job. A step that runs out of
@@ -103,7 +107,7 @@ internal sealed class ImapConnection(ImapCheckOptions options) : IAsyncDisposabl
 
         // Accepts what MailKit's default accepts (no policy error), or anything when the mailbox says so,
         // and remembers why a certificate was refused.
-        var certificate = new CertificateCheck(mailbox.ServerName, mailbox.AcceptUntrustedCertificate);
+        var certificate = certificateCheck = new CertificateCheck(mailbox.ServerName, mailbox.AcceptUntrustedCertificate);
         Client.ServerCertificateValidationCallback = certificate.Validate;
         socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(new DnsEndPoint(mailbox.ServerName, mailbox.ServerPort), cancellationToken);

@@ -24,9 +24,16 @@ internal sealed class CertificateCheck(string host, bool acceptUntrusted)
     /// <summary>Whether the server got as far as presenting a certificate.</summary>
     public bool Presented { get; private set; }
 
+    /// <summary>
+    /// The certificate the server presented, trusted or not: MailKit does not expose it, and its expiry is worth
+    /// recording even when the check fails later, or fails on this very certificate.
+    /// </summary>
+    public ServerCertificate? Certificate { get; private set; }
+
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         Presented = certificate is not null;
+        Certificate = certificate is null ? null : Read(certificate);
         if (errors == SslPolicyErrors.None)
         {
             return true;
@@ -36,6 +43,19 @@ internal sealed class CertificateCheck(string host, bool acceptUntrusted)
         Problem = TlsFailureText.CertificateProblem(errors, statuses, certificate is null ? null : CertificateFacts.Of(certificate), host);
         // The administrator chose this for the mailbox, and the UI shows it as a warning.
         return acceptUntrusted;
+    }
+
+    /// <summary>Reading it must never decide the handshake: a certificate .NET cannot take apart is simply not recorded.</summary>
+    private static ServerCertificate? Read(X509Certificate certificate)
+    {
+        try
+        {
+            return ServerCertificate.Of(certificate);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
     }
 }
 

@@ -11,7 +11,7 @@ namespace ImapEvents.Tests.TestSupport;
 /// The app's services against a database of its own and the real Dovecot, with no job server
 /// running, so each test decides when a check runs. Steps time out after 3 seconds; a check imports at most 3 messages.
 /// </summary>
-public sealed class CheckFixture : IAsyncLifetime
+public class CheckFixture : IAsyncLifetime
 {
     private readonly TestDatabase database = new();
 
@@ -30,7 +30,10 @@ public sealed class CheckFixture : IAsyncLifetime
             ["Jobs:RunServer"] = "false",
             ["Imap:StageTimeout"] = "00:00:03",
             ["Imap:MaxMessagesPerCheck"] = "3",
-        }));
+        }))
+        {
+            TestServices = ConfigureTestServices,
+        };
         _ = App.Services;
     }
 
@@ -38,6 +41,11 @@ public sealed class CheckFixture : IAsyncLifetime
     {
         await App.DisposeAsync();
         await database.DisposeAsync();
+    }
+
+    /// <summary>Services that replace the app's own for the tests of a fixture derived from this one.</summary>
+    protected virtual void ConfigureTestServices(IServiceCollection services)
+    {
     }
 
     public T Service<T>()
