@@ -32,7 +32,8 @@ public sealed record TemplateValues(
         "RuleName" => RuleName,
         "SuppressedCount" => SuppressedCount.ToString(CultureInfo.InvariantCulture),
         "Downtime" => Event.Downtime is { } downtime ? DurationText.Of(downtime) : "",
-        "FailedChecks" => Event.FailureNumber.ToString(CultureInfo.InvariantCulture),
+        // A failure outside any incident (a test event) is still one failed check.
+        "FailedChecks" => (Event.Type.IsFailure() ? Math.Max(1, Event.FailureNumber) : Event.FailureNumber).ToString(CultureInfo.InvariantCulture),
         "IncidentUrl" => IncidentUrl ?? "",
         "CertificateExpires" => Event.CertificateExpiresAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "",
         "Mailboxes" => Group is null

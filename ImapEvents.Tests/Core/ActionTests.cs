@@ -31,7 +31,8 @@ public sealed class ActionTests
         var text = EventTemplate.Render(string.Join("|", EventTemplate.Placeholders.Select(p => "{" + p + "}")), Values);
 
         Assert.Equal(
-            "IMAP Login Failed|imap.example.com|993|support@example.com|true|2026-11-27T03:04:05Z|Authentication failed.|Support & Sales|Page on-call|3",
+            "IMAP Login Failed|imap.example.com|993|support@example.com|true|2026-11-27T03:04:05Z|Authentication failed.|Support & Sales|Page on-call|3"
+            + "||1|||Support & Sales|1",
             text);
     }
 
