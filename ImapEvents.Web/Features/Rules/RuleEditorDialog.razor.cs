@@ -1,7 +1,9 @@
 using ImapEvents.Core.Actions;
+using ImapEvents.Core.Incidents;
 using ImapEvents.Core.Providers;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Web.Shared;
@@ -60,6 +62,9 @@ public sealed partial class RuleEditorDialog
 
     [Inject]
     private ProviderAdministration Providers { get; set; } = default!;
+
+    [Inject]
+    private IOptions<IncidentSettings> IncidentSettings { get; set; } = default!;
 
     private string LogDirectory => ActionOptions.Value.ResolvedLogDirectory;
 
@@ -144,13 +149,8 @@ public sealed partial class RuleEditorDialog
         counting = true;
         try
         {
-            var count = await Rules.WouldHaveFiredAsync(form, counting_.Token);
-            wouldHaveFiredText = count switch
-            {
-                0 => "This rule as edited would not have fired in the last 7 days.",
-                1 => "This rule as edited would have fired once in the last 7 days.",
-                _ => $"This rule as edited would have fired {count} times in the last 7 days.",
-            };
+            var result = await Rules.WouldHaveFiredAsync(form, counting_.Token);
+            wouldHaveFiredText = WouldHaveFiredText.Describe(result, IncidentOptions.Of(form), IncidentSettings.Value.GroupingWindow);
         }
         catch (OperationCanceledException)
         {
