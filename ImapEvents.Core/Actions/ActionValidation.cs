@@ -18,8 +18,8 @@ public static class ActionValidation
 
     public const int MaxFileNameLength = 100;
 
-    /// <summary>The key of one action's field, as the editor and import errors show it.</summary>
-    public static string Key(int index, string label) => $"Action {index + 1}: {label}";
+    /// <summary>The key of one action's field, as the editor and import errors show it ("Escalation action 1: URL" in the second list).</summary>
+    public static string Key(int index, string label, ActionList list = ActionList.Main) => $"{list.ActionName(index)}: {label}";
 
     /// <summary>Values for checking that a templated URL is still a URL once filled in.</summary>
     private static readonly TemplateValues Sample = new(
@@ -27,9 +27,9 @@ public static class ActionValidation
         "Rule",
         0);
 
-    public static void Validate(int index, RuleAction action, IDictionary<string, string> errors)
+    public static void Validate(int index, RuleAction action, IDictionary<string, string> errors, ActionList list = ActionList.Main)
     {
-        void Add(string label, string message) => errors.TryAdd(Key(index, label), message);
+        void Add(string label, string message) => errors.TryAdd(Key(index, label, list), message);
 
         if (!Enum.IsDefined(action.Kind))
         {

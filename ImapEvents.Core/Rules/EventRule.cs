@@ -49,6 +49,16 @@ public enum NotifyMode
     OncePerIncident = 1,
 }
 
+public static class NotifyModeNames
+{
+    /// <summary>The choices of Notify as the editor offers them.</summary>
+    public static string DisplayName(this NotifyMode mode) => mode switch
+    {
+        NotifyMode.EveryEvent => "On every matching event",
+        NotifyMode.OncePerIncident => "Once per incident",
+    };
+}
+
 /// <summary>
 /// An event rule, with the conditions of the source feature. Every condition that is set must hold
 /// for the rule to match; an unset condition matches anything.

@@ -1,11 +1,15 @@
 using System.Text.Json;
 using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Identity;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Rules;
 
@@ -55,7 +59,8 @@ public sealed record RuleImportResult(
 /// What the Rules pages do. Every change writes an audit entry with the rule before and after,
 /// bumps the rule-set version and notifies the other instances, all in one transaction.
 /// </summary>
-public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, WebhookSecrets secrets, ActionUrls urls, TimeProvider time)
+public sealed class RuleAdministration(
+    IDbContextFactory<AppDbContext> dbFactory, RuleSet ruleSet, WebhookSecrets secrets, ActionUrls urls, IOptions<IncidentSettings> incidents, TimeProvider time)
 {
     public const string ConcurrencyConflict =
         "Someone else changed this rule while you were editing. Close the editor and open the rule again to see their changes.";
@@ -123,7 +128,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         rule.CreatedAt = now;
         rule.UpdatedAt = now;
         ProtectSecrets(rule.Actions);
-        if (KeyErrors(rule.Actions) is { Count: > 0 } keyErrors)
+        ProtectSecrets(rule.EscalationActions);
+        if (KeyErrors(rule) is { Count: > 0 } keyErrors)
         {
             return new RuleSaveResult(null, keyErrors);
         }
@@ -149,7 +155,8 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         {
             CopyConditions(draft, rule);
             rule.Actions = MergeActions(rule.Actions, draft.Actions);
-            return KeyErrors(rule.Actions);
+            rule.EscalationActions = MergeActions(rule.EscalationActions, draft.EscalationActions);
+            return KeyErrors(rule);
         }, cancellationToken);
     }
 
@@ -190,20 +197,40 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var rule = await db.Rules.SingleOrDefaultAsync(r => r.Id == ruleId, cancellationToken);
-        // A key in the URL is masked in Target: a changed key shows only in the protected whole URL.
-        var index = rule?.Actions.FindIndex(a => a.Id == fired.Id && a.Kind == fired.Kind
-            && string.Equals(Target(a), Target(fired), StringComparison.Ordinal)
-            && string.Equals(a.ProtectedUrl, fired.ProtectedUrl, StringComparison.Ordinal)) ?? -1;
-        if (rule is null || index < 0 || rule.Actions[index].DisabledAt is not null)
+        if (rule is null)
+        {
+            return false;
+        }
+
+        // An escalation action's deliveries copy it like a main action's: a 410 disables it in its own list.
+        var list = ActionList.Main;
+        var index = FiredIndex(rule.Actions, fired);
+        if (index < 0)
+        {
+            list = ActionList.Escalation;
+            index = FiredIndex(rule.EscalationActions, fired);
+        }
+
+        var inList = list == ActionList.Main ? rule.Actions : rule.EscalationActions;
+        if (index < 0 || inList[index].DisabledAt is not null)
         {
             return false;
         }
 
         var before = Copy(rule);
-        var actions = rule.Actions.Select(a => a.Copy()).ToList();
+        var actions = inList.Select(a => a.Copy()).ToList();
         actions[index].DisabledAt = time.GetUtcNow();
         actions[index].DisabledReason = reason;
-        rule.Actions = actions;
+        switch (list)
+        {
+            case ActionList.Main:
+                rule.Actions = actions;
+                break;
+            case ActionList.Escalation:
+                rule.EscalationActions = actions;
+                break;
+        }
+
         rule.UpdatedAt = time.GetUtcNow();
         Audit(db, await AuditorAsync(db, SystemActor, cancellationToken), rule.Id, rule.Name, RuleChange.ActionDisabled, before, rule);
         try
@@ -220,6 +247,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return true;
     }
 
+    /// <summary>The place of the action as it was fired; a key in the URL is masked in Target, so a changed key shows only in the protected whole URL.</summary>
+    private static int FiredIndex(List<RuleAction> actions, RuleAction fired) =>
+        actions.FindIndex(a => a.Id == fired.Id && a.Kind == fired.Kind
+            && string.Equals(Target(a), Target(fired), StringComparison.Ordinal)
+            && string.Equals(a.ProtectedUrl, fired.ProtectedUrl, StringComparison.Ordinal));
+
     public async Task<RuleSaveResult> DuplicateAsync(string actingUserId, Guid id, CancellationToken cancellationToken)
     {
         var original = await GetAsync(id, cancellationToken);
@@ -233,7 +266,7 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         copy.Enabled = false;
         copy.SnoozedUntil = null;
         // New action ids: the copy has max-frequency windows of its own. Secrets carry over.
-        foreach (var action in copy.Actions)
+        foreach (var action in copy.Actions.Concat(copy.EscalationActions))
         {
             action.Id = Guid.NewGuid();
         }
@@ -258,11 +291,15 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         return true;
     }
 
-    /// <summary>How many stored events of the last 7 days the rule as edited would have matched (Enabled and snooze aside).</summary>
-    public async Task<int> WouldHaveFiredAsync(EventRule draft, CancellationToken cancellationToken)
+    /// <summary>
+    /// What the rule as edited would have done about the stored events of the last 7 days (Enabled and snooze aside):
+    /// the events its conditions match, and how often it would have notified with its incident options applied.
+    /// </summary>
+    public async Task<WouldHaveFired> WouldHaveFiredAsync(EventRule draft, CancellationToken cancellationToken)
     {
         var zone = CompiledRules.ResolveZone(draft.TimeZoneId, ruleSet.DefaultZone);
-        var since = time.GetUtcNow() - WouldHaveFiredWindow;
+        var now = time.GetUtcNow();
+        var since = now - WouldHaveFiredWindow;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var candidates = db.Events.AsNoTracking().Where(e => e.Type == draft.EventType && e.OccurredAt >= since && !e.IsTest);
         if (draft.ServerPort is { } port)
@@ -276,16 +313,41 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
             candidates = candidates.Where(e => e.Ssl == ssl);
         }
 
-        var count = 0;
-        await foreach (var imapEvent in candidates.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        // In time order: "once per incident" and grouping depend on what the rule would have sent before.
+        var options = IncidentOptions.Of(draft);
+        var replay = new NotificationReplay(options, incidents.Value.GroupingWindow);
+        await foreach (var imapEvent in candidates.OrderBy(e => e.OccurredAt).ThenBy(e => e.Id).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             if (RuleConditions.Hold(draft, imapEvent, zone))
             {
-                count++;
+                replay.Add(imapEvent);
             }
         }
 
-        return count;
+        if (replay.NotifiedIncidents.Count > 0 && (options.NotifyOnRecovery || options.EscalateAfterMinutes is not null))
+        {
+            var notified = replay.NotifiedIncidents.ToList();
+            if (options.NotifyOnRecovery)
+            {
+                var recoveries = db.Events.AsNoTracking()
+                    .Where(e => e.Type == ImapEventType.Recovered && !e.IsTest && e.IncidentId != null && notified.Contains(e.IncidentId.Value));
+                await foreach (var recovery in recoveries.AsAsyncEnumerable().WithCancellation(cancellationToken))
+                {
+                    replay.AddRecovery(recovery);
+                }
+            }
+
+            if (options.EscalateAfterMinutes is not null)
+            {
+                var ends = await db.Incidents.AsNoTracking().Where(i => notified.Contains(i.Id)).Select(i => new { i.Id, i.ClosedAt }).ToListAsync(cancellationToken);
+                foreach (var end in ends)
+                {
+                    replay.AddIncidentEnd(end.Id, end.ClosedAt, now);
+                }
+            }
+        }
+
+        return replay.Result;
     }
 
     public async Task<IReadOnlyList<RuleAuditEntry>> AuditTrailAsync(Guid ruleId, CancellationToken cancellationToken)
@@ -342,15 +404,22 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         {
             var target = stored[here[rule.Name].Single()];
             var before = Copy(target);
+            // Each list matches its own stored actions: an escalation webhook keeps its secret like a main one.
             var actions = MatchStoredActions(target.Actions, rule.Actions);
-            keptSecrets += actions.Count(a => a.Kind == ActionKind.CallWebhook && a.NewSecret is null && a.ProtectedSecret is not null);
-            newSecrets.AddRange(NewSecretsOf(rule.Name, actions));
-            ProtectSecrets(actions);
-            urlsWithoutKey.AddRange(UrlsWithoutKeyOf(rule.Name, actions));
+            var escalationActions = MatchStoredActions(target.EscalationActions, rule.EscalationActions);
+            foreach (var (list, listed) in new[] { (ActionList.Main, actions), (ActionList.Escalation, escalationActions) })
+            {
+                keptSecrets += listed.Count(a => a.Kind == ActionKind.CallWebhook && a.NewSecret is null && a.ProtectedSecret is not null);
+                newSecrets.AddRange(NewSecretsOf(rule.Name, listed, list));
+                ProtectSecrets(listed);
+                urlsWithoutKey.AddRange(UrlsWithoutKeyOf(rule.Name, listed, list));
+            }
+
             // Same id, owner and creation time: Use My Notification Profile still reaches the same owner.
             CopyConditions(rule, target);
             target.SnoozedUntil = rule.SnoozedUntil;
             target.Actions = actions;
+            target.EscalationActions = escalationActions;
             target.UpdatedAt = now;
             Audit(db, auditor, target.Id, target.Name, RuleChange.ReplacedByImport, before, target);
             return replaced;
@@ -369,9 +438,13 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
                 continue;
             }
 
-            newSecrets.AddRange(NewSecretsOf(rule.Name, rule.Actions));
-            ProtectSecrets(rule.Actions);
-            urlsWithoutKey.AddRange(UrlsWithoutKeyOf(rule.Name, rule.Actions));
+            foreach (var (list, listed) in new[] { (ActionList.Main, rule.Actions), (ActionList.Escalation, rule.EscalationActions) })
+            {
+                newSecrets.AddRange(NewSecretsOf(rule.Name, listed, list));
+                ProtectSecrets(listed);
+                urlsWithoutKey.AddRange(UrlsWithoutKeyOf(rule.Name, listed, list));
+            }
+
             rule.Id = Guid.NewGuid();
             rule.OwnerId = actingUserId;
             rule.CreatedAt = now;
@@ -426,19 +499,19 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     }
 
     /// <summary>"“Rule” (action 2)" for each webhook action that gets a secret nobody has: secrets are not exported.</summary>
-    private static List<string> NewSecretsOf(string ruleName, IReadOnlyList<RuleAction> actions) =>
+    private static List<string> NewSecretsOf(string ruleName, IReadOnlyList<RuleAction> actions, ActionList list) =>
         actions
             .Select((action, index) => (action, index))
             .Where(a => a.action.Kind == ActionKind.CallWebhook && !string.IsNullOrWhiteSpace(a.action.NewSecret))
-            .Select(a => $"“{ruleName}” (action {a.index + 1})")
+            .Select(a => $"“{ruleName}” ({list.ActionName(a.index).ToLowerInvariant()})")
             .ToList();
 
-    /// <summary>"“Rule” (action 2)" for each action whose URL had a key that the file left out (masked) and nothing here supplies.</summary>
-    private static List<string> UrlsWithoutKeyOf(string ruleName, IReadOnlyList<RuleAction> actions) =>
+    /// <summary>"“Rule” (escalation action 1)" for each action whose URL had a key that the file left out (masked) and nothing here supplies.</summary>
+    private static List<string> UrlsWithoutKeyOf(string ruleName, IReadOnlyList<RuleAction> actions, ActionList list) =>
         actions
             .Select((action, index) => (action, index))
             .Where(a => ActionUrls.LacksItsKey(a.action))
-            .Select(a => $"“{ruleName}” (action {a.index + 1})")
+            .Select(a => $"“{ruleName}” ({list.ActionName(a.index).ToLowerInvariant()})")
             .ToList();
 
     private static List<string> UrlKeyNotices(List<string> urlsWithoutKey) => urlsWithoutKey.Count == 0
@@ -588,14 +661,17 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
     private async Task<IReadOnlyDictionary<string, string>> ValidateAsync(EventRule draft, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string>(RuleValidation.Validate(draft), StringComparer.Ordinal);
-        if (draft.Actions.Any(a => a.ProviderId is not null))
+        if (draft.Actions.Concat(draft.EscalationActions).Any(a => a.ProviderId is not null))
         {
             var known = await ProviderNamesAsync(cancellationToken);
-            for (var i = 0; i < draft.Actions.Count; i++)
+            foreach (var (list, actions) in new[] { (ActionList.Main, draft.Actions), (ActionList.Escalation, draft.EscalationActions) })
             {
-                if (draft.Actions[i] is { Kind: ActionKind.NotifyExternalProvider, ProviderId: { } providerId } && !known.ContainsKey(providerId))
+                for (var i = 0; i < actions.Count; i++)
                 {
-                    errors.TryAdd(ActionValidation.Key(i, ActionValidation.Provider), "That provider was deleted; choose another.");
+                    if (actions[i] is { Kind: ActionKind.NotifyExternalProvider, ProviderId: { } providerId } && !known.ContainsKey(providerId))
+                    {
+                        errors.TryAdd(ActionValidation.Key(i, ActionValidation.Provider, list), "That provider was deleted; choose another.");
+                    }
                 }
             }
         }
@@ -639,17 +715,17 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         urls.ProtectKeys(actions);
     }
 
-    /// <summary>An action whose URL shows a masked key that no stored key goes with (typed over, or moved to another URL).</summary>
-    private static Dictionary<string, string> KeyErrors(IReadOnlyList<RuleAction> actions) =>
-        actions
-            .Select((action, index) => (action, index))
+    /// <summary>Each action of either list whose URL shows a masked key that no stored key goes with (typed over, or moved to another URL).</summary>
+    private static Dictionary<string, string> KeyErrors(EventRule rule) =>
+        new[] { (List: ActionList.Main, Actions: rule.Actions), (List: ActionList.Escalation, Actions: rule.EscalationActions) }
+            .SelectMany(l => l.Actions.Select((action, index) => (l.List, action, index)))
             .Where(a => ActionUrls.LacksItsKey(a.action))
-            .ToDictionary(a => ActionValidation.Key(a.index, ActionValidation.Url), _ => ActionUrls.KeyForAnotherUrl, StringComparer.Ordinal);
+            .ToDictionary(a => ActionValidation.Key(a.index, ActionValidation.Url, a.List), _ => ActionUrls.KeyForAnotherUrl, StringComparer.Ordinal);
 
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    /// <summary>Name, Enabled and the conditions, as an edit or an import changes them.</summary>
+    /// <summary>Name, Enabled, the conditions and the incident options, as an edit or an import changes them (the actions are merged apart).</summary>
     private static void CopyConditions(EventRule from, EventRule to)
     {
         to.Name = from.Name.Trim();
@@ -663,6 +739,11 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         to.ServerPort = from.ServerPort;
         to.LoginUsername = Blank(from.LoginUsername);
         to.Ssl = from.Ssl;
+        to.FireAfterFailures = from.FireAfterFailures;
+        to.Notify = from.Notify;
+        to.NotifyOnRecovery = from.NotifyOnRecovery;
+        to.GroupByServer = from.GroupByServer;
+        to.EscalateAfterMinutes = from.EscalateAfterMinutes;
     }
 
     private static EventRule Copy(EventRule rule) => new()
@@ -680,6 +761,12 @@ public sealed class RuleAdministration(IDbContextFactory<AppDbContext> dbFactory
         LoginUsername = Blank(rule.LoginUsername),
         Ssl = rule.Ssl,
         Actions = rule.Actions.Select(a => a.Copy()).ToList(),
+        FireAfterFailures = rule.FireAfterFailures,
+        Notify = rule.Notify,
+        NotifyOnRecovery = rule.NotifyOnRecovery,
+        GroupByServer = rule.GroupByServer,
+        EscalateAfterMinutes = rule.EscalateAfterMinutes,
+        EscalationActions = rule.EscalationActions.Select(a => a.Copy()).ToList(),
         SnoozedUntil = rule.SnoozedUntil,
         OwnerId = rule.OwnerId,
         CreatedAt = rule.CreatedAt,

@@ -16,7 +16,7 @@ public sealed record RuleDocument
 
     public bool Enabled { get; init; } = true;
 
-    /// <summary>ConnectionFailed, LoginFailed, DownloadFailed, ImportFailed (or "IMAP Login Failed" and so on).</summary>
+    /// <summary>ConnectionFailed, LoginFailed, DownloadFailed, ImportFailed, Recovered, CertificateExpiring, MailboxStale (or "IMAP Login Failed" and so on).</summary>
     public string EventType { get; init; } = "";
 
     /// <summary>HH:mm, or null for any time.</summary>
@@ -41,6 +41,25 @@ public sealed record RuleDocument
 
     /// <summary>In order. Webhook signing secrets and keys in URLs are never exported.</summary>
     public IReadOnlyList<ActionDocument> Actions { get; init; } = [];
+
+    // The incident options. Each is optional on import: files written before they existed import with the defaults,
+    // which behave as rules did then (every matching event, no recovery, no grouping, no escalation).
+
+    /// <summary>Fire after N consecutive failures; 1 (or missing) fires at the first.</summary>
+    public int? FireAfterFailures { get; init; }
+
+    /// <summary>EveryEvent or OncePerIncident (or "On every matching event", "Once per incident").</summary>
+    public string? Notify { get; init; }
+
+    public bool? NotifyOnRecovery { get; init; }
+
+    public bool? GroupByServer { get; init; }
+
+    /// <summary>Null for no escalation.</summary>
+    public int? EscalateAfterMinutes { get; init; }
+
+    /// <summary>In order; secrets and URL keys are left out as in <see cref="Actions"/>.</summary>
+    public IReadOnlyList<ActionDocument> EscalationActions { get; init; } = [];
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -67,6 +86,12 @@ public sealed record RuleDocument
         Ssl = rule.Ssl.ToString().ToLowerInvariant(),
         SnoozedUntil = rule.SnoozedUntil,
         Actions = rule.Actions.Select(a => ActionDocument.From(a, providerNames)).ToList(),
+        FireAfterFailures = rule.FireAfterFailures,
+        Notify = rule.Notify.ToString(),
+        NotifyOnRecovery = rule.NotifyOnRecovery,
+        GroupByServer = rule.GroupByServer,
+        EscalateAfterMinutes = rule.EscalateAfterMinutes,
+        EscalationActions = rule.EscalationActions.Select(a => ActionDocument.From(a, providerNames)).ToList(),
     };
 
     /// <summary>The rule this document describes, or the reasons it cannot be one, keyed by field label.</summary>
@@ -83,6 +108,10 @@ public sealed record RuleDocument
             ServerPort = ServerPort,
             LoginUsername = string.IsNullOrWhiteSpace(LoginUsername) ? null : LoginUsername.Trim(),
             SnoozedUntil = SnoozedUntil,
+            FireAfterFailures = FireAfterFailures ?? 1,
+            NotifyOnRecovery = NotifyOnRecovery ?? false,
+            GroupByServer = GroupByServer ?? false,
+            EscalateAfterMinutes = EscalateAfterMinutes,
         };
 
         var eventType = EventType ?? "";
@@ -91,7 +120,7 @@ public sealed record RuleDocument
                 || string.Equals(t!.Value.DisplayName(), eventType, StringComparison.OrdinalIgnoreCase));
         if (type is null)
         {
-            errors[RuleValidation.EventType] = $"\"{EventType}\" is not an event type; use ConnectionFailed, LoginFailed, DownloadFailed or ImportFailed.";
+            errors[RuleValidation.EventType] = $"\"{EventType}\" is not an event type; use {string.Join(", ", Enum.GetValues<ImapEventType>())}.";
         }
         else
         {
@@ -122,17 +151,16 @@ public sealed record RuleDocument
             _ => ReportSsl(errors),
         };
 
-        var actions = Actions ?? [];
-        for (var i = 0; i < actions.Count; i++)
-        {
-            if (actions[i] is not { } action)
-            {
-                errors[ActionValidation.Key(i, "Kind")] = "is empty (null); remove it or give it a kind.";
-                continue;
-            }
+        var notify = (Notify ?? "").Trim();
+        rule.Notify = notify.Length == 0
+            ? NotifyMode.EveryEvent
+            : Enum.GetValues<NotifyMode>().Cast<NotifyMode?>()
+                .FirstOrDefault(m => string.Equals(m.ToString(), notify, StringComparison.OrdinalIgnoreCase)
+                    || string.Equals(m!.Value.DisplayName(), notify, StringComparison.OrdinalIgnoreCase))
+                ?? ReportNotify(errors);
 
-            rule.Actions.Add(action.ToAction(i, errors, providerIds ?? new Dictionary<string, Guid>()));
-        }
+        ReadActions(Actions, ActionList.Main, rule.Actions, errors, providerIds);
+        ReadActions(EscalationActions, ActionList.Escalation, rule.EscalationActions, errors, providerIds);
 
         foreach (var (field, message) in RuleValidation.Validate(rule))
         {
@@ -156,6 +184,28 @@ public sealed record RuleDocument
 
         errors[RuleValidation.TimeOfDay] = $"\"{text}\" is not a time; use HH:mm, like 08:30.";
         return null;
+    }
+
+    private static void ReadActions(
+        IReadOnlyList<ActionDocument?>? documents, ActionList list, List<RuleAction> into, Dictionary<string, string> errors, IReadOnlyDictionary<string, Guid>? providerIds)
+    {
+        var actions = documents ?? [];
+        for (var i = 0; i < actions.Count; i++)
+        {
+            if (actions[i] is not { } action)
+            {
+                errors[ActionValidation.Key(i, "Kind", list)] = "is empty (null); remove it or give it a kind.";
+                continue;
+            }
+
+            into.Add(action.ToAction(i, errors, providerIds ?? new Dictionary<string, Guid>(), list));
+        }
+    }
+
+    private NotifyMode ReportNotify(Dictionary<string, string> errors)
+    {
+        errors[RuleValidation.Notify] = $"\"{Notify}\" is not a choice of Notify; use {nameof(NotifyMode.EveryEvent)} or {nameof(NotifyMode.OncePerIncident)}.";
+        return NotifyMode.EveryEvent;
     }
 
     private SslCondition ReportSsl(Dictionary<string, string> errors)
@@ -253,7 +303,8 @@ public sealed record ActionDocument
     /// <summary>Keys in a URL are secrets, like webhook signing secrets: never exported or kept in the history (a rule saved before keys were masked included).</summary>
     private static string? MaskedUrl(RuleAction action) => action.Url is null ? null : UrlCredentials.Masked(action.Url);
 
-    public RuleAction ToAction(int index, Dictionary<string, string> errors, IReadOnlyDictionary<string, Guid> providerIds)
+    /// <param name="list">Which list of the rule the action is in, so errors name it ("Escalation action 1: URL").</param>
+    public RuleAction ToAction(int index, Dictionary<string, string> errors, IReadOnlyDictionary<string, Guid> providerIds, ActionList list = ActionList.Main)
     {
         var kindText = Kind ?? "";
         var kind = Enum.GetValues<ActionKind>().Cast<ActionKind?>()
@@ -261,7 +312,7 @@ public sealed record ActionDocument
                 || string.Equals(k!.Value.DisplayName(), kindText, StringComparison.OrdinalIgnoreCase));
         if (kind is null)
         {
-            errors[ActionValidation.Key(index, "Kind")] =
+            errors[ActionValidation.Key(index, "Kind", list)] =
                 $"\"{Kind}\" is not an action; use {string.Join(", ", Enum.GetValues<ActionKind>())}.";
         }
 
@@ -269,7 +320,7 @@ public sealed record ActionDocument
         {
             "GET" or "" => WebPageMethod.Get,
             "POST" => WebPageMethod.PostForm,
-            _ => ReportMethod(index, errors),
+            _ => ReportMethod(index, errors, list),
         };
 
         Guid? providerId = null;
@@ -281,7 +332,7 @@ public sealed record ActionDocument
             }
             else
             {
-                errors[ActionValidation.Key(index, ActionValidation.Provider)] =
+                errors[ActionValidation.Key(index, ActionValidation.Provider, list)] =
                     $"There is no external provider named \"{Provider}\" here. Add it on the External Providers page, then import again.";
             }
         }
@@ -304,9 +355,9 @@ public sealed record ActionDocument
         };
     }
 
-    private WebPageMethod ReportMethod(int index, Dictionary<string, string> errors)
+    private WebPageMethod ReportMethod(int index, Dictionary<string, string> errors, ActionList list)
     {
-        errors[ActionValidation.Key(index, "Method")] = $"\"{Method}\" is not a method; use GET or POST.";
+        errors[ActionValidation.Key(index, "Method", list)] = $"\"{Method}\" is not a method; use GET or POST.";
         return WebPageMethod.Get;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImapEvents.Core.Actions;
 
 namespace ImapEvents.Infrastructure.Rules;
 
@@ -161,16 +162,20 @@ internal static class RuleExportReader
                 }
                 else if (item.ValueKind == JsonValueKind.Object)
                 {
-                    CheckObject(item, itemType, $"Action {number}: ", problems);
+                    CheckObject(item, itemType, $"{ListOf(field).ActionName(number - 1)}: ", problems);
                 }
                 else if (item.ValueKind != JsonValueKind.Null)
                 {
                     // A null action is reported by the rule's own checks, with how to fix it.
-                    problems.Add($"Action {number}: should be an object with a kind, found {Found(item)}.");
+                    problems.Add($"{ListOf(field).ActionName(number - 1)}: should be an object with a kind, found {Found(item)}.");
                 }
             }
         }
     }
+
+    /// <summary>The rule's list of actions a property holds ("escalationActions" or "actions"), so problems name the action as the editor does.</summary>
+    private static ActionList ListOf(string field) =>
+        string.Equals(field, nameof(RuleDocument.EscalationActions), StringComparison.OrdinalIgnoreCase) ? ActionList.Escalation : ActionList.Main;
 
     private static Type? ItemType(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>) ? type.GetGenericArguments()[0] : null;

@@ -2,6 +2,7 @@ using ImapEvents.Core.Actions;
 using ImapEvents.Infrastructure.Actions;
 using System.Text.Json;
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Persistence;
@@ -527,9 +528,9 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
         var otherType = await Rules.WouldHaveFiredAsync(Draft("draft", r => { r.LoginUsername = user; r.EventType = ImapEventType.ImportFailed; }), default);
         var otherPort = await Rules.WouldHaveFiredAsync(Draft("draft", r => { r.LoginUsername = user; r.ServerPort = 1; }), default);
 
-        Assert.Equal(2, forThisUser);
-        Assert.Equal(0, otherType);
-        Assert.Equal(0, otherPort);
+        Assert.Equal(new WouldHaveFired(2, 2, 0, 0), forThisUser);
+        Assert.Equal(WouldHaveFired.None, otherType);
+        Assert.Equal(WouldHaveFired.None, otherPort);
     }
 
     [Fact]

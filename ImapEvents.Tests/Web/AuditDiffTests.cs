@@ -114,6 +114,43 @@ public sealed class AuditDiffTests
     }
 
     [Fact]
+    public void IncidentOptionChanges_AreListedInTheEditorsWords_WithTheEscalationActionsByTheirPlace()
+    {
+        const string before = """
+            { "name": "Night", "fireAfterFailures": 1, "notify": "EveryEvent", "notifyOnRecovery": false, "groupByServer": false, "escalationActions": [] }
+            """;
+        const string after = """
+            { "name": "Night", "fireAfterFailures": 3, "notify": "OncePerIncident", "notifyOnRecovery": true, "groupByServer": true, "escalateAfterMinutes": 30,
+              "escalationActions": [ { "kind": "SendEmail", "recipients": "oncall@example.com", "maxFrequencyMinutes": 60 } ] }
+            """;
+
+        var changes = AuditDiff.Changes(before, after);
+
+        Assert.Equal(
+            [
+                new FieldChange("Fire after N consecutive failures", "1", "3"),
+                new FieldChange("Notify", "On every matching event", "Once per incident"),
+                new FieldChange("Also notify on recovery", "No", "Yes"),
+                new FieldChange("Group by server", "No", "Yes"),
+                new FieldChange("Escalate after M minutes", null, "30 minutes"),
+                new FieldChange("Escalation action 1: Kind", null, "Send Email"),
+                new FieldChange("Escalation action 1: Recipients", null, "oncall@example.com"),
+                new FieldChange("Escalation action 1: Max Frequency", null, "At most once an hour"),
+            ],
+            changes);
+    }
+
+    [Fact]
+    public void ARuleStoredBeforeTheIncidentOptions_ShowsNoChangeOfThem_WhenNextSavedWithTheDefaults()
+    {
+        const string before = """{ "name": "Night", "eventType": "LoginFailed" }""";
+        var after = JsonSerializer.Serialize(RuleDocument.From(new EventRule { Name = "Night", EventType = ImapEventType.LoginFailed }), RuleDocument.Json);
+
+        Assert.DoesNotContain(AuditDiff.Changes(before, after), change => change.Field is "Fire after N consecutive failures" or "Notify" or "Also notify on recovery" or "Group by server");
+        Assert.Equal(new FieldChange("Fire after N consecutive failures", "1", "2"), Assert.Single(AuditDiff.Changes(before, """{ "name": "Night", "eventType": "LoginFailed", "fireAfterFailures": 2 }""")));
+    }
+
+    [Fact]
     public void TheKindOfChange_IsNamedInWords()
     {
         Assert.Equal("Snooze ended", AuditDiff.ChangeLabel(RuleChange.Unsnoozed));

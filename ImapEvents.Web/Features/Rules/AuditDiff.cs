@@ -17,7 +17,11 @@ public sealed record FieldChange(string Field, string? Before, string? After);
 public static class AuditDiff
 {
     /// <summary>A field of the rule document: the editor's label, and how the editor words a stored value (null: not set).</summary>
-    private sealed record Field(string Key, string Label, Func<JsonNode, string?> Show);
+    /// <param name="Missing">
+    /// How a document that lacks the field reads next to one that has it: a document stored before the field existed
+    /// meant its default, so the first edit after an upgrade does not show the default as a change.
+    /// </param>
+    private sealed record Field(string Key, string Label, Func<JsonNode, string?> Show, string? Missing = null);
 
     private static readonly Field[] RuleFields =
     [
@@ -33,6 +37,11 @@ public static class AuditDiff
         new("loginUsername", "Login Username", Plain),
         new("ssl", "SSL", node => Named<SslCondition>(node, ssl => ssl.DisplayName())),
         new("snoozedUntil", "Snoozed until", Plain),
+        new("fireAfterFailures", RuleValidation.FireAfterFailures, Plain, Missing: "1"),
+        new("notify", RuleValidation.Notify, node => Named<NotifyMode>(node, mode => mode.DisplayName()), Missing: NotifyMode.EveryEvent.DisplayName()),
+        new("notifyOnRecovery", RuleValidation.NotifyOnRecovery, YesNo, Missing: "No"),
+        new("groupByServer", RuleValidation.GroupByServer, YesNo, Missing: "No"),
+        new("escalateAfterMinutes", RuleValidation.EscalateAfterMinutes, Minutes),
     ];
 
     private static readonly Field[] ActionFields =
@@ -54,23 +63,30 @@ public static class AuditDiff
         var old = Parse(before);
         var current = Parse(after);
         var changes = RuleFields
-            .Select(field => new FieldChange(field.Label, Show(old, field), Show(current, field)))
+            .Select(field => new FieldChange(field.Label, Show(old, field, current), Show(current, field, old)))
             .ToList();
 
-        // Actions compare place by place: "Action 2: URL".
-        var oldActions = old?["actions"] as JsonArray;
-        var newActions = current?["actions"] as JsonArray;
+        changes.AddRange(ActionChanges(old?["actions"] as JsonArray, current?["actions"] as JsonArray, ActionList.Main));
+        changes.AddRange(ActionChanges(old?["escalationActions"] as JsonArray, current?["escalationActions"] as JsonArray, ActionList.Escalation));
+        return changes.Where(change => change.Before != change.After).ToList();
+    }
+
+    /// <summary>Actions compare place by place within their list: "Action 2: URL", "Escalation action 1: URL".</summary>
+    private static IEnumerable<FieldChange> ActionChanges(JsonArray? oldActions, JsonArray? newActions, ActionList list)
+    {
         var count = Math.Max(oldActions?.Count ?? 0, newActions?.Count ?? 0);
         for (var i = 0; i < count; i++)
         {
             var was = oldActions is not null && i < oldActions.Count ? oldActions[i] as JsonObject : null;
             var now = newActions is not null && i < newActions.Count ? newActions[i] as JsonObject : null;
-            changes.AddRange(ActionFields.Select(field => new FieldChange($"Action {i + 1}: {field.Label}", Show(was, field), Show(now, field))));
-            // Stored as whole minutes, left out for "every time": only an action that exists has a max frequency.
-            changes.Add(new FieldChange($"Action {i + 1}: {ActionValidation.MaxFrequencyLabel}", MaxFrequencyOf(was), MaxFrequencyOf(now)));
-        }
+            foreach (var field in ActionFields)
+            {
+                yield return new FieldChange(ActionValidation.Key(i, field.Label, list), Show(was, field), Show(now, field));
+            }
 
-        return changes.Where(change => change.Before != change.After).ToList();
+            // Stored as whole minutes, left out for "every time": only an action that exists has a max frequency.
+            yield return new FieldChange(ActionValidation.Key(i, ActionValidation.MaxFrequencyLabel, list), MaxFrequencyOf(was), MaxFrequencyOf(now));
+        }
     }
 
     /// <summary>The kind of change, in words.</summary>
@@ -93,6 +109,13 @@ public static class AuditDiff
 
     private static string? Show(JsonObject? document, Field field) =>
         document?[field.Key] is { } node ? field.Show(node) : null;
+
+    private static string? Show(JsonObject? document, Field field, JsonObject? other) =>
+        document is not null && document[field.Key] is null && other?[field.Key] is not null ? field.Missing : Show(document, field);
+
+    /// <summary>"30 minutes", as the editor's field counts them.</summary>
+    private static string? Minutes(JsonNode node) =>
+        node is JsonValue value && value.TryGetValue<int>(out var minutes) ? (minutes == 1 ? "1 minute" : $"{minutes} minutes") : Plain(node);
 
     private static string? MaxFrequencyOf(JsonObject? action) =>
         action is null ? null : MaxFrequency.Describe(action["maxFrequencyMinutes"] is JsonValue minutes && minutes.TryGetValue<int>(out var value) ? TimeSpan.FromMinutes(value) : null);

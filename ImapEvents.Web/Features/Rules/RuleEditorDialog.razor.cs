@@ -1,7 +1,11 @@
 using ImapEvents.Core.Actions;
+using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
 using ImapEvents.Core.Providers;
 using ImapEvents.Core.Rules;
+using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Web.Shared;
@@ -34,6 +38,9 @@ public sealed partial class RuleEditorDialog
     private bool counting;
     private bool actionsChanged;
 
+    /// <summary>Incident options the chosen event type hides, as they were: choosing a type that shows them brings them back.</summary>
+    private readonly Dictionary<string, object?> setAside = new(StringComparer.Ordinal);
+
     public RuleEditorDialog()
     {
         errors = new FormErrors(ReadForm);
@@ -61,6 +68,17 @@ public sealed partial class RuleEditorDialog
     [Inject]
     private ProviderAdministration Providers { get; set; } = default!;
 
+    [Inject]
+    private IOptions<IncidentSettings> IncidentSettings { get; set; } = default!;
+
+    private TimeSpan GroupingWindow => IncidentSettings.Value.GroupingWindow;
+
+    private string GroupingWindowText => DurationText.Of(GroupingWindow);
+
+    private string FireAfterHelp => form.EventType == ImapEventType.Recovered
+        ? $"Only incidents that lasted at least this many failed checks (1–{RuleValidation.MaxFireAfterFailures}); 1 = every recovery."
+        : $"Failed checks in a row before this rule notifies (1–{RuleValidation.MaxFireAfterFailures}); 1 = at the first failure.";
+
     private string LogDirectory => ActionOptions.Value.ResolvedLogDirectory;
 
     private const string UsernamePlaceholder = "support@example.com or *@example.com";
@@ -69,10 +87,11 @@ public sealed partial class RuleEditorDialog
 
     protected override async Task OnInitializedAsync()
     {
+        // Loading from the start: an empty form shown while the providers load would show the defaults, not the rule.
+        loading = RuleId is not null;
         providers = await Providers.ListAsync(Closing);
         if (RuleId is { } id)
         {
-            loading = true;
             var existing = await Rules.GetAsync(id, Closing);
             loading = false;
             if (existing is null)
@@ -126,10 +145,11 @@ public sealed partial class RuleEditorDialog
         }
 
         var problems = ReadForm();
-        // The count depends on the conditions only; a half-filled action must not hide it.
+        // The count depends on the conditions and the incident options only; a half-filled action must not hide it.
         problems.Remove(RuleValidation.Name);
         problems.Remove(RuleValidation.Actions);
-        foreach (var key in problems.Keys.Where(k => k.StartsWith("Action ", StringComparison.Ordinal)).ToList())
+        problems.Remove(RuleValidation.EscalationActions);
+        foreach (var key in problems.Keys.Where(IsActionKey).ToList())
         {
             problems.Remove(key);
         }
@@ -144,13 +164,8 @@ public sealed partial class RuleEditorDialog
         counting = true;
         try
         {
-            var count = await Rules.WouldHaveFiredAsync(form, counting_.Token);
-            wouldHaveFiredText = count switch
-            {
-                0 => "This rule as edited would not have fired in the last 7 days.",
-                1 => "This rule as edited would have fired once in the last 7 days.",
-                _ => $"This rule as edited would have fired {count} times in the last 7 days.",
-            };
+            var result = await Rules.WouldHaveFiredAsync(form, counting_.Token);
+            wouldHaveFiredText = WouldHaveFiredText.Describe(result, IncidentOptions.Of(form), GroupingWindow);
         }
         catch (OperationCanceledException)
         {
@@ -162,28 +177,76 @@ public sealed partial class RuleEditorDialog
         }
     }
 
+    /// <summary>A field of one action ("Action 2: URL", "Escalation action 1: URL"; see <see cref="ActionValidation.Key"/>).</summary>
+    private static bool IsActionKey(string key) =>
+        key.StartsWith("Action ", StringComparison.Ordinal) || key.StartsWith("Escalation action ", StringComparison.Ordinal);
+
     private Task AddAction(ActionKind kind)
     {
         form.Actions.Add(RuleAction.Create(kind));
         return ActionsChangedAsync();
     }
 
-    private Task MoveAction(int index, int offset)
+    private Task AddEscalationAction(ActionKind kind)
+    {
+        form.EscalationActions.Add(RuleAction.Create(kind));
+        return ActionsChangedAsync();
+    }
+
+    private Task MoveAction(List<RuleAction> actions, int index, int offset)
     {
         var target = index + offset;
-        if (target < 0 || target >= form.Actions.Count)
+        if (target < 0 || target >= actions.Count)
         {
             return Task.CompletedTask;
         }
 
-        (form.Actions[index], form.Actions[target]) = (form.Actions[target], form.Actions[index]);
+        (actions[index], actions[target]) = (actions[target], actions[index]);
         return ActionsChangedAsync();
     }
 
-    private Task RemoveAction(int index)
+    private Task RemoveAction(List<RuleAction> actions, int index)
     {
-        form.Actions.RemoveAt(index);
+        actions.RemoveAt(index);
         return ActionsChangedAsync();
+    }
+
+    private async Task EventTypeChangedAsync()
+    {
+        var type = form.EventType;
+        var failure = type.HasIncidentOptions();
+        ScopeOption(RuleValidation.FireAfterFailures, type.HasFailureCount(), () => form.FireAfterFailures, v => form.FireAfterFailures = v, 1);
+        ScopeOption(RuleValidation.Notify, failure, () => form.Notify, v => form.Notify = v, NotifyMode.EveryEvent);
+        ScopeOption(RuleValidation.NotifyOnRecovery, failure, () => form.NotifyOnRecovery, v => form.NotifyOnRecovery = v, false);
+        ScopeOption(RuleValidation.GroupByServer, failure, () => form.GroupByServer, v => form.GroupByServer = v, false);
+        ScopeOption(RuleValidation.EscalateAfterMinutes, failure, () => form.EscalateAfterMinutes, v => form.EscalateAfterMinutes = v, null);
+        ScopeOption(RuleValidation.EscalationActions, failure, () => form.EscalationActions, v => form.EscalationActions = v, []);
+        await RecountAsync();
+    }
+
+    /// <summary>
+    /// Keeps the rule to the options its event type can use: a hidden option goes back to its default (so the rule
+    /// saves, and behaves, as it shows) and its value is set aside; when the option shows again, the value comes back.
+    /// </summary>
+    private void ScopeOption<T>(string option, bool shown, Func<T> get, Action<T> set, T defaultValue)
+    {
+        if (shown)
+        {
+            if (setAside.Remove(option, out var kept))
+            {
+                set((T)kept!);
+            }
+
+            return;
+        }
+
+        var value = get();
+        var isDefault = value is List<RuleAction> list ? list.Count == 0 : EqualityComparer<T>.Default.Equals(value, defaultValue);
+        if (!isDefault)
+        {
+            setAside[option] = value;
+            set(defaultValue);
+        }
     }
 
     /// <summary>Action keys carry their place ("Action 2: URL"): after a move every message follows its action.</summary>

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Actions;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Web.Shared;
@@ -26,6 +27,12 @@ public sealed partial class RulesPage
     private ISnackbar Snackbar { get; set; } = default!;
 
     protected override Task OnInitializedAsync() => LoadAsync();
+
+    /// <summary>Each disabled action of both lists, named as the editor names it ("Action 2", "Escalation action 1").</summary>
+    private static IEnumerable<(RuleAction Action, string Name)> DisabledActions(EventRule rule) =>
+        new[] { (List: ActionList.Main, Actions: rule.Actions), (List: ActionList.Escalation, Actions: rule.EscalationActions) }
+            .SelectMany(l => l.Actions.Select((action, index) => (action, l.List.ActionName(index))))
+            .Where(a => a.action.DisabledAt is not null);
 
     private async Task LoadAsync()
     {
