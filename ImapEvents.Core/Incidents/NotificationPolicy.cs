@@ -19,6 +19,12 @@ public enum RuleMatchHold
 
     /// <summary>"Once per incident": the rule notified about this incident (at this failing stage) before.</summary>
     AlreadyNotified = 5,
+
+    /// <summary>
+    /// The failure was evaluated only after its incident had closed (its first evaluation failed and a sweep
+    /// caught up): a problem that is over is not announced, and no recovery would follow it.
+    /// </summary>
+    IncidentOver = 6,
 }
 
 /// <summary>What a rule already did about one incident.</summary>
@@ -41,7 +47,9 @@ public sealed record IncidentOptions(int FireAfterFailures, NotifyMode Notify, b
 public static class NotificationPolicy
 {
     /// <returns>Null when the rule fires; otherwise why it holds back.</returns>
-    public static RuleMatchHold? Decide(IncidentOptions options, ImapEvent imapEvent, bool snoozed, bool acknowledged, PriorNotification? prior)
+    /// <param name="incidentOver">The event's incident closed before the event was evaluated (never so when replaying history).</param>
+    public static RuleMatchHold? Decide(
+        IncidentOptions options, ImapEvent imapEvent, bool snoozed, bool acknowledged, PriorNotification? prior, bool incidentOver = false)
     {
         if (imapEvent.IsTest)
         {
@@ -65,6 +73,11 @@ public static class NotificationPolicy
             if (failures < options.FireAfterFailures)
             {
                 return RuleMatchHold.WaitingForFailures;
+            }
+
+            if (incidentOver)
+            {
+                return RuleMatchHold.IncidentOver;
             }
 
             if (acknowledged)
@@ -97,5 +110,6 @@ public static class NotificationPolicy
         RuleMatchHold.Acknowledged => "incident acknowledged",
         RuleMatchHold.WaitingForFailures => "waiting for more failures",
         RuleMatchHold.AlreadyNotified => "already notified",
+        RuleMatchHold.IncidentOver => "incident already over",
     };
 }

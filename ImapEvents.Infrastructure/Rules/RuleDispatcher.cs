@@ -59,7 +59,7 @@ internal sealed class RuleDispatcher(
         foreach (var match in matches)
         {
             var prior = notified.TryGetValue(match.RuleId, out var before) ? new PriorNotification(before.StageChangeNumber) : (PriorNotification?)null;
-            var hold = NotificationPolicy.Decide(match.Options, imapEvent, match.Snoozed, incident?.IsAcknowledged == true, prior);
+            var hold = NotificationPolicy.Decide(match.Options, imapEvent, match.Snoozed, incident?.IsAcknowledged == true, prior, incidentOver: incident is { IsOpen: false });
             var record = new EventRuleMatch { EventId = imapEvent.Id, RuleId = match.RuleId, RuleName = match.RuleName, Snoozed = match.Snoozed, Held = hold };
             db.RuleMatches.Add(record);
             if (hold is not null)

@@ -59,6 +59,14 @@ public sealed class NotificationPolicyTests
     }
 
     [Fact]
+    public void AFailureEvaluatedAfterItsIncidentClosed_IsHeldAsOver_ButNotItsRecovery()
+    {
+        Assert.Equal(RuleMatchHold.IncidentOver, NotificationPolicy.Decide(Options(), Failure(2), false, false, null, incidentOver: true));
+        var recovery = Failure(2, type: ImapEventType.Recovered);
+        Assert.Null(NotificationPolicy.Decide(Options(), recovery, false, false, null, incidentOver: true));
+    }
+
+    [Fact]
     public void AnAcknowledgedIncident_HoldsFailures_OnceTheyReachN()
     {
         Assert.Equal(RuleMatchHold.Acknowledged, Decide(Options(fireAfter: 2), Failure(2), acknowledged: true));

@@ -319,6 +319,37 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task AFailureEvaluatedOnlyAfterItsIncidentRecovered_IsHeldAsOver_NotAnnouncedLate()
+    {
+        var (mailbox, user, password) = await fixture.FailingLoginAsync();
+        var rule = await fixture.SaveRuleAsync(r =>
+        {
+            r.LoginUsername = user;
+            r.NotifyOnRecovery = true;
+            r.Actions.Add(fixture.Webhook("/late"));
+        });
+        var failed = (await fixture.CheckAsync(mailbox)).Event!;
+        await fixture.ChangeMailboxAsync(mailbox, password: password);
+        await fixture.CheckAsync(mailbox);
+        Assert.Equal(2, (await fixture.DeliveriesAsync(rule.Id)).Count);
+
+        // What a failed first evaluation leaves for the pending-event sweep: a failure of the incident, not yet evaluated.
+        var late = new ImapEvent
+        {
+            Id = Guid.NewGuid(), Type = failed.Type, OccurredAt = failed.OccurredAt, MailboxId = mailbox, MailboxName = failed.MailboxName,
+            ServerName = failed.ServerName, ServerPort = failed.ServerPort, LoginUsername = user, Ssl = failed.Ssl, Stage = failed.Stage,
+            ErrorKind = failed.ErrorKind, ErrorMessage = failed.ErrorMessage, IncidentId = failed.IncidentId, FailureNumber = 2,
+        };
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        db.Events.Add(late);
+        await db.SaveChangesAsync();
+        await fixture.Service<ImapEvents.Infrastructure.Events.IImapEventDispatcher>().DispatchAsync(late, default);
+
+        Assert.Equal(2, (await fixture.DeliveriesAsync(rule.Id)).Count);
+        Assert.Equal(RuleMatchHold.IncidentOver, (await db.RuleMatches.AsNoTracking().SingleAsync(m => m.EventId == late.Id)).Held);
+    }
+
+    [Fact]
     public async Task EveryEventRules_WithoutOptions_StillFireOnEveryFailedCheck()
     {
         var (mailbox, user, _) = await fixture.FailingLoginAsync();
