@@ -70,6 +70,7 @@ public static class DependencyInjection
         services.AddSingleton<CheckRecorder>();
         services.Configure<IncidentSettings>(configuration.GetSection(IncidentSettings.Section));
         services.AddSingleton<MaintenanceCalendar>();
+        services.AddSingleton<MaintenanceAdministration>();
         services.AddTransient<InterruptedCheckSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
         services.AddSingleton<RuleSet>();
