@@ -103,8 +103,8 @@ public sealed class MaintenanceWindow
 
                 var zone = CompiledRules.ResolveZone(TimeZoneId, defaultZone);
                 var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime);
-                // From two days back: a period that began yesterday and wraps midnight may still be on (a day more
-                // for one whose end moved past a skipped hour). Periods begin in the order of their days.
+                // From two days back, with a day to spare: a period that began yesterday and wraps midnight may
+                // still be on. Periods begin in the order of their days, so the first not over is the one.
                 for (var day = today.AddDays(-2); day <= today.AddDays(8); day = day.AddDays(1))
                 {
                     if (RuleConditions.DayHolds(Days, day.DayOfWeek) && WeeklyPeriod(day, from, to, zone) is var period && period.End > at)
