@@ -73,6 +73,7 @@ public static class DependencyInjection
         services.AddSingleton<NotificationGrouping>();
         services.AddSingleton<IncidentLinks>();
         services.AddTransient<IncidentSweep>();
+        services.AddSingleton<MaintenanceAdministration>();
         services.AddTransient<InterruptedCheckSweep>();
         services.AddTransient<StaleMailboxSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));

@@ -11,6 +11,9 @@ public sealed class MaintenanceCalendar(IOptions<RuleOptions> options)
 {
     private readonly TimeZoneInfo defaultZone = options.Value.ResolveDefaultZone();
 
+    /// <summary>The server's configured zone: that of a weekly window that names none.</summary>
+    public TimeZoneInfo DefaultZone => defaultZone;
+
     /// <summary>Reads inside the caller's transaction, so the answer belongs with the check outcome it marks.</summary>
     public async Task<bool> CoversAsync(AppDbContext db, Guid mailboxId, string serverName, DateTimeOffset at, CancellationToken cancellationToken)
     {
