@@ -41,7 +41,7 @@ public sealed class MaintenanceJourneyTests(BrowserFixture fixture)
         await dialog.GetByLabel("Days").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Saturday" }).ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Sunday" }).ClickAsync();
-        await page.Keyboard.PressAsync("Tab");
+        await CloseListAsync(page, "Sunday");
         await dialog.GetByLabel("From", new() { Exact = true }).FillAsync("22:00");
         await dialog.GetByLabel("To", new() { Exact = true }).FillAsync("02:00");
         await Expect(dialog.GetByText("In Europe/Berlin.", new() { Exact = true })).ToBeVisibleAsync();
@@ -51,7 +51,7 @@ public sealed class MaintenanceJourneyTests(BrowserFixture fixture)
         await Expect(dialog.GetByLabel("From", new() { Exact = true })).ToHaveValueAsync("22:00");
         await dialog.GetByLabel("Mailboxes").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = support }).ClickAsync();
-        await page.Keyboard.PressAsync("Tab");
+        await CloseListAsync(page, support);
         await Expect(dialog.GetByLabel("Mailboxes")).ToHaveValueAsync(support);
         await BrowserFixture.ScreenshotAsync(page, "60-maintenance-weekly-dialog");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
@@ -153,6 +153,22 @@ public sealed class MaintenanceJourneyTests(BrowserFixture fixture)
     {
         await select.ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
+    }
+
+    /// <summary>
+    /// Closes a multi-select's list: Tab, as a keyboard user would, or, when that left it open (on a busy machine the
+    /// focus may not be back in the select yet), a click into the Name field above it. Either way the list must be gone.
+    /// </summary>
+    private static async Task CloseListAsync(IPage page, string optionInTheList)
+    {
+        var option = page.GetByRole(AriaRole.Option, new() { Name = optionInTheList });
+        await page.Keyboard.PressAsync("Tab");
+        if (await option.IsVisibleAsync())
+        {
+            await page.GetByRole(AriaRole.Dialog).GetByLabel(new Regex(@"^Name\*?$")).ClickAsync();
+        }
+
+        await Expect(option).ToBeHiddenAsync();
     }
 
     private static Task<bool> FitsAsync(IPage page) =>
