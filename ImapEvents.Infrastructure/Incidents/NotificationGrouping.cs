@@ -72,6 +72,36 @@ public sealed class NotificationGrouping(
         }
     }
 
+    /// <summary>Takes an incident's failures out of the rule's groups not sent yet (the caller holds the incident's lock).</summary>
+    /// <returns>True when the incident was waiting in such a group only, so nothing about it has gone out.</returns>
+    public static async Task<bool> LeaveUnsentAsync(AppDbContext db, Guid ruleId, Guid incidentId, CancellationToken cancellationToken)
+    {
+        var groupIds = await db.NotificationGroupMembers.AsNoTracking()
+            .Where(m => m.IncidentId == incidentId)
+            .Join(db.NotificationGroups.Where(g => g.RuleId == ruleId), m => m.GroupId, g => g.Id, (m, g) => new { g.Id, g.SentAt })
+            .ToListAsync(cancellationToken);
+        if (groupIds.Count == 0 || groupIds.Any(g => g.SentAt is not null))
+        {
+            return false;
+        }
+
+        foreach (var groupId in groupIds.Select(g => g.Id).Distinct())
+        {
+            // Locked after the incident, as every path does; a group sent meanwhile has announced the failure after all.
+            var unsent = await db.NotificationGroups
+                .FromSql($"SELECT * FROM notification_groups WHERE \"Id\" = {groupId} AND \"SentAt\" IS NULL FOR UPDATE")
+                .AnyAsync(cancellationToken);
+            if (!unsent)
+            {
+                return false;
+            }
+        }
+
+        await db.NotificationGroupMembers.Where(m => m.IncidentId == incidentId && groupIds.Select(g => g.Id).Contains(m.GroupId))
+            .ExecuteDeleteAsync(cancellationToken);
+        return true;
+    }
+
     /// <summary>After the transaction that opened the group committed: its sending, when the window ends.</summary>
     public void ScheduleSend(NotificationGroup group)
     {

@@ -89,7 +89,7 @@ internal sealed class RuleDispatcher(
 
         if (incident is not null && imapEvent.Type == ImapEventType.Recovered)
         {
-            AddRecoveryNotifications(db, rules, imapEvent, matches, notified.Values, firings, now);
+            await AddRecoveryNotificationsAsync(db, rules, imapEvent, matches, notified.Values, firings, now, cancellationToken);
         }
 
         // The first failed check after a maintenance window: the rules it held back decide on this event, as usual.
@@ -110,12 +110,20 @@ internal sealed class RuleDispatcher(
     }
 
     /// <summary>"Also notify on recovery": the rules that notified about the incident run once more with its recovery.</summary>
-    private static void AddRecoveryNotifications(
+    private static async Task AddRecoveryNotificationsAsync(
         AppDbContext db, CompiledRules rules, ImapEvent recovery, List<RuleMatch> matches,
-        IEnumerable<IncidentNotification> notified, List<Firing> firings, DateTimeOffset now)
+        IEnumerable<IncidentNotification> notified, List<Firing> firings, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var notification in notified.Where(n => n.RecoveryNotifiedAt is null))
         {
+            // Still waiting in a group that has not gone out: the mailbox leaves the group, and neither its failure
+            // nor its recovery is announced (a flap within the grouping window is no news).
+            if (await NotificationGrouping.LeaveUnsentAsync(db, notification.RuleId, recovery.IncidentId!.Value, cancellationToken))
+            {
+                notification.RecoveryNotifiedAt = now;
+                continue;
+            }
+
             if (!rules.TryGet(notification.RuleId, now, out var rule)
                 || !NotificationPolicy.NotifiesRecovery(rule.Options, recovery, rule.Snoozed, new PriorNotification(notification.StageChangeNumber)))
             {

@@ -177,6 +177,39 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task GroupByServer_AMailboxThatRecoversBeforeTheGroupGoesOut_IsNeitherListedNorRecovered()
+    {
+        var (flapping, user, password) = await fixture.FailingLoginAsync();
+        var (failing, otherUser, _) = await fixture.FailingLoginAsync();
+        var rule = await fixture.SaveRuleAsync(r =>
+        {
+            r.LoginUsername = "*";
+            r.ServerPort = fixture.Dovecot.Port;
+            r.GroupByServer = true;
+            r.NotifyOnRecovery = true;
+            r.Actions.Add(fixture.Webhook("/flap"));
+        });
+
+        await fixture.CheckAsync(flapping);
+        await fixture.CheckAsync(failing);
+        await fixture.ChangeMailboxAsync(flapping, password: password);
+        await fixture.CheckAsync(flapping);
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        var group = await db.NotificationGroups.AsNoTracking().SingleAsync(g => g.RuleId == rule.Id && g.SentAt == null);
+        await fixture.Service<NotificationGrouping>().SendAsync(group.Id, default);
+        await fixture.DeliverAsync(rule.Id);
+        // Disabled so that the other tests' failures on this server do not reach it.
+        await db.Rules.Where(r => r.Id == rule.Id).ExecuteUpdateAsync(u => u.SetProperty(r => r.Enabled, false));
+        fixture.Service<RuleSet>().MarkStale();
+
+        var delivery = Assert.Single(await fixture.DeliveriesAsync(rule.Id));
+        Assert.Equal(DeliveryTrigger.Event, delivery.Trigger);
+        var listed = IncidentFixture.Data(Assert.Single(fixture.RequestsTo("/flap"))).GetProperty("mailboxes");
+        Assert.Equal(otherUser, Assert.Single(listed.EnumerateArray()).GetProperty("loginUsername").GetString());
+        Assert.NotEqual(user, otherUser);
+    }
+
+    [Fact]
     public async Task Acknowledged_StopsNotifications_UntilTheRecovery()
     {
         var (mailbox, user, password) = await fixture.FailingLoginAsync();
