@@ -1,4 +1,5 @@
 using ImapEvents.Core.Checks;
+using ImapEvents.Core.Mailboxes;
 
 namespace ImapEvents.Core.Events;
 
@@ -57,6 +58,20 @@ public sealed class ImapEvent
 
     /// <summary>For IMAP Certificate Expiring: who issued the certificate.</summary>
     public string? CertificateIssuer { get; set; }
+
+    /// <summary>A new event about a mailbox, with the fields rules match on copied from it (they stay readable after it is deleted).</summary>
+    public static ImapEvent About(Mailbox mailbox, ImapEventType type, DateTimeOffset at) => new()
+    {
+        Id = Guid.NewGuid(),
+        Type = type,
+        OccurredAt = at,
+        MailboxId = mailbox.Id,
+        MailboxName = mailbox.DisplayName,
+        ServerName = mailbox.ServerName,
+        ServerPort = mailbox.ServerPort,
+        LoginUsername = mailbox.LoginUsername,
+        Ssl = mailbox.Security.RequiresTls(),
+    };
 
     /// <summary>When the rules were evaluated for this event; null until then (a sweep retries it).</summary>
     public DateTimeOffset? DispatchedAt { get; set; }

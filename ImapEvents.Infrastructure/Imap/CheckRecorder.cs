@@ -225,23 +225,12 @@ public sealed class CheckRecorder(
     private static ImapEvent NewEvent(
         ImapEventType type, Mailbox mailbox, MailboxCheck check, DateTimeOffset now, Incident? incident, bool inMaintenance, Action<ImapEvent> fill)
     {
-        var imapEvent = new ImapEvent
-        {
-            Id = Guid.NewGuid(),
-            Type = type,
-            OccurredAt = now,
-            MailboxId = mailbox.Id,
-            MailboxName = mailbox.DisplayName,
-            ServerName = mailbox.ServerName,
-            ServerPort = mailbox.ServerPort,
-            LoginUsername = mailbox.LoginUsername,
-            Ssl = mailbox.Security.RequiresTls(),
-            CheckId = check.Id,
-            IncidentId = incident?.Id,
-            FailureNumber = incident?.FailedChecks ?? 0,
-            StageChangeNumber = incident?.StageChanges ?? 0,
-            InMaintenance = inMaintenance,
-        };
+        var imapEvent = ImapEvent.About(mailbox, type, now);
+        imapEvent.CheckId = check.Id;
+        imapEvent.IncidentId = incident?.Id;
+        imapEvent.FailureNumber = incident?.FailedChecks ?? 0;
+        imapEvent.StageChangeNumber = incident?.StageChanges ?? 0;
+        imapEvent.InMaintenance = inMaintenance;
         fill(imapEvent);
         return imapEvent;
     }

@@ -157,23 +157,16 @@ public sealed class StaleMailboxSweep(
             "Until a check completes, no failure of this mailbox can be reported.";
     }
 
-    private static ImapEvent NewEvent(Mailbox mailbox, StaleClaim claim, DateTimeOffset now, bool inMaintenance) => new()
+    private static ImapEvent NewEvent(Mailbox mailbox, StaleClaim claim, DateTimeOffset now, bool inMaintenance)
     {
-        Id = Guid.NewGuid(),
-        Type = ImapEventType.MailboxStale,
-        OccurredAt = now,
-        MailboxId = mailbox.Id,
-        MailboxName = mailbox.DisplayName,
-        ServerName = mailbox.ServerName,
-        ServerPort = mailbox.ServerPort,
-        LoginUsername = mailbox.LoginUsername,
-        Ssl = mailbox.Security.RequiresTls(),
+        var imapEvent = ImapEvent.About(mailbox, ImapEventType.MailboxStale, now);
         // No check ran, so no stage failed; rules see it where a check begins.
-        Stage = CheckStage.Connect,
-        ErrorKind = CheckErrorKind.None,
-        ErrorMessage = Message(claim.LastCheckAt, claim.Since, mailbox.PollIntervalMinutes, now),
-        InMaintenance = inMaintenance,
-    };
+        imapEvent.Stage = CheckStage.Connect;
+        imapEvent.ErrorKind = CheckErrorKind.None;
+        imapEvent.ErrorMessage = Message(claim.LastCheckAt, claim.Since, mailbox.PollIntervalMinutes, now);
+        imapEvent.InMaintenance = inMaintenance;
+        return imapEvent;
+    }
 
     /// <summary>One row of the claim's RETURNING.</summary>
     internal sealed class StaleClaim
