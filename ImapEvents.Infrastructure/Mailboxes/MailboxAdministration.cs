@@ -30,7 +30,8 @@ public sealed record MailboxRow(
     string? LastInterruption = null,
     Guid? OpenIncidentId = null,
     DateTimeOffset? FailingSince = null,
-    DateTimeOffset? CertificateExpiresSoon = null)
+    DateTimeOffset? CertificateExpiresSoon = null,
+    bool CertificateExpired = false)
 {
     /// <summary>Why the latest check did not finish, when no check finished after it started.</summary>
     public string? InterruptionToShow =>
@@ -112,7 +113,8 @@ public sealed class MailboxAdministration(
 
         var total = await withStatus.CountAsync(cancellationToken);
         // The certificate is shown as a warning from the day IMAP Certificate Expiring would be raised.
-        var warnBefore = time.GetUtcNow().AddDays(incidentSettings.Value.CertificateWarningDays);
+        var now = time.GetUtcNow();
+        var warnBefore = now.AddDays(incidentSettings.Value.CertificateWarningDays);
         var rows = await withStatus
             .OrderBy(m => m.Mailbox.DisplayName).ThenBy(m => m.Mailbox.Id)
             .Select(m => new MailboxRow(
@@ -129,7 +131,8 @@ public sealed class MailboxAdministration(
                 m.Status == null ? null : m.Status.LastInterruption,
                 m.Incident == null ? null : m.Incident.Id,
                 m.Incident == null ? null : m.Incident.OpenedAt,
-                m.Status != null && m.Status.CertificateExpiresAt < warnBefore ? m.Status.CertificateExpiresAt : null))
+                m.Status != null && m.Status.CertificateExpiresAt < warnBefore ? m.Status.CertificateExpiresAt : null,
+                m.Status != null && m.Status.CertificateExpiresAt <= now))
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);
