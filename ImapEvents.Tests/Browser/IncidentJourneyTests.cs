@@ -45,7 +45,16 @@ public sealed class IncidentJourneyTests(BrowserFixture fixture)
         await Expect(cells.Nth(5)).ToHaveTextAsync("Not acknowledged");
         await BrowserFixture.ScreenshotAsync(page, "51-incidents-open");
 
-        await incidentRow.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
+        // The dashboard lists it among the open incidents, and counts its downtime.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main navigation" }).GetByRole(AriaRole.Link, new() { Name = "Dashboard", Exact = true }).ClickAsync();
+        var open = page.GetByRole(AriaRole.Region, new() { Name = "Open incidents" });
+        await Expect(open.GetByRole(AriaRole.Listitem).Filter(new() { HasText = name })).ToContainTextAsync("Log in failed since");
+        await Expect(open.GetByRole(AriaRole.Listitem).Filter(new() { HasText = name })).ToContainTextAsync("2 failed checks · not acknowledged");
+        await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Availability, last 30 days" }).GetByRole(AriaRole.Row).Filter(new() { HasText = name }))
+            .ToContainTextAsync("in 1 incident, one open");
+        await BrowserFixture.ScreenshotAsync(page, "51a-dashboard-open-incident");
+
+        await open.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Incident: {name}" })).ToBeVisibleAsync();
         var acknowledge = await BrowserFixture.OpenFormDialogAsync(page, "Acknowledge", "Note");
         await acknowledge.GetByLabel("Note").FillAsync("The password was rotated; updating it now.");
