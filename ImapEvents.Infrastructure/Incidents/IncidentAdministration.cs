@@ -21,8 +21,8 @@ public sealed class IncidentAdministration(IDbContextFactory<AppDbContext> dbFac
     /// <summary>
     /// Records who acknowledged the incident, when, and why (the note), in the incident and in its timeline, which is
     /// the audit trail. The incident row is locked while this is decided, so of two administrators acknowledging at
-    /// once one is told the other was first, and the rule dispatcher, which reads the acknowledgement under the same
-    /// lock, sees it before or after, never half.
+    /// once one is told the other was first; a notification or escalation decided under the same row lock sees the
+    /// acknowledgement wholly or not at all.
     /// </summary>
     public async Task<OperationResult> AcknowledgeAsync(string userId, Guid incidentId, string? note, CancellationToken cancellationToken)
     {
