@@ -87,6 +87,8 @@ public static class DependencyInjection
         services.AddSingleton<ConnectionTester>();
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<EventQueries>();
+        services.AddSingleton<IncidentQueries>();
+        services.AddSingleton<IncidentAdministration>();
         services.AddSingleton<ActivityFeed>();
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<ActivityListener>(provider, connectionString));
 

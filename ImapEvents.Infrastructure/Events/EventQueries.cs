@@ -1,5 +1,7 @@
+using System.Linq.Expressions;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
+using ImapEvents.Core.Incidents;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
@@ -14,15 +16,22 @@ public sealed record EventQuery(
     DateTimeOffset? To = null,
     int Page = 0,
     int PageSize = 50,
-    DeliveryStatus? Delivery = null);
+    DeliveryStatus? Delivery = null,
+    Guid? IncidentId = null);
 
 public sealed record MailboxOption(Guid Id, string DisplayName);
 
-public sealed record MatchedRule(Guid RuleId, string RuleName, bool Snoozed);
+/// <param name="Held">Why the rule matched but did not fire; null when it fired.</param>
+public sealed record MatchedRule(Guid RuleId, string RuleName, RuleMatchHold? Held)
+{
+    public bool Snoozed => Held == RuleMatchHold.Snoozed;
+}
 
 /// <summary>One action an event fired, as the Events page shows it.</summary>
+/// <param name="Trigger">Why it was made: the event itself, or the incident's recovery, escalation or the end of a maintenance window.</param>
 public sealed record DeliveryRow(
     Guid Id,
+    Guid EventId,
     string RuleName,
     ActionKind Kind,
     int ActionPosition,
@@ -31,7 +40,9 @@ public sealed record DeliveryRow(
     int? LastResponseCode,
     string? LastError,
     string? JobId,
-    int SuppressedCount);
+    int SuppressedCount,
+    DeliveryTrigger Trigger,
+    DateTimeOffset CreatedAt);
 
 /// <summary>How the actions fired since a moment fared (test events included: they use the same receivers).</summary>
 public sealed record DeliverySummary(int Delivered, int Failed, int InProgress, int Suppressed);
@@ -50,9 +61,10 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         var ids = page.Items.Select(e => e.Id).ToArray();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matches = (await db.RuleMatches.AsNoTracking().Where(m => ids.Contains(m.EventId)).ToListAsync(cancellationToken))
-            .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Snoozed));
+            // Matches recorded before holds had reasons say only whether the rule was snoozed.
+            .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Held ?? (m.Snoozed ? RuleMatchHold.Snoozed : null)));
         var deliveries = (await DeliveryRows(db.Deliveries.Where(d => ids.Contains(d.EventId))).ToListAsync(cancellationToken))
-            .ToLookup(d => d.EventId, d => d.Row);
+            .ToLookup(d => d.EventId);
         return new ListPage<EventRow>(
             page.Items.Select(e => new EventRow(e, matches[e.Id].OrderBy(m => m.RuleName).ToList(), deliveries[e.Id].ToList())).ToList(),
             page.TotalCount);
@@ -108,18 +120,18 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
     public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(Guid eventId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await DeliveryRows(db.Deliveries.Where(d => d.EventId == eventId)).Select(d => d.Row).ToListAsync(cancellationToken);
+        return await DeliveryRows(db.Deliveries.Where(d => d.EventId == eventId)).ToListAsync(cancellationToken);
     }
 
-    private sealed record EventDelivery(Guid EventId, DeliveryRow Row);
+    /// <summary>A delivery as the Events and Incident pages show it.</summary>
+    internal static readonly Expression<Func<Delivery, DeliveryRow>> ToDeliveryRow = d => new DeliveryRow(
+        d.Id, d.EventId, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount, d.Trigger, d.CreatedAt);
 
     /// <summary>Deliveries as the Events page shows them, in rule and action order.</summary>
-    private static IQueryable<EventDelivery> DeliveryRows(IQueryable<Delivery> deliveries) => deliveries
+    private static IQueryable<DeliveryRow> DeliveryRows(IQueryable<Delivery> deliveries) => deliveries
         .AsNoTracking()
         .OrderBy(d => d.RuleName).ThenBy(d => d.ActionPosition)
-        .Select(d => new EventDelivery(
-            d.EventId,
-            new DeliveryRow(d.Id, d.RuleName, d.Kind, d.ActionPosition, d.Status, d.Attempts, d.LastResponseCode, d.LastError, d.JobId, d.SuppressedCount)));
+        .Select(ToDeliveryRow);
 
     /// <summary>Every attempt of one delivery, first to last.</summary>
     public async Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(Guid deliveryId, CancellationToken cancellationToken)
@@ -150,6 +162,11 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         if (query.To is { } to)
         {
             events = events.Where(e => e.OccurredAt < to);
+        }
+
+        if (query.IncidentId is { } incidentId)
+        {
+            events = events.Where(e => e.IncidentId == incidentId);
         }
 
         if (query.Delivery is { } status)

@@ -2,8 +2,10 @@ using Hangfire;
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Mailboxes;
 
@@ -25,7 +27,11 @@ public sealed record MailboxRow(
     int ConsecutiveFailures,
     long MessagesImported,
     DateTimeOffset? LastInterruptedCheckAt = null,
-    string? LastInterruption = null)
+    string? LastInterruption = null,
+    Guid? OpenIncidentId = null,
+    DateTimeOffset? FailingSince = null,
+    DateTimeOffset? CertificateExpiresSoon = null,
+    bool CertificateExpired = false)
 {
     /// <summary>Why the latest check did not finish, when no check finished after it started.</summary>
     public string? InterruptionToShow =>
@@ -65,6 +71,7 @@ public sealed class MailboxAdministration(
     MailboxPasswords passwords,
     MailboxSchedule schedule,
     IBackgroundJobClient jobs,
+    IOptions<IncidentSettings> incidentSettings,
     TimeProvider time)
 {
     public const string PasswordForNewServer =
@@ -88,7 +95,10 @@ public sealed class MailboxAdministration(
             from mailbox in mailboxes
             join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId into statuses
             from status in statuses.DefaultIfEmpty()
-            select new { Mailbox = mailbox, Status = status, Outcome = status == null ? null : status.LastOutcome };
+            // At most one: a unique index keeps one open incident per mailbox.
+            join incident in db.Incidents.Where(i => i.ClosedAt == null) on (Guid?)mailbox.Id equals incident.MailboxId into openIncidents
+            from incident in openIncidents.DefaultIfEmpty()
+            select new { Mailbox = mailbox, Status = status, Outcome = status == null ? null : status.LastOutcome, Incident = incident };
         // HealthOf, in SQL.
         if (query.Health is { } health)
         {
@@ -102,6 +112,9 @@ public sealed class MailboxAdministration(
         }
 
         var total = await withStatus.CountAsync(cancellationToken);
+        // The certificate is shown as a warning from the day IMAP Certificate Expiring would be raised.
+        var now = time.GetUtcNow();
+        var warnBefore = now.AddDays(incidentSettings.Value.CertificateWarningDays);
         var rows = await withStatus
             .OrderBy(m => m.Mailbox.DisplayName).ThenBy(m => m.Mailbox.Id)
             .Select(m => new MailboxRow(
@@ -115,7 +128,11 @@ public sealed class MailboxAdministration(
                 m.Status == null ? 0 : m.Status.ConsecutiveFailures,
                 m.Status == null ? 0 : m.Status.MessagesImported,
                 m.Status == null ? null : m.Status.LastInterruptedCheckAt,
-                m.Status == null ? null : m.Status.LastInterruption))
+                m.Status == null ? null : m.Status.LastInterruption,
+                m.Incident == null ? null : m.Incident.Id,
+                m.Incident == null ? null : m.Incident.OpenedAt,
+                m.Status != null && m.Status.CertificateExpiresAt < warnBefore ? m.Status.CertificateExpiresAt : null,
+                m.Status != null && m.Status.CertificateExpiresAt <= now))
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);
@@ -201,14 +218,25 @@ public sealed class MailboxAdministration(
         db.Entry(mailbox).Property(m => m.Version).OriginalValue = version;
         var wasEnabled = mailbox.Enabled;
         var checkedBefore = CheckedSettings.Of(mailbox);
-        Apply(settings, mailbox, time.GetUtcNow());
-        try
+        var now = time.GetUtcNow();
+        Apply(settings, mailbox, now);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return MailboxSaveResult.Failed(null, ConcurrencyConflict);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                return MailboxSaveResult.Failed(null, ConcurrencyConflict);
+            }
+
+            if (wasEnabled && !mailbox.Enabled)
+            {
+                await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDisabled, now, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
         schedule.Apply(mailbox);
@@ -227,9 +255,20 @@ public sealed class MailboxAdministration(
         }
 
         var wasEnabled = mailbox.Enabled;
+        var now = time.GetUtcNow();
         mailbox.Enabled = enabled;
-        mailbox.UpdatedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        mailbox.UpdatedAt = now;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            if (wasEnabled && !enabled)
+            {
+                await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDisabled, now, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
         schedule.Apply(mailbox);
         // Re-enabled: checked at once, then at its interval.
         QueueCheckIf(enabled && !wasEnabled, id);
@@ -239,7 +278,11 @@ public sealed class MailboxAdministration(
     public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Before the delete, which unlinks the incident from the mailbox (it stays listed, with the mailbox's name).
+        await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDeleted, time.GetUtcNow(), cancellationToken);
         var deleted = await db.Mailboxes.Where(m => m.Id == id).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         schedule.Remove(id);
         return deleted > 0;
     }

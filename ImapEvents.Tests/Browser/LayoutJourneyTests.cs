@@ -27,7 +27,7 @@ public sealed class LayoutJourneyTests(BrowserFixture fixture)
     private const string LongRule = "Page the on-call engineer when the EMEA support mailbox cannot log in";
 
     // Elements that are on screen but reach past the window, scroll sideways, or cut what they show.
-    private const string FindLayoutProblems = """
+    internal const string FindLayoutProblems = """
         () => {
           const problems = [];
           const width = document.documentElement.clientWidth;

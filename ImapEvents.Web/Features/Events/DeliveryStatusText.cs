@@ -28,6 +28,15 @@ public static class DeliveryStatusText
         DeliveryStatus.Suppressed => "Suppressed by max frequency",
     };
 
+    /// <summary>Why a delivery was made, when it was not the event itself; null when it was.</summary>
+    public static string? TriggerName(DeliveryTrigger trigger) => trigger switch
+    {
+        DeliveryTrigger.Event => null,
+        DeliveryTrigger.Recovery => "recovery",
+        DeliveryTrigger.Escalation => "escalation",
+        DeliveryTrigger.MaintenanceEnded => "after maintenance",
+    };
+
     public static Color ColorOf(DeliveryStatus status) => status switch
     {
         DeliveryStatus.Delivered => Color.Success,

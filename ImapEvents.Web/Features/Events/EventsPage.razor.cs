@@ -2,6 +2,7 @@ using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Events;
+using ImapEvents.Infrastructure.Incidents;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -12,6 +13,7 @@ public sealed partial class EventsPage
     private MudTable<EventRow>? table;
     private IReadOnlyList<MailboxOption> mailboxes = [];
     private EventFilter filter = new();
+    private IncidentRow? incident;
 
     // The filters live in the address (see EventFilter); changing one navigates, and the new address sets them.
     [SupplyParameterFromQuery(Name = "type")]
@@ -29,6 +31,13 @@ public sealed partial class EventsPage
 
     [SupplyParameterFromQuery(Name = "to")]
     public string? ToParameter { get; set; }
+
+    /// <summary>"?incident=…": the events of one incident (its page links here).</summary>
+    [SupplyParameterFromQuery(Name = "incident")]
+    public string? IncidentParameter { get; set; }
+
+    [Inject]
+    private IncidentQueries Incidents { get; set; } = default!;
 
     [Inject]
     private EventQueries Events { get; set; } = default!;
@@ -50,6 +59,7 @@ public sealed partial class EventsPage
     {
         mailboxes = await Events.MailboxesAsync(Closing);
         await ForgetUnknownMailboxAsync();
+        await LoadIncidentAsync();
     }
 
     /// <summary>After a filter changed the address (or the browser went back to another one).</summary>
@@ -60,11 +70,16 @@ public sealed partial class EventsPage
         {
             filter = inAddress;
             await ForgetUnknownMailboxAsync();
+            await LoadIncidentAsync();
             await ReloadAsync();
         }
     }
 
-    private EventFilter FilterInAddress() => EventFilter.Parse(TypeParameter, MailboxParameter, DeliveryParameter, FromParameter, ToParameter);
+    private EventFilter FilterInAddress() => EventFilter.Parse(TypeParameter, MailboxParameter, DeliveryParameter, FromParameter, ToParameter, IncidentParameter);
+
+    /// <summary>The incident the list is narrowed to, so the page can say which one.</summary>
+    private async Task LoadIncidentAsync() =>
+        incident = filter.IncidentId is { } id ? await Incidents.GetAsync(id, Closing) : null;
 
     /// <summary>A link naming a mailbox that no longer exists shows every mailbox's events, like any other value that does not parse.</summary>
     private async Task ForgetUnknownMailboxAsync()
@@ -109,6 +124,8 @@ public sealed partial class EventsPage
     private void DeliveryChanged(DeliveryStatus? value) => Show(filter with { Delivery = value });
 
     private void FromChanged(DateTime? value) => Show(filter with { From = value is { } day ? DateOnly.FromDateTime(day) : null });
+
+    private void ShowEveryIncident() => Show(filter with { IncidentId = null });
 
     private void ToChanged(DateTime? value) => Show(filter with { To = value is { } day ? DateOnly.FromDateTime(day) : null });
 
