@@ -110,11 +110,20 @@ public sealed class CheckRecorder(
         db.Entry(status).Property(s => s.StaleSince).IsModified = true;
 
         var raised = new List<ImapEvent>();
-        var incident = await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken);
+        // Read under a share lock: disabling or deleting the mailbox closes its incident in a transaction that changes
+        // this row first, so either that waits for this check's outcome and closes what it opens, or this sees the
+        // mailbox disabled and opens nothing no check would ever close (a check of a disabled mailbox, such as Check now,
+        // still records its event).
+        var monitored = await db.Database
+            .SqlQuery<bool>($"SELECT \"Enabled\" AS \"Value\" FROM mailboxes WHERE \"Id\" = {mailbox.Id} FOR SHARE")
+            .SingleOrDefaultAsync(cancellationToken);
+        var incident = monitored
+            ? await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken)
+            : null;
         if (result.Failure is { } failure)
         {
             var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
-            if (incident is null)
+            if (monitored && incident is null)
             {
                 (incident, var opened) = Incident.Open(
                     mailbox.Id, mailbox.DisplayName, mailbox.ServerName, mailbox.ServerPort, mailbox.LoginUsername, mailbox.Security.RequiresTls(),
@@ -122,12 +131,15 @@ public sealed class CheckRecorder(
                 db.Incidents.Add(incident);
                 db.IncidentChanges.Add(opened);
             }
-            else if (incident.RecordFailure(failure.Stage, failure.Kind, failure.Message, now) is { } change)
+            else if (incident?.RecordFailure(failure.Stage, failure.Kind, failure.Message, now) is { } change)
             {
                 db.IncidentChanges.Add(change);
             }
 
-            incident.HeldByMaintenance |= inMaintenance;
+            if (incident is not null)
+            {
+                incident.HeldByMaintenance |= inMaintenance;
+            }
             raised.Add(NewEvent(failure.Stage.EventType(), mailbox, check, now, incident, inMaintenance, e =>
             {
                 e.Stage = failure.Stage;

@@ -7,6 +7,7 @@ using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Incidents;
+using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Tests.TestSupport;
@@ -380,6 +381,28 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
 
         Assert.Equal(2, (await fixture.DeliveriesAsync(rule.Id)).Count);
         Assert.Equal(RuleMatchHold.IncidentOver, (await db.RuleMatches.AsNoTracking().SingleAsync(m => m.EventId == late.Id)).Held);
+    }
+
+    [Fact]
+    public async Task AMailboxDisabledWhileItsCheckRuns_IsLeftWithNoOpenIncident_ThoughTheFailureIsRecorded()
+    {
+        await using var silent = new SilentListener();
+        var mailbox = await fixture.CreateMailboxAsync($"disabled-{Guid.NewGuid():N}@example.com", "pw", silent.Port);
+
+        // The check waits on the silent server for its 3-second step timeout; the mailbox is disabled meanwhile.
+        var running = fixture.CheckAsync(mailbox);
+        await Task.Delay(500);
+        Assert.True(await fixture.Service<MailboxAdministration>().SetEnabledAsync(mailbox, false, default));
+        var run = await running;
+        var manual = await fixture.Service<MailboxCheckJob>().CheckAsync(mailbox, manual: true, default);
+
+        Assert.Equal(ImapEventType.ConnectionFailed, run.Event?.Type);
+        Assert.Equal(ImapEventType.ConnectionFailed, manual.Event?.Type);
+        Assert.Null(run.Event!.IncidentId);
+        Assert.Null(manual.Event!.IncidentId);
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        Assert.False(await db.Incidents.AnyAsync(i => i.MailboxId == mailbox && i.ClosedAt == null));
+        Assert.Null((await db.MailboxStatuses.SingleAsync(s => s.MailboxId == mailbox)).OpenIncidentId);
     }
 
     [Fact]
