@@ -11,8 +11,10 @@ public sealed record GroupedMailbox(string MailboxName, string LoginUsername, st
 /// <summary>The values an action can put into its URL, line or message: the event's fields and the firing's.</summary>
 /// <param name="IncidentUrl">The incident's page in ImapEvents, when the event belongs to one.</param>
 /// <param name="Group">The mailboxes a grouped notification lists; null for one event.</param>
+/// <param name="Trigger">Why this firing was made ("event", "recovery", "escalation", "maintenance_ended"), for receivers that tell them apart.</param>
 public sealed record TemplateValues(
-    ImapEvent Event, string RuleName, int SuppressedCount, string? IncidentUrl = null, IReadOnlyList<GroupedMailbox>? Group = null)
+    ImapEvent Event, string RuleName, int SuppressedCount, string? IncidentUrl = null, IReadOnlyList<GroupedMailbox>? Group = null,
+    string Trigger = "event")
 {
     /// <summary>Every placeholder with its value, in the order the documentation lists them.</summary>
     public IEnumerable<KeyValuePair<string, string>> All() =>

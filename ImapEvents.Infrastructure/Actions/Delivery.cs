@@ -38,6 +38,18 @@ public enum DeliveryTrigger
     MaintenanceEnded = 3,
 }
 
+public static class DeliveryTriggerNames
+{
+    /// <summary>The name receivers see (the webhook's "trigger").</summary>
+    public static string WireName(this DeliveryTrigger trigger) => trigger switch
+    {
+        DeliveryTrigger.Event => "event",
+        DeliveryTrigger.Recovery => "recovery",
+        DeliveryTrigger.Escalation => "escalation",
+        DeliveryTrigger.MaintenanceEnded => "maintenance_ended",
+    };
+}
+
 /// <summary>
 /// One action fired for one event. It keeps a copy of the action as it was at the firing, so an edit or a
 /// deleted rule never changes or loses a delivery that is still being retried.

@@ -185,7 +185,8 @@ public sealed class DeliveryJob(
                 .ToListAsync(cancellationToken)
             : null;
         var values = new TemplateValues(
-            imapEvent, delivery.RuleName, delivery.SuppressedCount, imapEvent.IncidentId is { } incidentId ? incidentLinks.For(incidentId) : null, group);
+            imapEvent, delivery.RuleName, delivery.SuppressedCount, imapEvent.IncidentId is { } incidentId ? incidentLinks.For(incidentId) : null, group,
+            delivery.Trigger.WireName());
         return delivery.Kind switch
         {
             ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),

@@ -161,7 +161,8 @@ public sealed record WebhookPayload(string Type, DateTimeOffset Timestamp, Webho
                 ? new WebhookIncident(incidentId, values.IncidentUrl, imapEvent.FailureNumber, imapEvent.Downtime is { } downtime ? (long)downtime.TotalSeconds : null)
                 : null,
             imapEvent.CertificateExpiresAt is { } expires ? new WebhookCertificate(expires, imapEvent.CertificateIssuer ?? "") : null,
-            values.Group?.Select(m => new WebhookMailbox(m.MailboxName, m.LoginUsername, m.ErrorMessage, m.OccurredAt)).ToList()));
+            values.Group?.Select(m => new WebhookMailbox(m.MailboxName, m.LoginUsername, m.ErrorMessage, m.OccurredAt)).ToList(),
+            values.Trigger));
 }
 
 /// <summary>The incident an event belongs to: its page, how many checks failed, and for a recovery how long it lasted.</summary>
@@ -190,4 +191,5 @@ public sealed record WebhookEventData(
     bool Test,
     WebhookIncident? Incident = null,
     WebhookCertificate? Certificate = null,
-    IReadOnlyList<WebhookMailbox>? Mailboxes = null);
+    IReadOnlyList<WebhookMailbox>? Mailboxes = null,
+    string Trigger = "event");

@@ -48,6 +48,9 @@ public sealed class NotificationGroup
 
     public Core.Checks.CheckStage Stage { get; set; }
 
+    /// <summary>A group of recoveries ("Also notify on recovery" on a grouped rule): one alert going down, one coming back.</summary>
+    public bool Recovery { get; set; }
+
     public DateTimeOffset OpenedAt { get; set; }
 
     /// <summary>The end of the grouping window, when the notification goes.</summary>

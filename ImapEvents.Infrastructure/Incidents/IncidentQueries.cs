@@ -225,5 +225,5 @@ public sealed class IncidentQueries(IDbContextFactory<AppDbContext> dbFactory)
     private static IQueryable<IncidentRow> Rows(AppDbContext db, IQueryable<Incident> incidents) =>
         incidents.Select(i => new IncidentRow(
             i,
-            db.IncidentChanges.Where(c => c.IncidentId == i.Id && c.Kind == IncidentChangeKind.Closed).Select(c => c.Message).FirstOrDefault()));
+            db.IncidentChanges.Where(c => c.IncidentId == i.Id && c.Kind == IncidentChangeKind.Closed).OrderBy(c => c.Id).Select(c => c.Message).FirstOrDefault()));
 }

@@ -50,6 +50,7 @@ public sealed class IncidentSweep(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var due = await db.IncidentNotifications.AsNoTracking()
             .Where(n => n.EscalatedAt == null && n.EscalateAt != null && n.EscalateAt <= now)
+            .OrderBy(n => n.EscalateAt)
             .Join(db.Incidents.Where(i => i.ClosedAt == null && i.AcknowledgedAt == null), n => n.IncidentId, i => i.Id, (n, i) => new { n.IncidentId, n.RuleId })
             .Take(200)
             .ToListAsync(cancellationToken);
@@ -116,9 +117,13 @@ public sealed class IncidentSweep(
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var held = await db.Incidents.AsNoTracking()
-            .Where(i => i.ClosedAt == null && i.HeldByMaintenance && i.MailboxId != null)
-            .Select(i => new { i.Id, MailboxId = i.MailboxId!.Value, i.ServerName })
+        var held = await (
+                from incident in db.Incidents.AsNoTracking()
+                where incident.ClosedAt == null && incident.HeldByMaintenance && incident.MailboxId != null
+                join mailbox in db.Mailboxes on incident.MailboxId equals mailbox.Id
+                join status in db.MailboxStatuses on mailbox.Id equals status.MailboxId
+                orderby incident.OpenedAt
+                select new { incident.Id, MailboxId = mailbox.Id, incident.ServerName, mailbox.Enabled, mailbox.PollIntervalMinutes, status.LastCheckAt })
             .Take(500)
             .ToListAsync(cancellationToken);
         if (held.Count == 0)
@@ -128,7 +133,8 @@ public sealed class IncidentSweep(
 
         var windows = await MaintenanceCalendar.ActiveCandidatesAsync(db, now, cancellationToken);
         var released = 0;
-        foreach (var incident in held.Where(i => !maintenance.Covers(windows, i.MailboxId, i.ServerName, now)))
+        foreach (var incident in held.Where(i => !maintenance.Covers(windows, i.MailboxId, i.ServerName, now)
+            && !CheckIsAboutToRelease(i.Enabled, i.LastCheckAt, i.PollIntervalMinutes, now)))
         {
             if (await ReleaseAsync(incident.Id, cancellationToken))
             {
@@ -137,6 +143,23 @@ public sealed class IncidentSweep(
         }
 
         return released;
+    }
+
+    /// <summary>
+    /// A check due within two minutes releases the held notifications itself, as the rules decide for its own
+    /// failure; the sweep sending them too would give an every-event rule two alerts a second apart. The sweep is
+    /// for mailboxes checked rarely, and for checks that do not come.
+    /// </summary>
+    internal static bool CheckIsAboutToRelease(bool enabled, DateTimeOffset? lastCheckAt, int pollIntervalMinutes, DateTimeOffset now)
+    {
+        if (!enabled || lastCheckAt is not { } last)
+        {
+            return false;
+        }
+
+        var due = last.AddMinutes(pollIntervalMinutes);
+        var soon = TimeSpan.FromMinutes(2);
+        return due <= now + soon && now <= due + soon;
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ public sealed class NotificationGrouping(
     public async Task<(NotificationGroup Group, bool Opened)> JoinAsync(
         AppDbContext db, RuleMatch rule, ImapEvent imapEvent, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var recovery = imapEvent.Type == ImapEventType.Recovered;
         var server = imapEvent.ServerName.ToLowerInvariant();
         var stage = imapEvent.Stage.ToString();
         // A group being sent at this very moment leaves no gathering one: try again, and open the next.
@@ -39,13 +40,14 @@ public sealed class NotificationGrouping(
             var id = Guid.NewGuid();
             var sendAt = now + settings.Value.GroupingWindow;
             var opened = await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO notification_groups ("Id", "RuleId", "RuleName", "ServerName", "ServerPort", "Stage", "OpenedAt", "SendAt", "FirstEventId")
-                VALUES ({id}, {rule.RuleId}, {rule.RuleName}, {server}, {imapEvent.ServerPort}, {stage}, {now}, {sendAt}, {imapEvent.Id})
-                ON CONFLICT ("RuleId", "ServerName", "ServerPort", "Stage") WHERE "SentAt" IS NULL DO NOTHING
+                INSERT INTO notification_groups ("Id", "RuleId", "RuleName", "ServerName", "ServerPort", "Stage", "Recovery", "OpenedAt", "SendAt", "FirstEventId")
+                VALUES ({id}, {rule.RuleId}, {rule.RuleName}, {server}, {imapEvent.ServerPort}, {stage}, {recovery}, {now}, {sendAt}, {imapEvent.Id})
+                ON CONFLICT ("RuleId", "ServerName", "ServerPort", "Stage", "Recovery") WHERE "SentAt" IS NULL DO NOTHING
                 """, cancellationToken);
             var group = await db.NotificationGroups.FromSql($"""
                 SELECT * FROM notification_groups
-                WHERE "RuleId" = {rule.RuleId} AND "ServerName" = {server} AND "ServerPort" = {imapEvent.ServerPort} AND "Stage" = {stage} AND "SentAt" IS NULL
+                WHERE "RuleId" = {rule.RuleId} AND "ServerName" = {server} AND "ServerPort" = {imapEvent.ServerPort} AND "Stage" = {stage}
+                    AND "Recovery" = {recovery} AND "SentAt" IS NULL
                 FOR UPDATE
                 """).SingleOrDefaultAsync(cancellationToken);
             if (group is null)
@@ -78,7 +80,7 @@ public sealed class NotificationGrouping(
     {
         var groupIds = await db.NotificationGroupMembers.AsNoTracking()
             .Where(m => m.IncidentId == incidentId)
-            .Join(db.NotificationGroups.Where(g => g.RuleId == ruleId), m => m.GroupId, g => g.Id, (m, g) => new { g.Id, g.SentAt })
+            .Join(db.NotificationGroups.Where(g => g.RuleId == ruleId && !g.Recovery), m => m.GroupId, g => g.Id, (m, g) => new { g.Id, g.SentAt })
             .ToListAsync(cancellationToken);
         if (groupIds.Count == 0 || groupIds.Any(g => g.SentAt is not null))
         {
@@ -141,14 +143,16 @@ public sealed class NotificationGrouping(
             .Where(i => incidentIds.Contains(i.Id) && i.AcknowledgedAt != null)
             .Select(i => i.Id)
             .ToListAsync(cancellationToken);
-        var listed = members.Where(m => m.IncidentId is not { } id || !acknowledged.Contains(id)).ToList();
+        // An acknowledged incident's failures are not announced; its recovery is.
+        var listed = group.Recovery ? members : members.Where(m => m.IncidentId is not { } id || !acknowledged.Contains(id)).ToList();
 
         IReadOnlyList<Delivery> deliveries = [];
         if (listed.Count > 0 && rules.TryGet(group.RuleId, now, out var rule) && !rule.Snoozed)
         {
             var firstEventId = listed.MinBy(m => m.OccurredAt)!.EventId;
             var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == firstEventId, cancellationToken);
-            deliveries = await actionGate.FireAsync(db, imapEvent, [new Firing(rule, rule.Actions, GroupId: group.Id)], cancellationToken);
+            var trigger = group.Recovery ? DeliveryTrigger.Recovery : DeliveryTrigger.Event;
+            deliveries = await actionGate.FireAsync(db, imapEvent, [new Firing(rule, rule.Actions, trigger, group.Id)], cancellationToken);
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -209,7 +209,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             group.Property(g => g.RuleName).HasMaxLength(200);
             group.Property(g => g.ServerName).HasMaxLength(253);
             group.Property(g => g.Stage).HasConversion<string>().HasMaxLength(20);
-            group.HasIndex(g => new { g.RuleId, g.ServerName, g.ServerPort, g.Stage }).IsUnique().HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_notification_groups_gathering");
+            group.HasIndex(g => new { g.RuleId, g.ServerName, g.ServerPort, g.Stage, g.Recovery }).IsUnique().HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_notification_groups_gathering");
             group.HasIndex(g => g.SendAt).HasFilter("\"SentAt\" IS NULL").HasDatabaseName("IX_notification_groups_due");
         });
 

@@ -89,7 +89,7 @@ internal sealed class RuleDispatcher(
 
         if (incident is not null && imapEvent.Type == ImapEventType.Recovered)
         {
-            await AddRecoveryNotificationsAsync(db, rules, imapEvent, matches, notified.Values, firings, now, cancellationToken);
+            await AddRecoveryNotificationsAsync(db, rules, imapEvent, matches, notified.Values, firings, openedGroups, now, cancellationToken);
         }
 
         // The first failed check after a maintenance window: the rules it held back decide on this event, as usual.
@@ -110,9 +110,9 @@ internal sealed class RuleDispatcher(
     }
 
     /// <summary>"Also notify on recovery": the rules that notified about the incident run once more with its recovery.</summary>
-    private static async Task AddRecoveryNotificationsAsync(
-        AppDbContext db, CompiledRules rules, ImapEvent recovery, List<RuleMatch> matches,
-        IEnumerable<IncidentNotification> notified, List<Firing> firings, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task AddRecoveryNotificationsAsync(
+        AppDbContext db, CompiledRules rules, ImapEvent recovery, List<RuleMatch> matches, IEnumerable<IncidentNotification> notified,
+        List<Firing> firings, List<NotificationGroup> openedGroups, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var notification in notified.Where(n => n.RecoveryNotifiedAt is null))
         {
@@ -134,6 +134,18 @@ internal sealed class RuleDispatcher(
             if (!matches.Exists(m => m.RuleId == rule.RuleId))
             {
                 db.RuleMatches.Add(new EventRuleMatch { EventId = recovery.Id, RuleId = rule.RuleId, RuleName = rule.RuleName });
+            }
+
+            if (rule.Options.GroupByServer)
+            {
+                // Grouped going down, grouped coming back: a server's 40 mailboxes recover in one notification.
+                var (group, opened) = await grouping.JoinAsync(db, rule, recovery, now, cancellationToken);
+                if (opened)
+                {
+                    openedGroups.Add(group);
+                }
+
+                continue;
             }
 
             firings.Add(new Firing(rule, rule.Actions, DeliveryTrigger.Recovery));

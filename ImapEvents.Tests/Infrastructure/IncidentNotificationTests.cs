@@ -93,6 +93,8 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
         Assert.Equal(2, requests.Count);
         var data = IncidentFixture.Data(requests[1]);
         Assert.Equal("IMAP Recovered", data.GetProperty("eventType").GetString());
+        Assert.Equal("recovery", data.GetProperty("trigger").GetString());
+        Assert.Equal("event", IncidentFixture.Data(requests[0]).GetProperty("trigger").GetString());
         Assert.Equal(10, data.GetProperty("incident").GetProperty("failedChecks").GetInt32());
         Assert.True(data.GetProperty("incident").GetProperty("downtimeSeconds").GetInt64() >= 0);
         Assert.Contains("Recovered after 10 failed checks", data.GetProperty("error").GetString());
@@ -211,6 +213,51 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task GroupByServer_WithRecovery_IsOneNotificationGoingDown_AndOneComingBack()
+    {
+        var port = LoopbackTcpServer.ClosedPort();
+        var rule = await fixture.SaveRuleAsync(r =>
+        {
+            r.EventType = ImapEventType.ConnectionFailed;
+            r.ServerPort = port;
+            r.GroupByServer = true;
+            r.Notify = NotifyMode.OncePerIncident;
+            r.NotifyOnRecovery = true;
+            r.Actions.Add(fixture.Webhook("/grouped-recovery"));
+        });
+        var mailboxes = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (username, password) = await fixture.Dovecot.CreateAccountAsync();
+            mailboxes.Add(await fixture.CreateMailboxAsync(username, password, port));
+        }
+
+        await Task.WhenAll(mailboxes.Select(fixture.CheckAsync));
+        var grouping = fixture.Service<NotificationGrouping>();
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        await grouping.SendAsync((await db.NotificationGroups.AsNoTracking().SingleAsync(g => g.RuleId == rule.Id)).Id, default);
+        // The server is back (the mailboxes point at it again).
+        foreach (var mailbox in mailboxes)
+        {
+            await fixture.ChangeMailboxAsync(mailbox, port: fixture.Dovecot.Port);
+        }
+
+        await Task.WhenAll(mailboxes.Select(fixture.CheckAsync));
+        var recoveries = await db.NotificationGroups.AsNoTracking().SingleAsync(g => g.RuleId == rule.Id && g.Recovery);
+        await grouping.SendAsync(recoveries.Id, default);
+        await fixture.DeliverAsync(rule.Id);
+
+        var deliveries = await fixture.DeliveriesAsync(rule.Id);
+        Assert.Equal([DeliveryTrigger.Event, DeliveryTrigger.Recovery], deliveries.Select(d => d.Trigger));
+        var requests = fixture.RequestsTo("/grouped-recovery");
+        Assert.Equal(2, requests.Count);
+        var back = IncidentFixture.Data(requests[1]);
+        Assert.Equal("recovery", back.GetProperty("trigger").GetString());
+        Assert.Equal("IMAP Recovered", back.GetProperty("eventType").GetString());
+        Assert.Equal(3, back.GetProperty("mailboxes").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Acknowledged_StopsNotifications_UntilTheRecovery()
     {
         var (mailbox, user, password) = await fixture.FailingLoginAsync();
@@ -306,6 +353,29 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
         await fixture.CheckAsync(mailbox);
         Assert.Equal(0, await fixture.Service<IncidentSweep>().ReleaseEndedMaintenanceAsync(default));
         await fixture.CheckAsync(mailbox);
+
+        Assert.Equal(DeliveryTrigger.Event, Assert.Single(await fixture.DeliveriesAsync(rule.Id)).Trigger);
+    }
+
+    [Fact]
+    public async Task MaintenanceEnding_OnAMailboxCheckedEveryMinute_IsLeftToItsNextCheck_SoAnEveryEventRuleAlertsOnce()
+    {
+        var (mailbox, user, _) = await fixture.FailingLoginAsync();
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        await db.Mailboxes.Where(m => m.Id == mailbox).ExecuteUpdateAsync(u => u.SetProperty(m => m.PollIntervalMinutes, 1));
+        var rule = await fixture.SaveRuleAsync(r =>
+        {
+            r.LoginUsername = user;
+            r.Actions.Add(fixture.Webhook("/maintenance-minutely"));
+        });
+        var window = await AddWindowAsync(mailbox);
+        await fixture.CheckTimesAsync(mailbox, 2);
+        await EndWindowAsync(window);
+
+        // Its next check is due within the minute: the sweep leaves the end of maintenance to it.
+        Assert.Equal(0, await fixture.Service<IncidentSweep>().ReleaseEndedMaintenanceAsync(default));
+        await fixture.CheckAsync(mailbox);
+        Assert.Equal(0, await fixture.Service<IncidentSweep>().ReleaseEndedMaintenanceAsync(default));
 
         Assert.Equal(DeliveryTrigger.Event, Assert.Single(await fixture.DeliveriesAsync(rule.Id)).Trigger);
     }

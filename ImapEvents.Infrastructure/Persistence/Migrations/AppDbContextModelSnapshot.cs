@@ -1143,6 +1143,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset>("OpenedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("Recovery")
+                        .HasColumnType("boolean");
+
                     b.Property<Guid>("RuleId")
                         .HasColumnType("uuid");
 
@@ -1176,7 +1179,7 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasDatabaseName("IX_notification_groups_due")
                         .HasFilter("\"SentAt\" IS NULL");
 
-                    b.HasIndex("RuleId", "ServerName", "ServerPort", "Stage")
+                    b.HasIndex("RuleId", "ServerName", "ServerPort", "Stage", "Recovery")
                         .IsUnique()
                         .HasDatabaseName("IX_notification_groups_gathering")
                         .HasFilter("\"SentAt\" IS NULL");
