@@ -22,7 +22,8 @@ public sealed record EventQuery(
 public sealed record MailboxOption(Guid Id, string DisplayName);
 
 /// <param name="Held">Why the rule matched but did not fire; null when it fired.</param>
-public sealed record MatchedRule(Guid RuleId, string RuleName, RuleMatchHold? Held)
+/// <param name="Grouped">The firing went into a "Group by server" notification, which carries the group's first event.</param>
+public sealed record MatchedRule(Guid RuleId, string RuleName, RuleMatchHold? Held, bool Grouped = false)
 {
     public bool Snoozed => Held == RuleMatchHold.Snoozed;
 }
@@ -62,7 +63,7 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var matches = (await db.RuleMatches.AsNoTracking().Where(m => ids.Contains(m.EventId)).ToListAsync(cancellationToken))
             // Matches recorded before holds had reasons say only whether the rule was snoozed.
-            .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Held ?? (m.Snoozed ? RuleMatchHold.Snoozed : null)));
+            .ToLookup(m => m.EventId, m => new MatchedRule(m.RuleId, m.RuleName, m.Held ?? (m.Snoozed ? RuleMatchHold.Snoozed : null), m.GroupId != null));
         var deliveries = (await DeliveryRows(db.Deliveries.Where(d => ids.Contains(d.EventId))).ToListAsync(cancellationToken))
             .ToLookup(d => d.EventId);
         return new ListPage<EventRow>(

@@ -174,6 +174,13 @@ public sealed class IncidentNotificationTests(IncidentFixture fixture) : IClassF
         var expected = await db.Mailboxes.AsNoTracking().Where(m => mailboxes.Contains(m.Id)).Select(m => m.LoginUsername).ToListAsync();
         Assert.Equal(expected.Order(), listed);
 
+        // The Events page says where the other mailboxes' firings went.
+        var others = await fixture.Service<ImapEvents.Infrastructure.Events.EventQueries>()
+            .ListWithRulesAsync(new ImapEvents.Infrastructure.Events.EventQuery(MailboxId: mailboxes[4]), default);
+        var folded = Assert.Single(others.Items).MatchedRules.Single(m => m.RuleId == rule.Id);
+        Assert.True(folded.Grouped);
+        Assert.Null(folded.Held);
+
         // A failure after the group went out starts the next group.
         await fixture.CheckAsync(mailboxes[0]);
         Assert.Equal(2, await db.NotificationGroups.CountAsync(g => g.RuleId == rule.Id));
