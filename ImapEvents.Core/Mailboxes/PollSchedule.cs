@@ -1,36 +1,50 @@
 namespace ImapEvents.Core.Mailboxes;
 
 /// <summary>
-/// Turns a poll interval into a cron expression. Each mailbox gets its own minute offset, so a
-/// thousand mailboxes polled every 5 minutes do not all connect at :00, :05, ….
+/// When a mailbox is due. Each mailbox checks on its own grid: every interval, from an offset within the interval
+/// that comes from its id. Ten thousand mailboxes on a 1-minute interval are spread over the whole minute, not all
+/// due at second 0, and the same mailbox always keeps its place.
 /// </summary>
 public static class PollSchedule
 {
-    /// <param name="intervalMinutes">1–59, or whole hours up to 24 hours.</param>
-    /// <param name="mailboxId">Spreads the start minute; the same mailbox always gets the same one.</param>
-    public static string Cron(int intervalMinutes, Guid mailboxId)
+    /// <summary>The mailbox's place within its interval: from 0 up to the interval, to the second.</summary>
+    public static TimeSpan Offset(int intervalMinutes, Guid mailboxId)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(intervalMinutes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(intervalMinutes, MailboxRules.MaxPollIntervalMinutes);
+        return TimeSpan.FromSeconds(Spread(mailboxId) % (intervalMinutes * 60L));
+    }
 
-        var spread = Spread(mailboxId);
+    /// <summary>The first time on the mailbox's grid strictly after <paramref name="after"/>.</summary>
+    public static DateTimeOffset NextDue(int intervalMinutes, Guid mailboxId, DateTimeOffset after)
+    {
+        var interval = TimeSpan.FromMinutes(intervalMinutes).Ticks;
+        var offset = Offset(intervalMinutes, mailboxId).Ticks;
+        var sinceEpoch = after.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks - offset;
+        var slots = Math.Floor((double)sinceEpoch / interval);
+        var next = DateTimeOffset.UnixEpoch.UtcTicks + offset + ((long)slots + 1) * interval;
+        return new DateTimeOffset(next, TimeSpan.Zero);
+    }
+
+    /// <summary>The recurring job's cron of the per-mailbox schedule; goes with it.</summary>
+    public static string Cron(int intervalMinutes, Guid mailboxId)
+    {
+        var spread = (int)(Spread(mailboxId) % 3600);
         if (intervalMinutes < 60)
         {
-            // Intervals that do not divide 60 restart each hour (every 7 minutes: :03, :10, …, :59, then :03).
             return $"{spread % intervalMinutes}/{intervalMinutes} * * * *";
         }
 
         var hours = intervalMinutes / 60;
         var minute = spread % 60;
-        return hours >= 24
-            ? $"{minute} {spread % 24} * * *"
-            : $"{minute} {spread % hours}/{hours} * * *";
+        return hours >= 24 ? $"{minute} {spread % 24} * * *" : $"{minute} {spread % hours}/{hours} * * *";
     }
 
-    private static int Spread(Guid mailboxId)
+    private static long Spread(Guid mailboxId)
     {
         Span<byte> bytes = stackalloc byte[16];
         mailboxId.TryWriteBytes(bytes);
-        return (int)(BitConverter.ToUInt32(bytes) % 3600);
+        // Every interval is whole minutes of at most a day, so a number of seconds below a day spreads any of them.
+        return BitConverter.ToUInt32(bytes) % 86_400;
     }
 }

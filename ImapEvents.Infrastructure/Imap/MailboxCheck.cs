@@ -11,6 +11,9 @@ public sealed class MailboxCheck
 
     public DateTimeOffset StartedAt { get; set; }
 
+    /// <summary>When a scheduled check was due (null for Check now): how late it started is its lag.</summary>
+    public DateTimeOffset? DueAt { get; set; }
+
     public DateTimeOffset? FinishedAt { get; set; }
 
     /// <summary>The last stage the check entered (the failing one when it failed).</summary>

@@ -30,6 +30,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<MailboxCheck> MailboxChecks => Set<MailboxCheck>();
 
+    public DbSet<Scheduling.CheckSchedule> CheckSchedules => Set<Scheduling.CheckSchedule>();
+
     public DbSet<ImportedMessage> ImportedMessages => Set<ImportedMessage>();
 
     public DbSet<ImapEvent> Events => Set<ImapEvent>();
@@ -116,8 +118,20 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             check.Property(c => c.ErrorKind).HasConversion<string>().HasMaxLength(40);
             check.Property(c => c.RunBy).HasMaxLength(300);
             check.HasIndex(c => new { c.MailboxId, c.StartedAt });
+            // Retention deletes the oldest checks of all mailboxes in batches.
+            check.HasIndex(c => c.StartedAt, "IX_mailbox_checks_started");
             // The sweep for checks left running reads only these, a handful at most.
             check.HasIndex(c => c.StartedAt).HasFilter("\"Outcome\" IS NULL").HasDatabaseName("IX_mailbox_checks_running");
+        });
+
+        builder.Entity<Scheduling.CheckSchedule>(schedule =>
+        {
+            schedule.ToTable("check_schedule");
+            schedule.HasKey(s => s.MailboxId);
+            schedule.HasOne<Mailbox>().WithOne().HasForeignKey<Scheduling.CheckSchedule>(s => s.MailboxId).OnDelete(DeleteBehavior.Cascade);
+            schedule.Property(s => s.LeasedBy).HasMaxLength(300);
+            // The dispatchers' claim reads the earliest due mailboxes; disabled ones (no due time) are not in it.
+            schedule.HasIndex(s => s.DueAt).HasFilter("\"DueAt\" IS NOT NULL").HasDatabaseName("IX_check_schedule_due");
         });
 
         builder.Entity<ImportedMessage>(message =>
@@ -127,6 +141,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             message.HasIndex(m => new { m.MailboxId, m.UidValidity, m.Uid }).IsUnique();
             message.HasIndex(m => new { m.MailboxId, m.ServerChangePending }).HasFilter("\"ServerChangePending\"");
             message.HasIndex(m => new { m.MailboxId, m.MessageId });
+            // Retention empties the bodies of old messages (the rows stay, so nothing is imported twice).
+            message.HasIndex(m => m.ImportedAt).HasFilter("octet_length(\"RawMime\") > 0").HasDatabaseName("IX_imported_messages_with_body");
             message.Property(m => m.MessageId).HasMaxLength(1000);
             message.Property(m => m.From).HasMaxLength(2000);
             message.Property(m => m.To).HasMaxLength(4000);

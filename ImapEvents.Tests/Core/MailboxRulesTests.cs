@@ -82,44 +82,55 @@ public sealed class MailboxRulesTests
 
 public sealed class PollScheduleTests
 {
+    private static readonly DateTimeOffset Now = new(2026, 12, 2, 6, 30, 17, 250, TimeSpan.Zero);
+
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
     [InlineData(7)]
     [InlineData(59)]
-    public void UnderAnHour_RunsEveryNMinutes_FromAMailboxOwnOffset(int minutes)
+    [InlineData(120)]
+    [InlineData(1440)]
+    public void TheNextCheck_IsWithinOneInterval_OnTheMailboxOwnGrid(int minutes)
     {
         var id = Guid.NewGuid();
-        var cron = PollSchedule.Cron(minutes, id);
+        var interval = TimeSpan.FromMinutes(minutes);
 
-        var parts = cron.Split(' ');
-        Assert.Equal(5, parts.Length);
-        var offset = int.Parse(parts[0].Split('/')[0], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(offset, 0, minutes - 1);
-        Assert.Equal($"{offset}/{minutes}", parts[0]);
-        Assert.Equal(["*", "*", "*", "*"], parts[1..]);
-        Assert.Equal(cron, PollSchedule.Cron(minutes, id));
+        var next = PollSchedule.NextDue(minutes, id, Now);
+        var after = PollSchedule.NextDue(minutes, id, next);
+
+        Assert.InRange(next, Now.AddTicks(1), Now + interval);
+        Assert.Equal(interval, after - next);
+        Assert.Equal(PollSchedule.Offset(minutes, id), TimeSpan.FromTicks((next - DateTimeOffset.UnixEpoch).Ticks % interval.Ticks));
+        Assert.InRange(PollSchedule.Offset(minutes, id), TimeSpan.Zero, interval - TimeSpan.FromSeconds(1));
     }
 
     [Fact]
-    public void WholeHours_RunEveryNHours_AndADay_OnceADay()
+    public void ADueTime_IsNeverTheMomentItself_SoACheckThatStartsOnTimeIsNotDueAgain()
     {
         var id = Guid.NewGuid();
+        var due = PollSchedule.NextDue(1, id, Now);
 
-        var everyTwoHours = PollSchedule.Cron(120, id).Split(' ');
-        var daily = PollSchedule.Cron(1440, id).Split(' ');
-
-        Assert.EndsWith("/2", everyTwoHours[1], StringComparison.Ordinal);
-        Assert.Equal(["*", "*", "*"], everyTwoHours[2..]);
-        Assert.DoesNotContain("/", daily[1], StringComparison.Ordinal);
-        Assert.Equal(["*", "*", "*"], daily[2..]);
+        Assert.Equal(due.AddMinutes(1), PollSchedule.NextDue(1, id, due));
+        Assert.Equal(due, PollSchedule.NextDue(1, id, due.AddTicks(-1)));
     }
 
     [Fact]
-    public void ManyMailboxes_AreSpreadOverTheInterval()
+    public void ManyMailboxes_AreSpreadOverTheWholeMinute()
     {
-        var offsets = Enumerable.Range(0, 200).Select(_ => PollSchedule.Cron(5, Guid.NewGuid()).Split('/')[0]).Distinct().Count();
+        var seconds = Enumerable.Range(0, 2_000).Select(_ => PollSchedule.Offset(1, Guid.NewGuid()).Seconds).ToList();
 
-        Assert.Equal(5, offsets);
+        Assert.Equal(60, seconds.Distinct().Count());
+        // Even, not a spike: no second of the minute gets more than twice its share.
+        Assert.All(seconds.GroupBy(s => s), second => Assert.InRange(second.Count(), 1, 2 * 2_000 / 60));
+    }
+
+    [Fact]
+    public void TheSameMailbox_AlwaysKeepsItsPlace()
+    {
+        var id = Guid.NewGuid();
+
+        Assert.Equal(PollSchedule.Offset(5, id), PollSchedule.Offset(5, id));
+        Assert.Equal(PollSchedule.NextDue(5, id, Now), PollSchedule.NextDue(5, id, Now));
     }
 }

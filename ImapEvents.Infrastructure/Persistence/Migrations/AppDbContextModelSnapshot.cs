@@ -957,6 +957,10 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ImportedAt")
+                        .HasDatabaseName("IX_imported_messages_with_body")
+                        .HasFilter("octet_length(\"RawMime\") > 0");
+
                     b.HasIndex("MailboxId", "MessageId");
 
                     b.HasIndex("MailboxId", "ServerChangePending")
@@ -973,6 +977,9 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("DueAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ErrorKind")
                         .IsRequired()
@@ -1020,6 +1027,8 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasFilter("\"Outcome\" IS NULL");
 
                     b.HasIndex("MailboxId", "StartedAt");
+
+                    b.HasIndex(new[] { "StartedAt" }, "IX_mailbox_checks_started");
 
                     b.ToTable("mailbox_checks", (string)null);
                 });
@@ -1316,6 +1325,30 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("ImapEvents.Infrastructure.Scheduling.CheckSchedule", b =>
+                {
+                    b.Property<Guid>("MailboxId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("DueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeasedBy")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<DateTimeOffset?>("LeasedUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("MailboxId");
+
+                    b.HasIndex("DueAt")
+                        .HasDatabaseName("IX_check_schedule_due")
+                        .HasFilter("\"DueAt\" IS NOT NULL");
+
+                    b.ToTable("check_schedule", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -1578,6 +1611,15 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                     b.HasOne("ImapEvents.Core.Events.ImapEvent", null)
                         .WithMany()
                         .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ImapEvents.Infrastructure.Scheduling.CheckSchedule", b =>
+                {
+                    b.HasOne("ImapEvents.Core.Mailboxes.Mailbox", null)
+                        .WithOne()
+                        .HasForeignKey("ImapEvents.Infrastructure.Scheduling.CheckSchedule", "MailboxId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

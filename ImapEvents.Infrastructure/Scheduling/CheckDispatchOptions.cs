@@ -1,0 +1,28 @@
+namespace ImapEvents.Infrastructure.Scheduling;
+
+/// <summary>How scheduled checks are claimed and run (section "Checks").</summary>
+public sealed class CheckDispatchOptions
+{
+    public const string SectionName = "Checks";
+
+    /// <summary>How many Hangfire recurring dispatcher jobs claim due mailboxes; each instance with a job server runs some of them.</summary>
+    public int Dispatchers { get; set; } = 2;
+
+    /// <summary>How many checks one instance runs at the same time (async, no thread per check).</summary>
+    public int Concurrency { get; set; } = 100;
+
+    /// <summary>The most due mailboxes one claim takes.</summary>
+    public int ClaimBatch { get; set; } = 100;
+
+    /// <summary>
+    /// How long a claim holds without being renewed. The instance renews its claims a few times within it while their
+    /// checks run, so a claim of an instance that died returns within this.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long finished checks wait to be written together; a check that raised an event is written at once.</summary>
+    public TimeSpan WriteDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The most finished checks written in one transaction.</summary>
+    public int WriteBatch { get; set; } = 200;
+}
