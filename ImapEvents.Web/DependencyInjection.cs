@@ -7,6 +7,7 @@ using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
 using ImapEvents.Web.Features.Rules;
@@ -19,6 +20,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 
 namespace ImapEvents.Web;
@@ -92,7 +94,7 @@ public static class DependencyInjection
             .InitializeAsync(app.Lifetime.ApplicationStopping);
         await app.Services.GetRequiredService<KeyRingProtection>().EnsureProtectedAsync(app.Lifetime.ApplicationStopping);
 
-        // Repairs any drift between the mailboxes and their recurring checks (a crash between the two writes).
+        // Gives every mailbox its due time (mailboxes of an earlier version, or written by hand).
         await app.Services.GetRequiredService<MailboxSchedule>().ReconcileAsync(app.Lifetime.ApplicationStopping);
         // Checks and delivery attempts that an earlier process on this machine left unfinished when it ended
         // (kill -9, a crash): closed now, before this process starts any of its own. The sweeps repeat it.
@@ -103,6 +105,8 @@ public static class DependencyInjection
         InterruptedCheckSweep.Schedule(recurringJobs);
         IncidentSweep.Schedule(recurringJobs);
         StaleMailboxSweep.Schedule(recurringJobs);
+        CheckDispatcher.Schedule(recurringJobs, app.Services.GetRequiredService<JobStorage>(),
+            app.Services.GetRequiredService<IOptions<CheckDispatchOptions>>().Value);
 
         if (setupToken is not null)
         {

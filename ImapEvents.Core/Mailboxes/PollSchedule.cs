@@ -21,23 +21,10 @@ public static class PollSchedule
         var interval = TimeSpan.FromMinutes(intervalMinutes).Ticks;
         var offset = Offset(intervalMinutes, mailboxId).Ticks;
         var sinceEpoch = after.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks - offset;
-        var slots = Math.Floor((double)sinceEpoch / interval);
-        var next = DateTimeOffset.UnixEpoch.UtcTicks + offset + ((long)slots + 1) * interval;
+        // Whole ticks (a double would round them away), floored also before the epoch.
+        var slots = sinceEpoch >= 0 ? sinceEpoch / interval : -((-sinceEpoch + interval - 1) / interval);
+        var next = DateTimeOffset.UnixEpoch.UtcTicks + offset + (slots + 1) * interval;
         return new DateTimeOffset(next, TimeSpan.Zero);
-    }
-
-    /// <summary>The recurring job's cron of the per-mailbox schedule; goes with it.</summary>
-    public static string Cron(int intervalMinutes, Guid mailboxId)
-    {
-        var spread = (int)(Spread(mailboxId) % 3600);
-        if (intervalMinutes < 60)
-        {
-            return $"{spread % intervalMinutes}/{intervalMinutes} * * * *";
-        }
-
-        var hours = intervalMinutes / 60;
-        var minute = spread % 60;
-        return hours >= 24 ? $"{minute} {spread % 24} * * *" : $"{minute} {spread % hours}/{hours} * * *";
     }
 
     private static long Spread(Guid mailboxId)

@@ -8,7 +8,9 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Maintenance;
 using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -61,7 +63,7 @@ public sealed class CheckRecorder(
             return false;
         }
 
-        var status = await StatusAsync(db, check.MailboxId, cancellationToken);
+        var status = (await StatusesAsync(db, [check.MailboxId], cancellationToken))[check.MailboxId];
 
         if (status.LastInterruptedCheckAt is null || status.LastInterruptedCheckAt < check.StartedAt)
         {
@@ -75,16 +77,104 @@ public sealed class CheckRecorder(
     }
 
     /// <summary>
-    /// Records the outcome, the mailbox's health and incident, and the events the check raised, in one transaction
-    /// (the caller holds the mailbox lock, so checks of one mailbox never interleave here); then dispatches them.
+    /// Records the outcome of a check whose row was written when it started (Check now), its mailbox's health and
+    /// incident, and the events it raised, in one transaction (the caller holds the mailbox's claim, so checks of one
+    /// mailbox never interleave here); then dispatches them.
     /// </summary>
     /// <returns>The events raised: a failure (one per failed check, as ever), a recovery, a certificate warning.</returns>
     public async Task<IReadOnlyList<ImapEvent>> FinishAsync(Mailbox mailbox, MailboxCheck check, CheckResult result, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var recorded = await RecordAsync([new FinishedCheck(mailbox, check, result, time.GetUtcNow(), RowWritten: true)], leaseOwner: null, cancellationToken);
+        return recorded.GetValueOrDefault(check.Id) ?? [];
+    }
 
+    /// <summary>
+    /// Records finished checks together, in one transaction: their rows, their mailboxes' health and incidents, the
+    /// events they raised and, for scheduled checks, the claims given back with each mailbox's next due time. Then
+    /// dispatches the events. A check whose mailbox was deleted meanwhile is dropped.
+    /// </summary>
+    /// <param name="leaseOwner">The instance whose claims these checks ran under, to give back; null for Check now.</param>
+    /// <returns>The events each check raised, by check id.</returns>
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<ImapEvent>>> RecordAsync(
+        IReadOnlyList<FinishedCheck> checks, string? leaseOwner, CancellationToken cancellationToken)
+    {
+        var raisedByCheck = new Dictionary<Guid, IReadOnlyList<ImapEvent>>();
+        var allRaised = new List<ImapEvent>();
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var ids = checks.Select(c => c.Mailbox.Id).Distinct().ToArray();
+
+            // Read under a share lock: disabling or deleting a mailbox closes its incident in a transaction that changes
+            // its row first, so either that waits for these outcomes and closes what they open, or this sees the mailbox
+            // disabled and opens nothing no check would ever close (a check of a disabled mailbox, such as Check now,
+            // still records its event). A deleted mailbox is not found, and its check is dropped.
+            var current = (await db.Database
+                    .SqlQuery<MailboxNow>($"""SELECT "Id", "Enabled", "PollIntervalMinutes" FROM mailboxes WHERE "Id" = ANY({ids}) FOR SHARE""")
+                    .ToListAsync(cancellationToken))
+                .ToDictionary(m => m.Id);
+            var statuses = await StatusesAsync(db, current.Keys.ToArray(), cancellationToken);
+            var monitoredIds = current.Values.Where(m => m.Enabled).Select(m => m.Id).ToList();
+            var incidents = await db.Incidents.Where(i => i.MailboxId != null && monitoredIds.Contains(i.MailboxId.Value) && i.ClosedAt == null)
+                .ToDictionaryAsync(i => i.MailboxId!.Value, cancellationToken);
+            List<Core.Maintenance.MaintenanceWindow>? windows = null;
+
+            async Task<bool> InMaintenanceAsync(Mailbox mailbox, DateTimeOffset at)
+            {
+                windows ??= await MaintenanceCalendar.ActiveCandidatesAsync(db, at, cancellationToken);
+                return maintenance.Covers(windows, mailbox.Id, mailbox.ServerName, at);
+            }
+
+            var now = time.GetUtcNow();
+            var released = new List<(Guid MailboxId, DateTimeOffset? NextDue)>();
+            foreach (var finished in checks)
+            {
+                if (!current.TryGetValue(finished.Mailbox.Id, out var mailboxNow))
+                {
+                    continue;
+                }
+
+                var raised = await RecordOneAsync(
+                    db, finished, statuses[mailboxNow.Id], mailboxNow.Enabled, incidents.GetValueOrDefault(mailboxNow.Id), InMaintenanceAsync, cancellationToken);
+                raisedByCheck[finished.Check.Id] = raised;
+                allRaised.AddRange(raised);
+                released.Add((mailboxNow.Id, MailboxSchedule.NextDue(mailboxNow.Id, mailboxNow.Enabled, mailboxNow.PollIntervalMinutes, now)));
+            }
+
+            db.Events.AddRange(allRaised);
+            await db.SaveChangesAsync(cancellationToken);
+            if (leaseOwner is not null)
+            {
+                // Given back in the same transaction: the next check can never start before this one's outcome is written.
+                await CheckLeases.ReleaseWithNextDueAsync(db, leaseOwner, released, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        await Parallel.ForEachAsync(allRaised, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (imapEvent, token) =>
+        {
+            try
+            {
+                await dispatcher.DispatchAsync(imapEvent, token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The event is stored; the pending-event sweep evaluates its rules again shortly.
+                // Failing the check here would make Hangfire retry it and raise the event twice.
+                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex,
+                    "Rules for event {EventId} could not be evaluated now; the pending-event sweep retries", imapEvent.Id);
+            }
+        });
+
+        return raisedByCheck;
+    }
+
+    private async Task<IReadOnlyList<ImapEvent>> RecordOneAsync(
+        AppDbContext db, FinishedCheck finished, MailboxStatus status, bool monitored, Incident? incident,
+        Func<Mailbox, DateTimeOffset, Task<bool>> inMaintenanceAsync, CancellationToken cancellationToken)
+    {
+        var (mailbox, check, result, now, _) = finished;
         check.FinishedAt = now;
         check.StageReached = result.StageReached;
         check.Outcome = result.Succeeded ? CheckOutcome.Succeeded : CheckOutcome.Failed;
@@ -92,9 +182,14 @@ public sealed class CheckRecorder(
         check.ErrorMessage = result.Failure?.Message;
         check.MessagesImported = result.Imported;
         check.MessagesFailed = result.Failed;
-        db.MailboxChecks.Update(check);
-
-        var status = await StatusAsync(db, mailbox.Id, cancellationToken);
+        if (finished.RowWritten)
+        {
+            db.MailboxChecks.Update(check);
+        }
+        else
+        {
+            db.MailboxChecks.Add(check);
+        }
 
         status.LastCheckAt = now;
         status.LastOutcome = check.Outcome;
@@ -110,19 +205,9 @@ public sealed class CheckRecorder(
         db.Entry(status).Property(s => s.StaleSince).IsModified = true;
 
         var raised = new List<ImapEvent>();
-        // Read under a share lock: disabling or deleting the mailbox closes its incident in a transaction that changes
-        // this row first, so either that waits for this check's outcome and closes what it opens, or this sees the
-        // mailbox disabled and opens nothing no check would ever close (a check of a disabled mailbox, such as Check now,
-        // still records its event).
-        var monitored = await db.Database
-            .SqlQuery<bool>($"SELECT \"Enabled\" AS \"Value\" FROM mailboxes WHERE \"Id\" = {mailbox.Id} FOR SHARE")
-            .SingleOrDefaultAsync(cancellationToken);
-        var incident = monitored
-            ? await db.Incidents.SingleOrDefaultAsync(i => i.MailboxId == mailbox.Id && i.ClosedAt == null, cancellationToken)
-            : null;
         if (result.Failure is { } failure)
         {
-            var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
+            var inMaintenance = await inMaintenanceAsync(mailbox, now);
             if (monitored && incident is null)
             {
                 (incident, var opened) = Incident.Open(
@@ -151,13 +236,14 @@ public sealed class CheckRecorder(
         {
             db.IncidentChanges.Add(incident.Recover(now));
             var downtime = incident.Duration(now);
-            var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
+            var inMaintenance = await inMaintenanceAsync(mailbox, now);
+            var recovered = incident;
             raised.Add(NewEvent(ImapEventType.Recovered, mailbox, check, now, incident, inMaintenance, e =>
             {
-                e.Stage = incident.Stage;
-                e.ErrorKind = incident.ErrorKind;
+                e.Stage = recovered.Stage;
+                e.ErrorKind = recovered.ErrorKind;
                 e.Downtime = downtime;
-                e.ErrorMessage = $"Recovered after {Plural(incident.FailedChecks, "failed check")} over {DurationText.Of(downtime)}. The last error was: {incident.LastError}";
+                e.ErrorMessage = $"Recovered after {Plural(recovered.FailedChecks, "failed check")} over {DurationText.Of(downtime)}. The last error was: {recovered.LastError}";
             }));
         }
 
@@ -179,7 +265,7 @@ public sealed class CheckRecorder(
             if (certificate.NotAfter - now <= TimeSpan.FromDays(settings.Value.CertificateWarningDays) && status.CertificateWarnedOn != today)
             {
                 status.CertificateWarnedOn = today;
-                var inMaintenance = await maintenance.CoversAsync(db, mailbox.Id, mailbox.ServerName, now, cancellationToken);
+                var inMaintenance = await inMaintenanceAsync(mailbox, now);
                 raised.Add(NewEvent(ImapEventType.CertificateExpiring, mailbox, check, now, incident: null, inMaintenance, e =>
                 {
                     e.Stage = CheckStage.Connect;
@@ -190,48 +276,37 @@ public sealed class CheckRecorder(
             }
         }
 
-        db.Events.AddRange(raised);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-
-        foreach (var imapEvent in raised)
-        {
-            try
-            {
-                await dispatcher.DispatchAsync(imapEvent, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // The event is stored; the pending-event sweep evaluates its rules again shortly.
-                // Failing the check here would make Hangfire retry it and raise the event twice.
-                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex,
-                    "Rules for event {EventId} could not be evaluated now; the pending-event sweep retries", imapEvent.Id);
-            }
-        }
-
         return raised;
     }
 
     /// <summary>
-    /// The mailbox's status row, tracked. Created if absent with insert-if-absent, not Add: the stale sweep creates
-    /// the row of a mailbox never checked, and may be doing so right now; this waits for it instead of failing on the key.
+    /// The status rows of these mailboxes, tracked. Missing ones are created first with insert-if-absent, not Add: the
+    /// stale sweep creates the row of a mailbox never checked, and may be doing so right now; this waits for it
+    /// instead of failing on the key.
     /// </summary>
-    private static async Task<MailboxStatus> StatusAsync(AppDbContext db, Guid mailboxId, CancellationToken cancellationToken)
+    private static async Task<Dictionary<Guid, MailboxStatus>> StatusesAsync(AppDbContext db, Guid[] mailboxIds, CancellationToken cancellationToken)
     {
-        if (await db.MailboxStatuses.SingleOrDefaultAsync(s => s.MailboxId == mailboxId, cancellationToken) is { } status)
+        var statuses = await db.MailboxStatuses.Where(s => mailboxIds.Contains(s.MailboxId)).ToDictionaryAsync(s => s.MailboxId, cancellationToken);
+        var missing = mailboxIds.Where(id => !statuses.ContainsKey(id)).ToArray();
+        if (missing.Length == 0)
         {
-            return status;
+            return statuses;
         }
 
         var none = nameof(CheckErrorKind.None);
         await db.Database.ExecuteSqlAsync(
             $"""
             INSERT INTO mailbox_status ("MailboxId", "ConsecutiveFailures", "LastErrorKind", "MessagesImported")
-            VALUES ({mailboxId}, 0, {none}, 0)
+            SELECT id, 0, {none}, 0 FROM unnest({missing}) AS id
             ON CONFLICT ("MailboxId") DO NOTHING
             """,
             cancellationToken);
-        return await db.MailboxStatuses.SingleAsync(s => s.MailboxId == mailboxId, cancellationToken);
+        foreach (var status in await db.MailboxStatuses.Where(s => missing.Contains(s.MailboxId)).ToListAsync(cancellationToken))
+        {
+            statuses[status.MailboxId] = status;
+        }
+
+        return statuses;
     }
 
     private static ImapEvent NewEvent(
@@ -256,4 +331,17 @@ public sealed class CheckRecorder(
                 $"The server's TLS certificate expires on {certificate.NotAfter:yyyy-MM-dd HH:mm} UTC, in {DurationText.Of(certificate.NotAfter - now)}; it was issued by {certificate.Issuer}.");
 
     private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
+    private sealed class MailboxNow
+    {
+        public Guid Id { get; set; }
+
+        public bool Enabled { get; set; }
+
+        public int PollIntervalMinutes { get; set; }
+    }
 }
+
+/// <summary>A check that has run, waiting to be recorded.</summary>
+/// <param name="RowWritten">Whether its row was written when it started (Check now) or is written with its outcome (scheduled checks).</param>
+public sealed record FinishedCheck(Mailbox Mailbox, MailboxCheck Check, CheckResult Result, DateTimeOffset FinishedAt, bool RowWritten);

@@ -2,6 +2,7 @@ using Hangfire;
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -24,18 +25,22 @@ public sealed record CheckRun(CheckRunStatus Status, CheckResult? Result = null,
 public sealed class MailboxBusyException(string message) : Exception(message);
 
 /// <summary>
-/// The Hangfire job behind "mailbox-check:{id}" and "Check now". It takes the mailbox id only; the
-/// password is read and decrypted here, so it never sits in Hangfire's tables.
+/// The Hangfire job behind "Check now" and the check on save. It takes the mailbox id only; the password is read and
+/// decrypted here, so it never sits in Hangfire's tables. Scheduled checks are run in batches by the dispatchers
+/// (<see cref="CheckDispatcher"/>); both claim the mailbox the same way, so checks of one mailbox never overlap.
 /// </summary>
 public sealed class MailboxCheckJob(
     IDbContextFactory<AppDbContext> dbFactory,
     MailboxPasswords passwords,
     ImapCheck check,
     CheckRecorder recorder,
-    MailboxSchedule schedule,
+    CheckLeases leases,
     ILogger<MailboxCheckJob> logger)
 {
-    /// <summary>A scheduled check. A failed check is an event, not a job failure; only storage errors are retried.</summary>
+    /// <summary>
+    /// A scheduled check as earlier versions queued it (one recurring job per mailbox): jobs already queued by such a
+    /// version still run. A failed check is an event, not a job failure; only storage errors are retried.
+    /// </summary>
     [Queue(JobQueues.Checks)]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60])]
     [MailboxCheckJobName("Check mailbox {0}")]
@@ -65,31 +70,47 @@ public sealed class MailboxCheckJob(
         var mailbox = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == mailboxId, cancellationToken);
         if (mailbox is null)
         {
-            // Deleted while the job was queued: make sure its schedule is gone too.
-            schedule.Remove(mailboxId);
             return new CheckRun(CheckRunStatus.MailboxMissing);
         }
 
         if (!mailbox.Enabled && !manual)
         {
-            schedule.Remove(mailboxId);
             return new CheckRun(CheckRunStatus.MailboxDisabled);
         }
 
-        await using var mailboxLock = await AdvisoryLocks.TryLockMailboxAsync(db.Database.GetConnectionString()!, mailboxId, cancellationToken);
-        if (mailboxLock is null)
+        if (!await leases.TryClaimAsync(mailbox, cancellationToken))
         {
             logger.LogInformation("Mailbox {MailboxId} is still being checked; this run is skipped", mailboxId);
             return new CheckRun(CheckRunStatus.AlreadyRunning);
         }
 
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MailboxId"] = mailboxId });
+        try
+        {
+            return await CheckClaimedAsync(mailbox, manual, cancellationToken);
+        }
+        finally
+        {
+            try
+            {
+                await leases.ReleaseAsync([mailboxId], CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // The claim runs out by itself within one lease; the check's own outcome matters more than this.
+                logger.LogWarning(ex, "The claim on mailbox {MailboxId} could not be given back; it runs out by itself", mailboxId);
+            }
+        }
+    }
+
+    private async Task<CheckRun> CheckClaimedAsync(Core.Mailboxes.Mailbox mailbox, bool manual, CancellationToken cancellationToken)
+    {
+        var mailboxId = mailbox.Id;
         var started = await recorder.StartAsync(mailboxId, manual, cancellationToken);
         CheckResult result;
         try
         {
-            result = TryReadPassword(mailbox, out var password) is { } unreadable
-                ? unreadable
-                : await check.RunAsync(mailbox, password, cancellationToken);
+            result = await RunCheckAsync(mailbox, cancellationToken);
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
@@ -113,6 +134,12 @@ public sealed class MailboxCheckJob(
             mailboxId, result.Succeeded ? "succeeded" : "failed", result.StageReached, result.Imported, result.Failed);
         return new CheckRun(CheckRunStatus.Completed, result, raised.FirstOrDefault(e => e.Type.IsFailure()), raised);
     }
+
+    /// <summary>The check itself, for a mailbox already claimed: its password decrypted, then the IMAP conversation.</summary>
+    public Task<CheckResult> RunCheckAsync(Core.Mailboxes.Mailbox mailbox, CancellationToken cancellationToken) =>
+        TryReadPassword(mailbox, out var password) is { } unreadable
+            ? Task.FromResult(unreadable)
+            : check.RunAsync(mailbox, password, cancellationToken);
 
     private CheckResult? TryReadPassword(Core.Mailboxes.Mailbox mailbox, out string password)
     {

@@ -2,6 +2,7 @@ using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using ImapEvents.Infrastructure.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -59,6 +60,14 @@ internal static class HangfireSetup
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:checks";
                 server.Queues = [JobQueues.Checks, JobQueues.Default];
                 server.WorkerCount = options.CheckWorkers;
+            });
+            // Each dispatcher's run overlaps the next minute's for a few seconds: two workers per dispatcher.
+            var dispatch = configuration.GetSection(CheckDispatchOptions.SectionName).Get<CheckDispatchOptions>() ?? new CheckDispatchOptions();
+            services.AddHangfireServer(server =>
+            {
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:dispatch";
+                server.Queues = [JobQueues.Dispatch];
+                server.WorkerCount = 2 * Math.Max(1, dispatch.Dispatchers);
             });
         }
 

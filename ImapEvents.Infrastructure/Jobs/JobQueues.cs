@@ -9,4 +9,7 @@ public static class JobQueues
     public const string Actions = "actions";
 
     public const string Default = "default";
+
+    /// <summary>The dispatchers of scheduled checks: a few long runs, on a job server of their own.</summary>
+    public const string Dispatch = "dispatch";
 }

@@ -4,6 +4,7 @@ using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -69,7 +70,6 @@ public sealed record MailboxSaveResult(Guid? Id, IReadOnlyDictionary<string, str
 public sealed class MailboxAdministration(
     IDbContextFactory<AppDbContext> dbFactory,
     MailboxPasswords passwords,
-    MailboxSchedule schedule,
     IBackgroundJobClient jobs,
     IOptions<IncidentSettings> incidentSettings,
     TimeProvider time)
@@ -189,8 +189,8 @@ public sealed class MailboxAdministration(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.Mailboxes.Add(mailbox);
+        db.CheckSchedules.Add(new CheckSchedule { MailboxId = mailbox.Id, DueAt = MailboxSchedule.NextDue(mailbox, now) });
         await db.SaveChangesAsync(cancellationToken);
-        schedule.Apply(mailbox);
         // A new mailbox is checked at once, so a wrong password shows now, not an interval later.
         return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>(), QueueCheckIf(mailbox.Enabled, mailbox.Id));
     }
@@ -217,6 +217,7 @@ public sealed class MailboxAdministration(
 
         db.Entry(mailbox).Property(m => m.Version).OriginalValue = version;
         var wasEnabled = mailbox.Enabled;
+        var intervalBefore = mailbox.PollIntervalMinutes;
         var checkedBefore = CheckedSettings.Of(mailbox);
         var now = time.GetUtcNow();
         Apply(settings, mailbox, now);
@@ -236,10 +237,14 @@ public sealed class MailboxAdministration(
                 await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDisabled, now, cancellationToken);
             }
 
+            if (wasEnabled != mailbox.Enabled || intervalBefore != mailbox.PollIntervalMinutes)
+            {
+                await MailboxSchedule.SetDueAsync(db, mailbox, now, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
 
-        schedule.Apply(mailbox);
         // Someone who just fixed a password or a server name wants to know now whether it works.
         var checkNow = mailbox.Enabled && (!wasEnabled || CheckedSettings.Of(mailbox) != checkedBefore);
         return new MailboxSaveResult(mailbox.Id, new Dictionary<string, string>(), QueueCheckIf(checkNow, mailbox.Id));
@@ -266,10 +271,14 @@ public sealed class MailboxAdministration(
                 await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDisabled, now, cancellationToken);
             }
 
+            if (wasEnabled != enabled)
+            {
+                await MailboxSchedule.SetDueAsync(db, mailbox, now, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
 
-        schedule.Apply(mailbox);
         // Re-enabled: checked at once, then at its interval.
         QueueCheckIf(enabled && !wasEnabled, id);
         return true;
@@ -283,7 +292,6 @@ public sealed class MailboxAdministration(
         await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDeleted, time.GetUtcNow(), cancellationToken);
         var deleted = await db.Mailboxes.Where(m => m.Id == id).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        schedule.Remove(id);
         return deleted > 0;
     }
 

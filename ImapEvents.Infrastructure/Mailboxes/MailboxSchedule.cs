@@ -1,64 +1,104 @@
 using Hangfire;
 using Hangfire.Storage;
 using ImapEvents.Core.Mailboxes;
-using ImapEvents.Infrastructure.Imap;
-using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
 namespace ImapEvents.Infrastructure.Mailboxes;
 
-/// <summary>Keeps one Hangfire recurring job "mailbox-check:{id}" per enabled mailbox, and none for the others.</summary>
+/// <summary>
+/// Keeps each mailbox's row in check_schedule: a due time on the mailbox's own grid while it is enabled, none while it
+/// is disabled. The dispatchers (<see cref="CheckDispatcher"/>) check what is due.
+/// </summary>
 public sealed class MailboxSchedule(
+    IDbContextFactory<AppDbContext> dbFactory,
     IRecurringJobManager recurringJobs,
     JobStorage storage,
-    IDbContextFactory<AppDbContext> dbFactory,
+    TimeProvider time,
     ILogger<MailboxSchedule> logger)
 {
-    public const string JobIdPrefix = "mailbox-check:";
+    /// <summary>Earlier versions ran one recurring Hangfire job per mailbox under this prefix; start-up removes them.</summary>
+    public const string LegacyJobIdPrefix = "mailbox-check:";
 
-    public static string JobId(Guid mailboxId) => $"{JobIdPrefix}{mailboxId}";
+    /// <summary>When the mailbox is next due after <paramref name="after"/>; null while it is disabled.</summary>
+    public static DateTimeOffset? NextDue(Mailbox mailbox, DateTimeOffset after) =>
+        NextDue(mailbox.Id, mailbox.Enabled, mailbox.PollIntervalMinutes, after);
 
-    public void Apply(Mailbox mailbox)
-    {
-        if (!mailbox.Enabled)
-        {
-            Remove(mailbox.Id);
-            return;
-        }
+    public static DateTimeOffset? NextDue(Guid mailboxId, bool enabled, int pollIntervalMinutes, DateTimeOffset after) =>
+        enabled ? PollSchedule.NextDue(pollIntervalMinutes, mailboxId, after) : null;
 
-        var id = mailbox.Id;
-        recurringJobs.AddOrUpdate<MailboxCheckJob>(
-            JobId(id),
-            JobQueues.Checks,
-            job => job.RunAsync(id, CancellationToken.None),
-            PollSchedule.Cron(mailbox.PollIntervalMinutes, id),
-            new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-    }
+    /// <summary>
+    /// In the transaction that saves a mailbox whose interval changed or that was enabled or disabled: its next due
+    /// time on its new grid, or none. A check running meanwhile keeps its claim.
+    /// </summary>
+    public static Task SetDueAsync(AppDbContext db, Mailbox mailbox, DateTimeOffset now, CancellationToken cancellationToken) =>
+        SetDueAsync(db, mailbox.Id, NextDue(mailbox, now), cancellationToken);
 
-    public void Remove(Guid mailboxId) => recurringJobs.RemoveIfExists(JobId(mailboxId));
+    private static Task<int> SetDueAsync(AppDbContext db, Guid mailboxId, DateTimeOffset? due, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO check_schedule ("MailboxId", "DueAt") VALUES ({mailboxId}, {due})
+            ON CONFLICT ("MailboxId") DO UPDATE SET "DueAt" = EXCLUDED."DueAt"
+            """,
+            cancellationToken);
 
-    /// <summary>Repairs drift at start-up: a job for every enabled mailbox, no job for anything else.</summary>
-    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    /// <returns>1 when the row was missing and is there now.</returns>
+    public static Task<int> InsertIfMissingAsync(AppDbContext db, Mailbox mailbox, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO check_schedule ("MailboxId", "DueAt") VALUES ({mailbox.Id}, {NextDue(mailbox, now)})
+            ON CONFLICT ("MailboxId") DO NOTHING
+            """,
+            cancellationToken);
+
+    /// <summary>
+    /// Repairs what does not agree with the mailboxes: a mailbox without a row (written by an earlier version or by
+    /// hand), an enabled one without a due time, a disabled one with one. One query when all is well; the dispatchers
+    /// run it once a minute, so a mailbox inserted by SQL is checked without a restart.
+    /// </summary>
+    /// <returns>How many rows were repaired.</returns>
+    public async Task<int> RepairAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var mailboxes = await db.Mailboxes.AsNoTracking().ToListAsync(cancellationToken);
-        foreach (var mailbox in mailboxes)
+        var drifted = await db.Database.SqlQuery<ScheduleDrift>(
+            $"""
+            SELECT m."Id" AS "MailboxId", m."Enabled", m."PollIntervalMinutes"
+            FROM mailboxes AS m LEFT JOIN check_schedule AS s ON s."MailboxId" = m."Id"
+            WHERE s."MailboxId" IS NULL OR (m."Enabled" AND s."DueAt" IS NULL) OR (NOT m."Enabled" AND s."DueAt" IS NOT NULL)
+            """).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        foreach (var mailbox in drifted)
         {
-            Apply(mailbox);
+            await SetDueAsync(db, mailbox.MailboxId, NextDue(mailbox.MailboxId, mailbox.Enabled, mailbox.PollIntervalMinutes, now), cancellationToken);
         }
 
-        var wanted = mailboxes.Where(m => m.Enabled).Select(m => JobId(m.Id)).ToHashSet(StringComparer.Ordinal);
+        return drifted.Count;
+    }
+
+    /// <summary>At start-up: repairs the rows, and removes the per-mailbox recurring jobs of earlier versions.</summary>
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        var repaired = await RepairAsync(cancellationToken);
         using var connection = storage.GetConnection();
-        var stale = connection.GetRecurringJobs().Select(job => job.Id)
-            .Where(id => id.StartsWith(JobIdPrefix, StringComparison.Ordinal) && !wanted.Contains(id))
+        var legacy = connection.GetRecurringJobs().Select(job => job.Id)
+            .Where(id => id.StartsWith(LegacyJobIdPrefix, StringComparison.Ordinal))
             .ToList();
-        foreach (var id in stale)
+        foreach (var id in legacy)
         {
             recurringJobs.RemoveIfExists(id);
         }
 
-        logger.LogInformation("Mailbox schedule reconciled: {Scheduled} checks scheduled, {Removed} stale removed", wanted.Count, stale.Count);
+        logger.LogInformation("Mailbox schedule reconciled: {Repaired} due times set, {Removed} per-mailbox jobs of an earlier version removed", repaired, legacy.Count);
+    }
+
+    private sealed class ScheduleDrift
+    {
+        public Guid MailboxId { get; set; }
+
+        public bool Enabled { get; set; }
+
+        public int PollIntervalMinutes { get; set; }
     }
 }

@@ -8,6 +8,12 @@ public sealed class CheckDispatchOptions
     /// <summary>How many Hangfire recurring dispatcher jobs claim due mailboxes; each instance with a job server runs some of them.</summary>
     public int Dispatchers { get; set; } = 2;
 
+    /// <summary>
+    /// How long one dispatcher run goes on claiming: a minute, and long enough after it for the next minute's run to
+    /// have started (Hangfire starts recurring jobs up to 15 s late).
+    /// </summary>
+    public TimeSpan RunLength { get; set; } = TimeSpan.FromSeconds(80);
+
     /// <summary>How many checks one instance runs at the same time (async, no thread per check).</summary>
     public int Concurrency { get; set; } = 100;
 

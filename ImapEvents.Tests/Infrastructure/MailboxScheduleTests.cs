@@ -4,6 +4,8 @@ using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
 using ImapEvents.Tests.TestSupport;
 
 namespace ImapEvents.Tests.Infrastructure;
@@ -11,30 +13,37 @@ namespace ImapEvents.Tests.Infrastructure;
 public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<CheckFixture>
 {
     [Fact]
-    public async Task TheRecurringCheck_FollowsCreateUpdateDisableAndDelete()
+    public async Task TheDueTime_FollowsCreateUpdateDisableAndDelete()
     {
         var mailboxes = fixture.Service<MailboxAdministration>();
+        var before = DateTimeOffset.UtcNow;
         var id = await fixture.CreateMailboxAsync(fixture.Settings("schedule", "pw") with { PollIntervalMinutes = 5 });
 
-        var created = Job(id);
+        var created = await DueAsync(id);
         Assert.NotNull(created);
-        Assert.Equal(JobQueues.Checks, created.Job.Queue);
-        Assert.Equal(PollSchedule.Cron(5, id), created.Cron);
-        Assert.Equal("MailboxCheckJob", created.Job.Type.Name);
-        Assert.Equal([id], created.Job.Args.Cast<object>().Take(1).Select(a => (Guid)a));
+        Assert.InRange(created.Value, before, DateTimeOffset.UtcNow.AddMinutes(5));
+        Assert.Equal(PollSchedule.Offset(5, id), OffsetOf(created.Value, 5));
 
         var edit = (await mailboxes.GetForEditAsync(id, default))!;
         Assert.True((await mailboxes.UpdateAsync(id, edit.Settings with { PollIntervalMinutes = 15 }, edit.Version, default)).Succeeded);
-        Assert.Equal(PollSchedule.Cron(15, id), Job(id)!.Cron);
+        var changed = await DueAsync(id);
+        Assert.NotNull(changed);
+        Assert.Equal(PollSchedule.Offset(15, id), OffsetOf(changed.Value, 15));
+
+        // A rename leaves the due time alone: nothing about when the mailbox is checked changed.
+        edit = (await mailboxes.GetForEditAsync(id, default))!;
+        Assert.True((await mailboxes.UpdateAsync(id, edit.Settings with { DisplayName = "Renamed" }, edit.Version, default)).Succeeded);
+        Assert.Equal(changed, await DueAsync(id));
 
         Assert.True(await mailboxes.SetEnabledAsync(id, false, default));
-        Assert.Null(Job(id));
+        Assert.Null(await DueAsync(id));
+        Assert.True(await RowExistsAsync(id));
 
         Assert.True(await mailboxes.SetEnabledAsync(id, true, default));
-        Assert.NotNull(Job(id));
+        Assert.NotNull(await DueAsync(id));
 
         Assert.True(await mailboxes.DeleteAsync(id, default));
-        Assert.Null(Job(id));
+        Assert.False(await RowExistsAsync(id));
     }
 
     [Fact]
@@ -83,7 +92,8 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
 
         var recurring = await client.GetPageAsync("/hangfire/recurring?count=1000");
         var queued = await client.GetPageAsync($"/hangfire/jobs/details/{checkNow}");
-        Assert.Contains($"Check mailbox {name} (imap.example.com)", recurring.Body!.TextContent, StringComparison.Ordinal);
+        // Scheduled checks are run by the dispatchers, named for what they do; Check now is named for its mailbox.
+        Assert.Contains("Run due mailbox checks (dispatcher 1)", recurring.Body!.TextContent, StringComparison.Ordinal);
         Assert.Contains($"Check mailbox {name} (imap.example.com) now", queued.Body!.TextContent, StringComparison.Ordinal);
 
         Assert.True(await mailboxes.DeleteAsync(id, default));
@@ -97,18 +107,28 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
             .Count(job => job.Value.Job is { Method.Name: nameof(MailboxCheckJob.RunNowAsync) } checkJob && checkJob.Args[0] is Guid target && target == mailboxId);
 
     [Fact]
-    public async Task Reconciliation_RestoresMissingChecks_AndRemovesStrayOnes()
+    public async Task Reconciliation_GivesEveryMailboxItsDueTime_AndRemovesThePerMailboxJobsOfEarlierVersions()
     {
-        var id = await fixture.CreateMailboxAsync(fixture.Settings("reconcile", "pw"));
+        var missing = await fixture.CreateMailboxAsync(fixture.Settings("reconcile", "pw"));
+        var disabled = await fixture.CreateMailboxAsync(fixture.Settings("reconcile", "pw"));
+        Assert.True(await fixture.Service<MailboxAdministration>().SetEnabledAsync(disabled, false, default));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            // As an earlier version left them (no row), or a hand edit (a disabled mailbox with a due time).
+            await db.CheckSchedules.Where(s => s.MailboxId == missing).ExecuteDeleteAsync();
+            await db.CheckSchedules.Where(s => s.MailboxId == disabled).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, DateTimeOffset.UtcNow));
+        }
+
         var recurringJobs = fixture.Service<IRecurringJobManager>();
-        var stray = MailboxSchedule.JobId(Guid.NewGuid());
-        recurringJobs.RemoveIfExists(MailboxSchedule.JobId(id));
-        recurringJobs.AddOrUpdate(stray, () => Console.WriteLine("left behind"), Cron.Hourly());
+        var legacy = $"{MailboxSchedule.LegacyJobIdPrefix}{missing}";
+        recurringJobs.AddOrUpdate(legacy, () => Console.WriteLine("left behind"), Cron.Hourly());
 
         await fixture.Service<MailboxSchedule>().ReconcileAsync(default);
 
-        Assert.NotNull(Job(id));
-        Assert.Null(RecurringJob(stray));
+        Assert.Equal(PollSchedule.Offset(60, missing), OffsetOf((await DueAsync(missing))!.Value, 60));
+        Assert.Null(await DueAsync(disabled));
+        Assert.Null(RecurringJob(legacy));
+        Assert.Equal(0, await fixture.Service<MailboxSchedule>().RepairAsync(default));
     }
 
     [Fact]
@@ -196,7 +216,20 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.Equal(after.NotCheckedYet, (await mailboxes.ListAsync(new MailboxListQuery(Health: MailboxHealthState.NotCheckedYet), default)).TotalCount);
     }
 
-    private RecurringJobDto? Job(Guid mailboxId) => RecurringJob(MailboxSchedule.JobId(mailboxId));
+    private async Task<DateTimeOffset?> DueAsync(Guid mailboxId)
+    {
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        return (await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == mailboxId)).DueAt;
+    }
+
+    private async Task<bool> RowExistsAsync(Guid mailboxId)
+    {
+        await using var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+        return await db.CheckSchedules.AnyAsync(s => s.MailboxId == mailboxId);
+    }
+
+    private static TimeSpan OffsetOf(DateTimeOffset due, int intervalMinutes) =>
+        TimeSpan.FromTicks((due - DateTimeOffset.UnixEpoch).Ticks % TimeSpan.FromMinutes(intervalMinutes).Ticks);
 
     private RecurringJobDto? RecurringJob(string id)
     {

@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Hangfire;
+using Hangfire.Storage;
+using ImapEvents.Core.Checks;
+using ImapEvents.Infrastructure.Imap;
+using ImapEvents.Infrastructure.Jobs;
+using ImapEvents.Infrastructure.Mailboxes;
+using ImapEvents.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ImapEvents.Infrastructure.Scheduling;
+
+/// <summary>
+/// Runs the scheduled checks. A few Hangfire recurring jobs ("check-dispatcher:1", …) start every minute; each run
+/// claims due mailboxes in batches (<see cref="CheckLeases"/>), checks them concurrently within this instance's
+/// slots, and writes their outcomes together (<see cref="CheckRecorder.RecordAsync"/>). A run lasts a little longer
+/// than the minute, so the next one is on before it ends, however late Hangfire starts it. The runs have a job server
+/// of their own (queue "dispatch"), so they never take the workers of Check now.
+/// </summary>
+public sealed class CheckDispatcher(
+    IDbContextFactory<AppDbContext> dbFactory,
+    CheckLeases leases,
+    CheckSlots slots,
+    MailboxCheckJob checks,
+    CheckRecorder recorder,
+    MailboxSchedule schedule,
+    IOptions<CheckDispatchOptions> options,
+    TimeProvider time,
+    ILogger<CheckDispatcher> logger)
+{
+    public const string RecurringJobIdPrefix = "check-dispatcher:";
+
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Sets up the dispatcher jobs, as many as configured, and removes any beyond that number.</summary>
+    public static void Schedule(IRecurringJobManager recurringJobs, JobStorage storage, CheckDispatchOptions options)
+    {
+        var wanted = Enumerable.Range(1, Math.Max(1, options.Dispatchers)).ToList();
+        foreach (var number in wanted)
+        {
+            recurringJobs.AddOrUpdate<CheckDispatcher>(
+                $"{RecurringJobIdPrefix}{number}",
+                JobQueues.Dispatch,
+                dispatcher => dispatcher.RunAsync(number, CancellationToken.None),
+                Cron.Minutely(),
+                new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+        }
+
+        using var connection = storage.GetConnection();
+        var ids = wanted.Select(number => $"{RecurringJobIdPrefix}{number}").ToHashSet(StringComparer.Ordinal);
+        foreach (var extra in connection.GetRecurringJobs().Select(job => job.Id)
+                     .Where(id => id.StartsWith(RecurringJobIdPrefix, StringComparison.Ordinal) && !ids.Contains(id)))
+        {
+            recurringJobs.RemoveIfExists(extra);
+        }
+    }
+
+    [Queue(JobQueues.Dispatch)]
+    [AutomaticRetry(Attempts = 0, LogEvents = false)]
+    [JobDisplayName("Run due mailbox checks (dispatcher {0})")]
+    public async Task RunAsync(int number, CancellationToken cancellationToken)
+    {
+        if (number == 1)
+        {
+            await RepairScheduleAsync(cancellationToken);
+        }
+
+        var settings = options.Value;
+        var writer = new OutcomeWriter(recorder, leases, settings, logger);
+        var running = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (clock.Elapsed < settings.RunLength && !cancellationToken.IsCancellationRequested)
+            {
+                running.RemoveAll(task => task.IsCompleted);
+                if (slots.Free == 0)
+                {
+                    await slots.WaitUntilFreeAsync(IdlePoll, cancellationToken);
+                    continue;
+                }
+
+                var claimed = await leases.ClaimDueAsync(Math.Min(slots.Free, settings.ClaimBatch), cancellationToken);
+                if (claimed.Count == 0)
+                {
+                    await Task.Delay(IdlePoll, cancellationToken);
+                    continue;
+                }
+
+                var ids = claimed.Select(c => c.MailboxId).ToList();
+                Dictionary<Guid, Core.Mailboxes.Mailbox> mailboxes;
+                await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+                {
+                    mailboxes = await db.Mailboxes.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+                }
+
+                foreach (var due in claimed)
+                {
+                    if (!mailboxes.TryGetValue(due.MailboxId, out var mailbox) || !mailbox.Enabled)
+                    {
+                        // Deleted or disabled since it was claimed: nothing to check, and the repair sets its due time.
+                        await leases.ReleaseAsync([due.MailboxId], cancellationToken);
+                        continue;
+                    }
+
+                    await slots.WaitAsync(cancellationToken);
+                    running.Add(CheckAsync(mailbox, due.DueAt, writer, cancellationToken));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the checks under way stop, and what finished is still written below.
+        }
+        finally
+        {
+            await Task.WhenAll(running);
+            await writer.CompleteAsync();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task RepairScheduleAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await schedule.RepairAsync(cancellationToken) is > 0 and var repaired)
+            {
+                logger.LogInformation("Set the due times of {Count} mailboxes that had none or one they should not have", repaired);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "The mailbox schedule could not be repaired; the due mailboxes are checked all the same");
+        }
+    }
+
+    private async Task CheckAsync(Core.Mailboxes.Mailbox mailbox, DateTimeOffset dueAt, OutcomeWriter writer, CancellationToken cancellationToken)
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MailboxId"] = mailbox.Id });
+        try
+        {
+            var started = time.GetUtcNow();
+            var result = await checks.RunCheckAsync(mailbox, cancellationToken);
+            var check = new MailboxCheck
+            {
+                Id = Guid.NewGuid(),
+                MailboxId = mailbox.Id,
+                StartedAt = started,
+                DueAt = dueAt,
+                StageReached = CheckStage.Connect,
+                RunBy = WorkerProcess.Current,
+            };
+            await writer.AddAsync(new FinishedCheck(mailbox, check, result, time.GetUtcNow(), RowWritten: false));
+        }
+        catch (Exception ex)
+        {
+            if (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogError(ex, "The check of mailbox {MailboxId} stopped unexpectedly; it runs again when next due", mailbox.Id);
+            }
+
+            await GiveBackAsync(mailbox.Id);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task GiveBackAsync(Guid mailboxId)
+    {
+        try
+        {
+            await leases.ReleaseAsync([mailboxId], CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "The claim on mailbox {MailboxId} could not be given back; it runs out by itself", mailboxId);
+        }
+    }
+
+    /// <summary>
+    /// Gathers finished checks and writes them together: as many as finish within <see cref="CheckDispatchOptions.WriteDelay"/>,
+    /// at once when one failed (its event should not wait). One writer per dispatcher run.
+    /// </summary>
+    private sealed class OutcomeWriter
+    {
+        private readonly Channel<FinishedCheck> finished = Channel.CreateUnbounded<FinishedCheck>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly CheckRecorder recorder;
+        private readonly CheckLeases leases;
+        private readonly CheckDispatchOptions settings;
+        private readonly ILogger logger;
+        private readonly Task writing;
+
+        public OutcomeWriter(CheckRecorder recorder, CheckLeases leases, CheckDispatchOptions settings, ILogger logger)
+        {
+            this.recorder = recorder;
+            this.leases = leases;
+            this.settings = settings;
+            this.logger = logger;
+            writing = Task.Run(WriteAsync);
+        }
+
+        public ValueTask AddAsync(FinishedCheck check) => finished.Writer.WriteAsync(check);
+
+        public Task CompleteAsync()
+        {
+            finished.Writer.TryComplete();
+            return writing;
+        }
+
+        private async Task WriteAsync()
+        {
+            var reader = finished.Reader;
+            var batch = new List<FinishedCheck>();
+            while (await reader.WaitToReadAsync())
+            {
+                var waited = Stopwatch.StartNew();
+                var urgent = false;
+                while (batch.Count < settings.WriteBatch)
+                {
+                    while (batch.Count < settings.WriteBatch && reader.TryRead(out var check))
+                    {
+                        batch.Add(check);
+                        urgent |= !check.Result.Succeeded;
+                    }
+
+                    var left = settings.WriteDelay - waited.Elapsed;
+                    if (urgent || batch.Count >= settings.WriteBatch || left <= TimeSpan.Zero)
+                    {
+                        break;
+                    }
+
+                    using var timeout = new CancellationTokenSource(left);
+                    try
+                    {
+                        if (!await reader.WaitToReadAsync(timeout.Token))
+                        {
+                            break;
+                        }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+
+                await WriteBatchAsync(batch);
+                batch.Clear();
+            }
+        }
+
+        private async Task WriteBatchAsync(List<FinishedCheck> batch)
+        {
+            try
+            {
+                await recorder.RecordAsync(batch, leases.Owner, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "{Count} check outcomes could not be written together; writing them one by one", batch.Count);
+                foreach (var check in batch)
+                {
+                    try
+                    {
+                        await recorder.RecordAsync([check], leases.Owner, CancellationToken.None);
+                    }
+                    catch (Exception single)
+                    {
+                        logger.LogError(single, "The outcome of the check of mailbox {MailboxId} could not be written", check.Mailbox.Id);
+                    }
+                }
+            }
+            finally
+            {
+                leases.Forget(batch.Select(c => c.Mailbox.Id));
+            }
+
+            foreach (var check in batch.Where(c => !c.Result.Succeeded))
+            {
+                logger.LogInformation(
+                    "Checked mailbox {MailboxId}: failed at {Stage}: {Error}", check.Mailbox.Id, check.Result.StageReached, check.Result.Failure?.Message);
+            }
+        }
+    }
+}
