@@ -30,15 +30,20 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
     public async Task<(long? HighestImported, List<long> Failed)> ProgressAsync(Guid mailboxId, long uidValidity, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var highest = await db.ImportedMessages.Where(m => m.MailboxId == mailboxId && m.UidValidity == uidValidity)
-            .MaxAsync(m => (long?)m.Uid, cancellationToken);
-        var failed = highest is null
-            ? []
-            : await db.ImportFailures.AsNoTracking()
-                .Where(f => f.MailboxId == mailboxId && f.UidValidity == uidValidity)
-                .Select(f => f.Uid)
-                .ToListAsync(cancellationToken);
-        return (highest, failed);
+        // One round trip: every check of a mailbox that keeps its mail asks this.
+        var progress = await db.Database.SqlQuery<ImportProgress>(
+            $"""
+            SELECT (SELECT max("Uid") FROM imported_messages WHERE "MailboxId" = {mailboxId} AND "UidValidity" = {uidValidity}) AS "Highest",
+                   ARRAY(SELECT "Uid" FROM import_failures WHERE "MailboxId" = {mailboxId} AND "UidValidity" = {uidValidity}) AS "Failed"
+            """).SingleAsync(cancellationToken);
+        return (progress.Highest, progress.Highest is null ? [] : [.. progress.Failed]);
+    }
+
+    private sealed class ImportProgress
+    {
+        public long? Highest { get; set; }
+
+        public long[] Failed { get; set; } = [];
     }
 
     /// <summary>Which (Message-ID, size) pairs were imported from this mailbox under another UIDVALIDITY.</summary>

@@ -32,7 +32,9 @@ public sealed record MailboxRow(
     Guid? OpenIncidentId = null,
     DateTimeOffset? FailingSince = null,
     DateTimeOffset? CertificateExpiresSoon = null,
-    bool CertificateExpired = false)
+    bool CertificateExpired = false,
+    DateTimeOffset? NextCheckAt = null,
+    bool CheckingNow = false)
 {
     /// <summary>Why the latest check did not finish, when no check finished after it started.</summary>
     public string? InterruptionToShow =>
@@ -98,7 +100,9 @@ public sealed class MailboxAdministration(
             // At most one: a unique index keeps one open incident per mailbox.
             join incident in db.Incidents.Where(i => i.ClosedAt == null) on (Guid?)mailbox.Id equals incident.MailboxId into openIncidents
             from incident in openIncidents.DefaultIfEmpty()
-            select new { Mailbox = mailbox, Status = status, Outcome = status == null ? null : status.LastOutcome, Incident = incident };
+            join schedule in db.CheckSchedules on mailbox.Id equals schedule.MailboxId into schedules
+            from schedule in schedules.DefaultIfEmpty()
+            select new { Mailbox = mailbox, Status = status, Outcome = status == null ? null : status.LastOutcome, Incident = incident, Schedule = schedule };
         // HealthOf, in SQL.
         if (query.Health is { } health)
         {
@@ -132,7 +136,9 @@ public sealed class MailboxAdministration(
                 m.Incident == null ? null : m.Incident.Id,
                 m.Incident == null ? null : m.Incident.OpenedAt,
                 m.Status != null && m.Status.CertificateExpiresAt < warnBefore ? m.Status.CertificateExpiresAt : null,
-                m.Status != null && m.Status.CertificateExpiresAt <= now))
+                m.Status != null && m.Status.CertificateExpiresAt <= now,
+                m.Schedule == null ? null : m.Schedule.DueAt,
+                m.Schedule != null && m.Schedule.LeasedUntil > now))
             .Skip(query.Page * query.PageSize)
             .Take(query.PageSize)
             .ToListAsync(cancellationToken);

@@ -5,8 +5,11 @@ public sealed class CheckDispatchOptions
 {
     public const string SectionName = "Checks";
 
-    /// <summary>How many Hangfire recurring dispatcher jobs claim due mailboxes; each instance with a job server runs some of them.</summary>
-    public int Dispatchers { get; set; } = 2;
+    /// <summary>
+    /// How many Hangfire recurring dispatcher jobs claim due mailboxes. Each minute's runs go to whichever instance's job
+    /// server is free, so with several instances more dispatchers share the work more evenly.
+    /// </summary>
+    public int Dispatchers { get; set; } = 4;
 
     /// <summary>
     /// How long one dispatcher run goes on claiming: a minute, and long enough after it for the next minute's run to

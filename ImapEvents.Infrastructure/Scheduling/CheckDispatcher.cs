@@ -33,9 +33,12 @@ public sealed class CheckDispatcher(
 {
     public const string RecurringJobIdPrefix = "check-dispatcher:";
 
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
-    /// <summary>Sets up the dispatcher jobs, as many as configured, and removes any beyond that number.</summary>
+    /// <summary>
+    /// Sets up the dispatcher jobs, as many as configured, removes any beyond that number, and starts them now: what is
+    /// due after a restart is checked at once, not at the next minute.
+    /// </summary>
     public static void Schedule(IRecurringJobManager recurringJobs, JobStorage storage, CheckDispatchOptions options)
     {
         var wanted = Enumerable.Range(1, Math.Max(1, options.Dispatchers)).ToList();
@@ -55,6 +58,11 @@ public sealed class CheckDispatcher(
                      .Where(id => id.StartsWith(RecurringJobIdPrefix, StringComparison.Ordinal) && !ids.Contains(id)))
         {
             recurringJobs.RemoveIfExists(extra);
+        }
+
+        foreach (var number in wanted)
+        {
+            recurringJobs.Trigger($"{RecurringJobIdPrefix}{number}");
         }
     }
 

@@ -110,6 +110,9 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         await using var after = await Db();
         Assert.Equal(1, await after.MailboxChecks.CountAsync(c => c.MailboxId == abandoned));
         Assert.Equal(0, await after.MailboxChecks.CountAsync(c => c.MailboxId == busy));
+        var listed = (await fixture.Service<MailboxAdministration>().ListAsync(new MailboxListQuery(PageSize: 10_000), default)).Items;
+        Assert.True(listed.Single(m => m.Id == busy).CheckingNow);
+        Assert.False(listed.Single(m => m.Id == abandoned).CheckingNow);
         // Check now meets the live claim as it would meet a running check: handed back to Hangfire to run again.
         await Assert.ThrowsAsync<MailboxBusyException>(() => fixture.Service<MailboxCheckJob>().RunNowAsync(busy, default));
     }

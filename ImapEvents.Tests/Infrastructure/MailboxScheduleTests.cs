@@ -23,6 +23,10 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.NotNull(created);
         Assert.InRange(created.Value, before, DateTimeOffset.UtcNow.AddMinutes(5));
         Assert.Equal(PollSchedule.Offset(5, id), OffsetOf(created.Value, 5));
+        // The Mailboxes page says when.
+        var row = (await mailboxes.ListAsync(new MailboxListQuery(PageSize: 10_000), default)).Items.Single(m => m.Id == id);
+        Assert.Equal(created, row.NextCheckAt);
+        Assert.False(row.CheckingNow);
 
         var edit = (await mailboxes.GetForEditAsync(id, default))!;
         Assert.True((await mailboxes.UpdateAsync(id, edit.Settings with { PollIntervalMinutes = 15 }, edit.Version, default)).Succeeded);
