@@ -14,6 +14,7 @@ using ImapEvents.Infrastructure.Outbound;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -31,6 +32,8 @@ public static class DependencyInjection
         var connectionString = DatabaseConnection.FromConfiguration(configuration);
 
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ImapEventsMetrics>();
 
         // A pooled factory: one context per operation (Blazor circuits, checks), cheap to create since
         // every check opens several. Identity's stores and the key ring take a scoped one from it.

@@ -6,6 +6,7 @@ using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql.EntityFrameworkCore.PostgreSQL;
@@ -37,6 +38,7 @@ public sealed class DeliveryJob(
     ProviderAdministration providers,
     RuleAdministration rules,
     Incidents.IncidentLinks incidentLinks,
+    ImapEventsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -83,11 +85,14 @@ public sealed class DeliveryJob(
         // From here on the row says Sending: whatever happens, it must not stay so. Everything that can
         // touch PostgreSQL is inside the try or in RecordAsync, which waits for it to come back.
         SendResult result;
+        DateTimeOffset? eventOccurredAt = null;
         // Parts of the action sent so far (Use My Notification Profile: email, SMS), kept even when the attempt fails.
         var completedParts = new List<string>();
         try
         {
-            result = await SendAsync(deliveryId, completedParts, cancellationToken);
+            var sent = await SendAsync(deliveryId, completedParts, cancellationToken);
+            result = sent.Result;
+            eventOccurredAt = sent.EventOccurredAt;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -113,8 +118,16 @@ public sealed class DeliveryJob(
             return;
         }
 
+        metrics.DeliveryEnded(
+            delivery.Kind,
+            result.Succeeded ? DeliveryOutcome.Sent : delivery.Status == DeliveryStatus.Failed ? DeliveryOutcome.Failed : DeliveryOutcome.Retrying);
         if (result.Succeeded)
         {
+            if (eventOccurredAt is { } occurredAt && delivery.CompletedAt is { } completedAt)
+            {
+                metrics.DeliveryLatency(delivery.Kind, delivery.Trigger, completedAt - occurredAt);
+            }
+
             logger.LogInformation("{Kind} for rule {RuleName} delivered (delivery {DeliveryId}, attempt {Attempt})",
                 delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts);
             return;
@@ -171,7 +184,8 @@ public sealed class DeliveryJob(
         return false;
     }
 
-    private async Task<SendResult> SendAsync(Guid deliveryId, List<string> completedParts, CancellationToken cancellationToken)
+    private async Task<(SendResult Result, DateTimeOffset EventOccurredAt)> SendAsync(
+        Guid deliveryId, List<string> completedParts, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, cancellationToken);
@@ -187,7 +201,7 @@ public sealed class DeliveryJob(
         var values = new TemplateValues(
             imapEvent, delivery.RuleName, delivery.SuppressedCount, imapEvent.IncidentId is { } incidentId ? incidentLinks.For(incidentId) : null, group,
             delivery.Trigger.WireName());
-        return delivery.Kind switch
+        var result = delivery.Kind switch
         {
             ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
             ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
@@ -196,6 +210,7 @@ public sealed class DeliveryJob(
             ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, completedParts, cancellationToken),
             ActionKind.NotifyExternalProvider => await providers.NotifyAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
         };
+        return (result, imapEvent.OccurredAt);
     }
 
     /// <summary>
