@@ -74,6 +74,8 @@ public sealed class DeliveryJob(
         OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid deliveryId, PerformContext? context, CancellationToken cancellationToken)
     {
+        // On every line this job logs, the senders' included (JSON logs show scopes as properties).
+        using var deliveryScope = logger.BeginScope("Delivery {DeliveryId}", deliveryId);
         // PostgreSQL keeps microseconds: cut to them, so the claim's time reads back equal.
         var now = time.GetUtcNow();
         var startedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
@@ -118,6 +120,7 @@ public sealed class DeliveryJob(
             return;
         }
 
+        using var eventScope = logger.BeginScope("Event {EventId}", delivery.EventId);
         metrics.DeliveryEnded(
             delivery.Kind,
             result.Succeeded ? DeliveryOutcome.Sent : delivery.Status == DeliveryStatus.Failed ? DeliveryOutcome.Failed : DeliveryOutcome.Retrying);
@@ -189,6 +192,7 @@ public sealed class DeliveryJob(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, cancellationToken);
+        using var eventScope = logger.BeginScope("Event {EventId}", delivery.EventId);
         completedParts.AddRange(delivery.CompletedParts);
         var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
         var group = delivery.GroupId is { } groupId
