@@ -10,6 +10,7 @@ using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
 using ImapEvents.Web.Features.Rules;
+using ImapEvents.Web.Operations;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -129,8 +130,7 @@ public static class DependencyInjection
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
-        // Says only "Healthy" or "Unhealthy", so it may be open to load balancers.
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapOperationsEndpoints();
         app.MapRuleExport();
 
         app.MapHangfireDashboardWithAuthorizationPolicy(

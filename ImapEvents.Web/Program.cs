@@ -1,6 +1,7 @@
 using ImapEvents.Infrastructure;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Web;
+using ImapEvents.Web.Operations;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -28,7 +29,7 @@ catch (KeyRingException refusal)
 
 if (workerOnly)
 {
-    app.MapHealthChecks("/healthz");
+    app.MapOperationsEndpoints();
 }
 else
 {
