@@ -12,6 +12,7 @@ WebApplication app;
 try
 {
     builder.Services.AddInfrastructure(builder.Configuration);
+    builder.Services.AddOperations(builder.Configuration);
     if (!workerOnly)
     {
         builder.Services.AddWeb();
@@ -29,6 +30,7 @@ catch (KeyRingException refusal)
 
 if (workerOnly)
 {
+    app.UseForwardedHeaders();
     app.MapOperationsEndpoints();
 }
 else
