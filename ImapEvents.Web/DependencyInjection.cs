@@ -22,6 +22,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Logging.Console;
 using MudBlazor.Services;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -87,7 +88,7 @@ public static class DependencyInjection
         return services;
     }
 
-    /// <summary>What every instance has, a worker-only one too: metrics and the client's real address.</summary>
+    /// <summary>What every instance has, a worker-only one too: metrics, structured logs, the client's real address.</summary>
     public static IServiceCollection AddOperations(this IServiceCollection services, IConfiguration configuration)
     {
         // Behind a reverse proxy on this host, take the scheme and the client's address from it: cookies are Secure and
@@ -124,6 +125,16 @@ public static class DependencyInjection
             var ownMeters = provider.GetRequiredService<IMeterFactory>();
             metrics.AddView(instrument =>
                 instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ownMeters) ? MetricStreamConfiguration.Drop : null);
+        });
+
+        // Logging:Console:FormatterName=json writes one JSON object per line. Its scopes (the event and delivery a line
+        // is about) and a UTC timestamp are on unless Logging:Console:FormatterOptions says otherwise.
+        services.Configure<JsonConsoleFormatterOptions>(options =>
+        {
+            var formatter = configuration.GetSection("Logging:Console:FormatterOptions");
+            options.IncludeScopes = formatter.GetValue("IncludeScopes", true);
+            options.UseUtcTimestamp = formatter.GetValue("UseUtcTimestamp", true);
+            options.TimestampFormat = formatter["TimestampFormat"] ?? (options.UseUtcTimestamp ? "yyyy-MM-ddTHH:mm:ss.fffZ" : "yyyy-MM-ddTHH:mm:ss.fffzzz");
         });
 
         return services;
