@@ -15,6 +15,7 @@ using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Infrastructure.Scheduling;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -27,11 +28,18 @@ public static class DependencyInjection
     /// <summary>A fixed name, so every instance sharing the key ring can read what another protected.</summary>
     public const string DataProtectionApplicationName = "ImapEvents";
 
+    /// <summary>The tag of the health checks that /readyz runs (/healthz runs none: the process answers, it is alive).</summary>
+    public const string ReadinessTag = "ready";
+
+    private static readonly TimeSpan ReadinessCheckTimeout = TimeSpan.FromSeconds(5);
+
     public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
     {
         var connectionString = DatabaseConnection.FromConfiguration(configuration);
 
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ImapEventsMetrics>();
 
         // A pooled factory: one context per operation (Blazor circuits, checks), cheap to create since
         // every check opens several. Identity's stores and the key ring take a scoped one from it.
@@ -140,7 +148,11 @@ public static class DependencyInjection
         services.AddSingleton<DeliveryQueue>();
         services.AddTransient<DeliveryJob>();
 
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddSingleton<MigrationsHealthCheck>();
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadinessTag], timeout: ReadinessCheckTimeout)
+            .AddCheck<JobStorageHealthCheck>("job storage", tags: [ReadinessTag], timeout: ReadinessCheckTimeout)
+            .AddCheck<MigrationsHealthCheck>("migrations", tags: [ReadinessTag], timeout: ReadinessCheckTimeout);
 
         services.AddJobs(configuration, connectionString);
 

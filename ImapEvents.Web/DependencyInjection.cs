@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Hangfire;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Events;
@@ -8,9 +9,11 @@ using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
+using ImapEvents.Infrastructure.Telemetry;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
 using ImapEvents.Web.Features.Rules;
+using ImapEvents.Web.Operations;
 using ImapEvents.Web.Shared;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -21,7 +24,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Console;
 using MudBlazor.Services;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace ImapEvents.Web;
 
@@ -79,11 +85,60 @@ public static class DependencyInjection
             .SetFallbackPolicy(administratorsOnly)
             .AddPolicy(AuthorizationPolicies.SystemAdministrator, administratorsOnly);
 
-        // Behind a reverse proxy on this host, take the scheme from it, so cookies are Secure and redirects use https.
-        services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
-
         SecurityHeaders.AddAllowedHosts(services);
         services.AddHttpContextAccessor();
+        return services;
+    }
+
+    /// <summary>What every instance has, a worker-only one too: metrics, structured logs, the client's real address.</summary>
+    public static IServiceCollection AddOperations(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Behind a reverse proxy on this host, take the scheme and the client's address from it: cookies are Secure and
+        // redirects use https, and /metrics tells a scrape relayed from outside from one made on this machine.
+        services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                // OTEL_SERVICE_NAME, when set, names the service instead (a name added here would win over it).
+                if (string.IsNullOrWhiteSpace(configuration["OTEL_SERVICE_NAME"]))
+                {
+                    resource.AddService("imapevents");
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(ImapEventsMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "System.Runtime");
+                // Created with the provider, so the gauges are there from the first scrape, before anything has counted.
+                metrics.AddInstrumentation(provider => provider.GetRequiredService<ImapEventsMetrics>());
+                metrics.AddPrometheusExporter();
+                // The standard variable (and the other OTEL_EXPORTER_OTLP_* ones the exporter reads) switches OTLP on.
+                if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+
+        services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
+        {
+            // A provider listens to meters by name across the process: with two hosts in it (the tests, a worker beside
+            // the web host), each would report the other's figures as its own. Only this host's meters, and the runtime's.
+            var ownMeters = provider.GetRequiredService<IMeterFactory>();
+            metrics.AddView(instrument =>
+                instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ownMeters) ? MetricStreamConfiguration.Drop : null);
+        });
+
+        // Logging:Console:FormatterName=json writes one JSON object per line. Its scopes (the event and delivery a line
+        // is about) and a UTC timestamp are on unless Logging:Console:FormatterOptions says otherwise.
+        services.Configure<JsonConsoleFormatterOptions>(options =>
+        {
+            var formatter = configuration.GetSection("Logging:Console:FormatterOptions");
+            options.IncludeScopes = formatter.GetValue("IncludeScopes", true);
+            options.UseUtcTimestamp = formatter.GetValue("UseUtcTimestamp", true);
+            options.TimestampFormat = formatter["TimestampFormat"] ?? (options.UseUtcTimestamp ? "yyyy-MM-ddTHH:mm:ss.fffZ" : "yyyy-MM-ddTHH:mm:ss.fffzzz");
+        });
+
         return services;
     }
 
@@ -133,8 +188,7 @@ public static class DependencyInjection
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         app.MapAccountEndpoints();
-        // Says only "Healthy" or "Unhealthy", so it may be open to load balancers.
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapOperationsEndpoints();
         app.MapRuleExport();
 
         app.MapHangfireDashboardWithAuthorizationPolicy(

@@ -1,6 +1,7 @@
 using ImapEvents.Infrastructure;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Web;
+using ImapEvents.Web.Operations;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -11,6 +12,7 @@ WebApplication app;
 try
 {
     builder.Services.AddInfrastructure(builder.Configuration);
+    builder.Services.AddOperations(builder.Configuration);
     if (!workerOnly)
     {
         builder.Services.AddWeb();
@@ -28,7 +30,8 @@ catch (KeyRingException refusal)
 
 if (workerOnly)
 {
-    app.MapHealthChecks("/healthz");
+    app.UseForwardedHeaders();
+    app.MapOperationsEndpoints();
 }
 else
 {

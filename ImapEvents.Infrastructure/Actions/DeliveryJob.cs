@@ -6,6 +6,7 @@ using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Rules;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql.EntityFrameworkCore.PostgreSQL;
@@ -37,6 +38,7 @@ public sealed class DeliveryJob(
     ProviderAdministration providers,
     RuleAdministration rules,
     Incidents.IncidentLinks incidentLinks,
+    ImapEventsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryJob> logger)
 {
@@ -72,6 +74,8 @@ public sealed class DeliveryJob(
         OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid deliveryId, PerformContext? context, CancellationToken cancellationToken)
     {
+        // On every line this job logs, the senders' included (JSON logs show scopes as properties).
+        using var deliveryScope = logger.BeginScope("Delivery {DeliveryId}", deliveryId);
         // PostgreSQL keeps microseconds: cut to them, so the claim's time reads back equal.
         var now = time.GetUtcNow();
         var startedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
@@ -83,11 +87,14 @@ public sealed class DeliveryJob(
         // From here on the row says Sending: whatever happens, it must not stay so. Everything that can
         // touch PostgreSQL is inside the try or in RecordAsync, which waits for it to come back.
         SendResult result;
+        DateTimeOffset? eventOccurredAt = null;
         // Parts of the action sent so far (Use My Notification Profile: email, SMS), kept even when the attempt fails.
         var completedParts = new List<string>();
         try
         {
-            result = await SendAsync(deliveryId, completedParts, cancellationToken);
+            var sent = await SendAsync(deliveryId, completedParts, cancellationToken);
+            result = sent.Result;
+            eventOccurredAt = sent.EventOccurredAt;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -113,8 +120,17 @@ public sealed class DeliveryJob(
             return;
         }
 
+        using var eventScope = logger.BeginScope("Event {EventId}", delivery.EventId);
+        metrics.DeliveryEnded(
+            delivery.Kind,
+            result.Succeeded ? DeliveryOutcome.Sent : delivery.Status == DeliveryStatus.Failed ? DeliveryOutcome.Failed : DeliveryOutcome.Retrying);
         if (result.Succeeded)
         {
+            if (eventOccurredAt is { } occurredAt && delivery.CompletedAt is { } completedAt)
+            {
+                metrics.DeliveryLatency(delivery.Kind, delivery.Trigger, completedAt - occurredAt);
+            }
+
             logger.LogInformation("{Kind} for rule {RuleName} delivered (delivery {DeliveryId}, attempt {Attempt})",
                 delivery.Kind.DisplayName(), delivery.RuleName, delivery.Id, delivery.Attempts);
             return;
@@ -171,10 +187,12 @@ public sealed class DeliveryJob(
         return false;
     }
 
-    private async Task<SendResult> SendAsync(Guid deliveryId, List<string> completedParts, CancellationToken cancellationToken)
+    private async Task<(SendResult Result, DateTimeOffset EventOccurredAt)> SendAsync(
+        Guid deliveryId, List<string> completedParts, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, cancellationToken);
+        using var eventScope = logger.BeginScope("Event {EventId}", delivery.EventId);
         completedParts.AddRange(delivery.CompletedParts);
         var imapEvent = await db.Events.AsNoTracking().SingleAsync(e => e.Id == delivery.EventId, cancellationToken);
         var group = delivery.GroupId is { } groupId
@@ -187,7 +205,7 @@ public sealed class DeliveryJob(
         var values = new TemplateValues(
             imapEvent, delivery.RuleName, delivery.SuppressedCount, imapEvent.IncidentId is { } incidentId ? incidentLinks.For(incidentId) : null, group,
             delivery.Trigger.WireName());
-        return delivery.Kind switch
+        var result = delivery.Kind switch
         {
             ActionKind.CallWebPage => await http.CallWebPageAsync(delivery.Action, values, cancellationToken),
             ActionKind.CallWebhook => await http.CallWebhookAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
@@ -196,6 +214,7 @@ public sealed class DeliveryJob(
             ActionKind.UseMyNotificationProfile => await profiles.NotifyAsync(delivery.OwnerId, delivery.Id, values, completedParts, cancellationToken),
             ActionKind.NotifyExternalProvider => await providers.NotifyAsync(delivery.Action, delivery.Id, imapEvent, values, cancellationToken),
         };
+        return (result, imapEvent.OccurredAt);
     }
 
     /// <summary>

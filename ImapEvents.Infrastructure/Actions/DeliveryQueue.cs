@@ -1,6 +1,7 @@
 using Hangfire;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +15,7 @@ public sealed class DeliveryQueue(
     IBackgroundJobClient jobs,
     JobStorage storage,
     IDbContextFactory<AppDbContext> dbFactory,
+    ImapEventsMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryQueue> logger)
 {
@@ -95,7 +97,7 @@ public sealed class DeliveryQueue(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var sending = await db.Deliveries.AsNoTracking()
             .Where(d => d.Status == DeliveryStatus.Sending && d.ClaimedBy != null)
-            .Select(d => new { d.Id, d.Attempts, d.AttemptStartedAt, d.ClaimedBy, d.CreatedAt })
+            .Select(d => new { d.Id, d.Kind, d.Attempts, d.AttemptStartedAt, d.ClaimedBy, d.CreatedAt })
             .ToListAsync(cancellationToken);
         var released = 0;
         foreach (var delivery in sending.Where(d => WorkerProcess.HasEnded(d.ClaimedBy, d.AttemptStartedAt ?? d.CreatedAt)))
@@ -126,6 +128,7 @@ public sealed class DeliveryQueue(
             });
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            metrics.DeliveryEnded(delivery.Kind, DeliveryOutcome.Interrupted);
             logger.LogWarning("Delivery {DeliveryId} was left Sending by {ClaimedBy}, which has ended; it is retried", delivery.Id, delivery.ClaimedBy);
             released++;
         }
@@ -153,7 +156,7 @@ public sealed class DeliveryQueue(
             return 0;
         }
 
-        var ended = 0;
+        var ended = new List<Delivery>();
         using var connection = storage.GetConnection();
         foreach (var delivery in unfinished)
         {
@@ -174,15 +177,20 @@ public sealed class DeliveryQueue(
             delivery.Status = DeliveryStatus.Failed;
             delivery.LastError = (delivery.LastError is null ? reason : $"{delivery.LastError} {reason}") is var text && text.Length > 2000 ? text[..2000] : text;
             delivery.CompletedAt = time.GetUtcNow();
-            ended++;
+            ended.Add(delivery);
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        if (ended > 0)
+        foreach (var delivery in ended)
         {
-            logger.LogWarning("{Count} deliveries marked Failed: their Hangfire jobs were deleted, expired or failed", ended);
+            metrics.DeliveryEnded(delivery.Kind, DeliveryOutcome.Failed);
         }
 
-        return ended;
+        if (ended.Count > 0)
+        {
+            logger.LogWarning("{Count} deliveries marked Failed: their Hangfire jobs were deleted, expired or failed", ended.Count);
+        }
+
+        return ended.Count;
     }
 }

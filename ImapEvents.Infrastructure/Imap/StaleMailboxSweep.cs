@@ -9,6 +9,7 @@ using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Maintenance;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed class StaleMailboxSweep(
     MaintenanceCalendar maintenance,
     IOptions<IncidentSettings> settings,
     IOptions<ImapCheckOptions> checkOptions,
+    ImapEventsMetrics metrics,
     TimeProvider time,
     ILogger<StaleMailboxSweep> logger)
 {
@@ -129,6 +131,7 @@ public sealed class StaleMailboxSweep(
 
         foreach (var imapEvent in raised)
         {
+            metrics.EventRaised(imapEvent.Type);
             logger.LogWarning("Mailbox {MailboxId} ({MailboxName}) is stale: {Message}", imapEvent.MailboxId, imapEvent.MailboxName, imapEvent.ErrorMessage);
             try
             {

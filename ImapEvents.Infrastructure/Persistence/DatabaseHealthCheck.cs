@@ -3,7 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ImapEvents.Infrastructure.Persistence;
 
-/// <summary>For load balancers and orchestrators: can this instance reach PostgreSQL right now?</summary>
+/// <summary>Readiness: can this instance reach PostgreSQL right now?</summary>
 internal sealed class DatabaseHealthCheck(IDbContextFactory<AppDbContext> dbFactory) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -13,11 +13,12 @@ internal sealed class DatabaseHealthCheck(IDbContextFactory<AppDbContext> dbFact
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             return await db.Database.CanConnectAsync(cancellationToken)
                 ? HealthCheckResult.Healthy()
-                : HealthCheckResult.Unhealthy("PostgreSQL cannot be reached.");
+                : HealthCheckResult.Unhealthy("unreachable");
         }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy("PostgreSQL cannot be reached.", ex);
+            // The exception reaches the log; the answer says only the reason.
+            return HealthCheckResult.Unhealthy("unreachable", ex);
         }
     }
 }

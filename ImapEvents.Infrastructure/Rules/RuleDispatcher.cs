@@ -28,6 +28,8 @@ internal sealed class RuleDispatcher(
 {
     public async Task DispatchAsync(ImapEvent imapEvent, CancellationToken cancellationToken)
     {
+        // On every line logged while its rules run and its deliveries are stored and queued.
+        using var eventScope = logger.BeginScope("Event {EventId}", imapEvent.Id);
         var rules = await ruleSet.GetAsync(cancellationToken);
         var matches = new List<RuleMatch>();
         // At the event's time, not now: a sweep may dispatch it minutes or hours later.

@@ -3,6 +3,7 @@ using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,7 @@ public sealed class TestEventSender(
     IDbContextFactory<AppDbContext> dbFactory,
     ActionGate actionGate,
     DeliveryQueue deliveryQueue,
+    ImapEventsMetrics metrics,
     TimeProvider time,
     ILogger<TestEventSender> logger)
 {
@@ -83,6 +85,7 @@ public sealed class TestEventSender(
         var deliveries = await actionGate.FireAsync(db, imapEvent, [match], cancellationToken, ignoreMaxFrequency: true);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.TestEventRaised(imapEvent.Type);
         await deliveryQueue.EnqueueAsync(deliveries.Select(d => d.Id), cancellationToken);
         logger.LogInformation("{User} sent a test event for rule {RuleName}: {Count} action(s) queued", actingUserEmail, rule.Name, deliveries.Count);
         return new TestEventResult(imapEvent.Id, null);

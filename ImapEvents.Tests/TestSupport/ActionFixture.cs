@@ -22,6 +22,7 @@ public sealed class ActionFixture : IAsyncLifetime
     private readonly TestDatabase database = new();
     private readonly bool runJobServer;
     private readonly bool behindProxy;
+    private readonly bool onKestrel;
 
     public ActionFixture()
     {
@@ -29,10 +30,12 @@ public sealed class ActionFixture : IAsyncLifetime
 
     /// <summary>Not public: xunit wants one public constructor on a class fixture.</summary>
     /// <param name="behindProxy">The app reaches PostgreSQL through <see cref="DatabaseProxy"/>, so a test can cut it off.</param>
-    internal ActionFixture(bool runJobServer, bool behindProxy = false)
+    /// <param name="onKestrel">The app listens on a loopback port, and its clients connect to it as any client would.</param>
+    internal ActionFixture(bool runJobServer, bool behindProxy = false, bool onKestrel = false)
     {
         this.runJobServer = runJobServer;
         this.behindProxy = behindProxy;
+        this.onKestrel = onKestrel;
     }
 
     public ImapEventsApp App { get; private set; } = default!;
@@ -68,6 +71,12 @@ public sealed class ActionFixture : IAsyncLifetime
         }
 
         App = new ImapEventsApp(connectionString, Settings);
+        if (onKestrel)
+        {
+            App.UseKestrel(0);
+            App.StartServer();
+        }
+
         _ = App.Services;
     }
 

@@ -87,6 +87,15 @@ public sealed class AppProcess : IAsyncDisposable
         await process.WaitForExitAsync();
     }
 
+    /// <summary>Every line the app wrote so far, standard output and error.</summary>
+    public IReadOnlyList<string> Lines()
+    {
+        lock (output)
+        {
+            return [.. output];
+        }
+    }
+
     /// <summary>The last lines the app wrote, for failure messages.</summary>
     public string Output()
     {

@@ -66,7 +66,7 @@ public sealed class AccessGateTests(AppFixture fixture) : IClassFixture<AppFixtu
     }
 
     [Fact]
-    public async Task TheHealthEndpoint_IsOpen_AndSaysOnlyWhetherTheDatabaseIsReachable()
+    public async Task TheHealthEndpoint_IsOpen_AndSaysOnlyThatTheProcessIsAlive()
     {
         var response = await fixture.App.CreateClient().GetAsync("/healthz");
 

@@ -23,6 +23,9 @@ public sealed class WorkerOnlyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/Account/Login")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/hangfire")).StatusCode);
         Assert.Equal("Healthy", await client.GetStringAsync("/healthz"));
+        Assert.Equal("Healthy", await client.GetStringAsync("/readyz"));
+        // Its metrics too, to this machine only: an in-process test client has no address.
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/metrics")).StatusCode);
 
         var monitoring = worker.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
         var deadline = DateTime.UtcNow.AddSeconds(10);
