@@ -11,6 +11,7 @@ using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +23,7 @@ public sealed class CheckRecorder(
     IImapEventDispatcher dispatcher,
     MaintenanceCalendar maintenance,
     IOptions<IncidentSettings> settings,
+    ImapEventsMetrics metrics,
     TimeProvider time,
     Microsoft.Extensions.Logging.ILogger<CheckRecorder> logger)
 {
@@ -150,6 +152,16 @@ public sealed class CheckRecorder(
             }
 
             await transaction.CommitAsync(cancellationToken);
+        }
+
+        foreach (var finished in checks.Where(c => raisedByCheck.ContainsKey(c.Check.Id)))
+        {
+            metrics.CheckFinished(finished.Check.Outcome!.Value, finished.Result.Failure?.Stage ?? finished.Result.StageReached, finished.FinishedAt - finished.Check.StartedAt);
+        }
+
+        foreach (var imapEvent in allRaised)
+        {
+            metrics.EventRaised(imapEvent.Type);
         }
 
         await Parallel.ForEachAsync(allRaised, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, async (imapEvent, token) =>

@@ -7,6 +7,7 @@ using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,7 @@ public sealed class CheckDispatcher(
     MailboxCheckJob checks,
     CheckRecorder recorder,
     MailboxSchedule schedule,
+    ImapEventsMetrics metrics,
     IOptions<CheckDispatchOptions> options,
     TimeProvider time,
     ILogger<CheckDispatcher> logger)
@@ -153,6 +155,7 @@ public sealed class CheckDispatcher(
         try
         {
             var started = time.GetUtcNow();
+            metrics.CheckStarted(started - dueAt);
             var result = await checks.RunCheckAsync(mailbox, cancellationToken);
             var check = new MailboxCheck
             {

@@ -6,6 +6,7 @@ using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Tests.TestSupport;
+using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -41,11 +42,17 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         var all = healthy.Append(failing).ToList();
         var dueBefore = await DueTimesAsync(all);
 
+        using var measured = new Measurements(fixture.Service<IMeterFactory>());
         await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
 
         await using var db = await Db();
         var checks = await db.MailboxChecks.AsNoTracking().Where(c => all.Contains(c.MailboxId)).ToListAsync();
         Assert.Equal(all.Count, checks.Count);
+        // What /metrics shows (the fixture's other tests may add more of their own).
+        Assert.True(measured.Count("imapevents.checks", ("outcome", "succeeded")) >= healthy.Count);
+        Assert.True(measured.Count("imapevents.checks", ("outcome", "failed")) >= 1);
+        Assert.True(measured.Count("imapevents.check.start_lag") >= all.Count);
+        Assert.True(measured.Count("imapevents.events", ("type", "login_failed")) >= 1);
         Assert.All(checks, check =>
         {
             Assert.False(check.Manual);
@@ -162,6 +169,45 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         await using var db = await Db();
         Assert.Equal(1, await db.MailboxChecks.CountAsync(c => c.MailboxId == kept));
         Assert.Null((await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == kept)).LeasedBy);
+    }
+
+    /// <summary>The measurements of this app's own ImapEvents meter (other hosts in the process have their own).</summary>
+    private sealed class Measurements : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private readonly List<(string Instrument, KeyValuePair<string, object?>[] Tags)> seen = [];
+
+        public Measurements(IMeterFactory factory)
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "ImapEvents" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Add(instrument.Name, tags));
+            listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Add(instrument.Name, tags));
+            listener.Start();
+        }
+
+        public int Count(string instrument, params (string Key, string Value)[] tags)
+        {
+            lock (seen)
+            {
+                return seen.Count(m => m.Instrument == instrument && tags.All(t => m.Tags.Any(tag => tag.Key == t.Key && Equals(tag.Value?.ToString(), t.Value))));
+            }
+        }
+
+        private void Add(string instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            lock (seen)
+            {
+                seen.Add((instrument, tags.ToArray()));
+            }
+        }
+
+        public void Dispose() => listener.Dispose();
     }
 
     private CheckDispatcher Dispatcher() => fixture.Service<CheckDispatcher>();
