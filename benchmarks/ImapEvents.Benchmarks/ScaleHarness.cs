@@ -267,7 +267,7 @@ internal sealed class ScaleRun(ScaleOptions options, string adminConnectionStrin
     {
         var administration = harness.Services.GetRequiredService<MailboxAdministration>();
         string? refusal = null;
-        var created = await Harness.MeasureAsync("mailboxes created (app stopped)", "mailbox", accounts, 32, async (account, token) =>
+        var created = await Harness.MeasureAsync("mailboxes created (app stopped)", "mailbox save", accounts, 32, async (account, token) =>
         {
             var saved = await administration.CreateAsync(new MailboxSettings
             {
@@ -466,6 +466,11 @@ internal sealed class ScaleRun(ScaleOptions options, string adminConnectionStrin
         Console.WriteLine(string.Create(c,
             $"- commits per check: {(last.CommitsAppDatabase - first.CommitsAppDatabase) / (double)count:0.00} in the app's database " +
             $"({(last.CommitsAll - first.CommitsAll) / (double)count:0.00} in all databases); WAL fsyncs per check {(last.WalSyncs - first.WalSyncs) / (double)count:0.00}"));
+        // What the app costs with no mailbox at all, spread over these checks: the fixed part of the figures above.
+        var idleShare = (last.At - first.At) / Minute / count;
+        Console.WriteLine(string.Create(c,
+            $"- of which the idle app's cost (measured with no mailbox) spread over these checks: app {idle.AppCpuPerMinute * idleShare:0.00} ms, " +
+            $"PostgreSQL {idle.PostgresCpuPerMinute * idleShare:0.00} ms, {idle.CommitsPerMinute * idleShare:0.00} commits per check"));
         Console.WriteLine(string.Create(c,
             $"- app RSS: {idle.Rss:0} MB idle with no mailbox; {steady.Max(r => r.After.AppRss):0} MB at most at a steady minute's end; " +
             $"{memoryAtEnd?.Peak:0} MB peak (VmHWM) over the run"));
