@@ -15,16 +15,20 @@ stop_test_services() {
 }
 
 # Sets work, pg_data and dovecot_dir (used by stop_test_services); call stop_test_services on exit.
+# start_test_services [durable]: "durable" keeps PostgreSQL's fsync and synchronous commit on, as
+# scripts/run.sh runs it, for measurements where commits cost what they cost users.
 start_test_services() {
+  local durable=no
+  if [ "${1:-}" = durable ]; then durable=yes; fi
   work=$(mktemp -d /tmp/imapevents-test.XXXXXX)
   chmod 755 "$work"
   pg_data="$work/postgres"
   dovecot_dir="$work/dovecot"
 
-  # PostgreSQL: a throwaway cluster without fsync; tests create one database per test class.
+  # PostgreSQL: a throwaway cluster, without fsync unless asked; tests create one database per test class.
   pg_password=$(random_secret)
   log "Starting PostgreSQL on 127.0.0.1..."
-  start_postgres_on_free_port "$pg_data" 55433 "$pg_password" no
+  start_postgres_on_free_port "$pg_data" 55433 "$pg_password" "$durable"
   pg_port=$POSTGRES_PORT
   log "PostgreSQL listens on 127.0.0.1:$pg_port"
   ensure_app_role "$pg_port" imapevents "$pg_password"
