@@ -37,6 +37,8 @@ public sealed class CheckDispatcher(
 
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Sets up the dispatcher jobs, as many as configured, removes any beyond that number, and starts them now: what is
     /// due after a restart is checked at once, not at the next minute.
@@ -87,37 +89,22 @@ public sealed class CheckDispatcher(
             while (clock.Elapsed < settings.RunLength && !cancellationToken.IsCancellationRequested)
             {
                 running.RemoveAll(task => task.IsCompleted);
-                if (slots.Free == 0)
+                try
                 {
-                    await slots.WaitUntilFreeAsync(IdlePoll, cancellationToken);
-                    continue;
-                }
-
-                var claimed = await leases.ClaimDueAsync(Math.Min(slots.Free, settings.ClaimBatch), cancellationToken);
-                if (claimed.Count == 0)
-                {
-                    await Task.Delay(IdlePoll, cancellationToken);
-                    continue;
-                }
-
-                var ids = claimed.Select(c => c.MailboxId).ToList();
-                Dictionary<Guid, Core.Mailboxes.Mailbox> mailboxes;
-                await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-                {
-                    mailboxes = await db.Mailboxes.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
-                }
-
-                foreach (var due in claimed)
-                {
-                    if (!mailboxes.TryGetValue(due.MailboxId, out var mailbox) || !mailbox.Enabled)
+                    if (slots.Free == 0)
                     {
-                        // Deleted or disabled since it was claimed: nothing to check, and the repair sets its due time.
-                        await leases.ReleaseAsync([due.MailboxId], cancellationToken);
-                        continue;
+                        await slots.WaitUntilFreeAsync(IdlePoll, cancellationToken);
                     }
-
-                    await slots.WaitAsync(cancellationToken);
-                    running.Add(CheckAsync(mailbox, due.DueAt, writer, cancellationToken));
+                    else if (!await ClaimAndStartAsync(settings, writer, running, cancellationToken))
+                    {
+                        await Task.Delay(IdlePoll, cancellationToken);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // PostgreSQL restarting or unreachable: this run waits and tries again; the checks under way go on.
+                    logger.LogWarning(ex, "Due mailboxes could not be claimed; trying again in {Delay}", ErrorPause);
+                    await Task.Delay(ErrorPause, cancellationToken);
                 }
             }
         }
@@ -132,6 +119,52 @@ public sealed class CheckDispatcher(
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Claims what is due, as much as there are free slots, and starts checking it.</summary>
+    /// <returns>False when nothing was due.</returns>
+    private async Task<bool> ClaimAndStartAsync(CheckDispatchOptions settings, OutcomeWriter writer, List<Task> running, CancellationToken cancellationToken)
+    {
+        var claimed = await leases.ClaimDueAsync(Math.Min(slots.Free, settings.ClaimBatch), cancellationToken);
+        if (claimed.Count == 0)
+        {
+            return false;
+        }
+
+        var notStarted = claimed.Select(c => c.MailboxId).ToHashSet();
+        try
+        {
+            Dictionary<Guid, Core.Mailboxes.Mailbox> mailboxes;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                mailboxes = await db.Mailboxes.AsNoTracking().Where(m => notStarted.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+            }
+
+            foreach (var due in claimed)
+            {
+                if (!mailboxes.TryGetValue(due.MailboxId, out var mailbox) || !mailbox.Enabled)
+                {
+                    // Deleted or disabled without its due time cleared (by hand): nothing to check, and not due again.
+                    await leases.ReleaseAsync([due.MailboxId], cancellationToken, unschedule: true);
+                    notStarted.Remove(due.MailboxId);
+                    continue;
+                }
+
+                await slots.WaitAsync(cancellationToken);
+                notStarted.Remove(due.MailboxId);
+                running.Add(CheckAsync(mailbox, due.DueAt, writer, cancellationToken));
+            }
+        }
+        finally
+        {
+            // Whatever was claimed and not started (skipped, or the run stopped half-way) is given back now, not at the lease's end.
+            if (notStarted.Count > 0)
+            {
+                await GiveBackAsync([.. notStarted]);
+            }
+        }
+
+        return true;
     }
 
     private async Task RepairScheduleAsync(CancellationToken cancellationToken)
@@ -175,7 +208,7 @@ public sealed class CheckDispatcher(
                 logger.LogError(ex, "The check of mailbox {MailboxId} stopped unexpectedly; it runs again when next due", mailbox.Id);
             }
 
-            await GiveBackAsync(mailbox.Id);
+            await GiveBackAsync([mailbox.Id]);
         }
         finally
         {
@@ -183,15 +216,15 @@ public sealed class CheckDispatcher(
         }
     }
 
-    private async Task GiveBackAsync(Guid mailboxId)
+    private async Task GiveBackAsync(Guid[] mailboxIds)
     {
         try
         {
-            await leases.ReleaseAsync([mailboxId], CancellationToken.None);
+            await leases.ReleaseAsync(mailboxIds, CancellationToken.None);
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "The claim on mailbox {MailboxId} could not be given back; it runs out by itself", mailboxId);
+            logger.LogWarning(ex, "The claims on {Count} mailboxes could not be given back; they run out by themselves", mailboxIds.Length);
         }
     }
 

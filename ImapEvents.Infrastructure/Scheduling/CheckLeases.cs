@@ -87,7 +87,8 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
     }
 
     /// <summary>Gives a claim back without touching the due time (Check now, or a check stopped by a shutdown).</summary>
-    public async Task ReleaseAsync(IReadOnlyCollection<Guid> mailboxIds, CancellationToken cancellationToken)
+    /// <param name="unschedule">Clears the due time too: the mailbox turned out to be disabled.</param>
+    public async Task ReleaseAsync(IReadOnlyCollection<Guid> mailboxIds, CancellationToken cancellationToken, bool unschedule = false)
     {
         if (mailboxIds.Count == 0)
         {
@@ -100,7 +101,8 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             await db.Database.ExecuteSqlAsync(
                 $"""
-                UPDATE check_schedule SET "LeasedBy" = NULL, "LeasedUntil" = NULL
+                UPDATE check_schedule SET "LeasedBy" = NULL, "LeasedUntil" = NULL,
+                    "DueAt" = CASE WHEN {unschedule} THEN NULL ELSE "DueAt" END
                 WHERE "MailboxId" = ANY({ids}) AND "LeasedBy" = {Owner}
                 """,
                 cancellationToken);
