@@ -7,6 +7,7 @@ using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Retention;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
 using ImapEvents.Web.Features.Rules;
@@ -103,6 +104,7 @@ public static class DependencyInjection
         InterruptedCheckSweep.Schedule(recurringJobs);
         IncidentSweep.Schedule(recurringJobs);
         StaleMailboxSweep.Schedule(recurringJobs);
+        RetentionJob.Schedule(recurringJobs);
 
         if (setupToken is not null)
         {
