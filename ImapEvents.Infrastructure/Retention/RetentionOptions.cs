@@ -10,8 +10,8 @@ public sealed class RetentionOptions
 
     /// <summary>
     /// Events, checks, deliveries and their attempts, closed incidents and message bodies older than this many days are
-    /// purged. Absent means 90; 0 or less is refused at start rather than read as "never", so that a typo cannot quietly
-    /// keep everything (set <see cref="MaxDays"/> for that).
+    /// purged; finished one-off Hangfire jobs expire after as long. Absent means 90; 0 or less is refused at start rather
+    /// than read as "never", so that a typo cannot quietly keep everything (set <see cref="MaxDays"/> for that).
     /// </summary>
     public int Days { get; set; } = 90;
 

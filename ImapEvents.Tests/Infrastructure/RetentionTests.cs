@@ -21,8 +21,8 @@ namespace ImapEvents.Tests.Infrastructure;
 
 /// <summary>
 /// The hourly purge against PostgreSQL, with the default 90 days and batches of 3 rows: what is older goes, what is younger
-/// or still in use stays, and message rows stay without their bodies. Each test counts only
-/// its own rows (the tests of the class share one database).
+/// or still in use stays, message rows stay without their bodies, and Hangfire keeps finished jobs as long. Each test counts
+/// only its own rows (the tests of the class share one database).
 /// </summary>
 public sealed class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionFixture>
 {
@@ -218,6 +218,25 @@ public sealed class RetentionTests(RetentionFixture fixture) : IClassFixture<Ret
     }
 
     [Fact]
+    public void FinishedJobs_ExpireFromHangfireAfterTheRetention_RunsOfRecurringJobsAfterADay()
+    {
+        var storage = fixture.Service<JobStorage>();
+        Assert.Equal(TimeSpan.FromDays(90), storage.JobExpirationTimeout);
+        var jobs = fixture.Service<IBackgroundJobClient>();
+
+        // A one-off job (a delivery, Check now) is kept as long as the records that link to it.
+        var oneOff = jobs.Enqueue<RetentionJob>(job => job.RunAsync(CancellationToken.None));
+        Assert.True(jobs.Delete(oneOff));
+        AssertAbout(DateTime.UtcNow.AddDays(90), storage.GetMonitoringApi().JobDetails(oneOff).ExpireAt);
+
+        // A run of a recurring job (a scheduled check, a sweep) keeps Hangfire's day.
+        var run = fixture.Service<IRecurringJobManagerV2>().TriggerJob(RetentionJob.RecurringJobId);
+        Assert.NotNull(run);
+        Assert.True(jobs.Delete(run));
+        AssertAbout(DateTime.UtcNow.Add(RecurringRunHistory.KeptFor), storage.GetMonitoringApi().JobDetails(run).ExpireAt);
+    }
+
+    [Fact]
     public async Task ARetentionOfNoDays_IsRefusedAtStart_InOneSentence()
     {
         var (start, _) = AppProcess.StartInfo(fixture.ConnectionString, new Dictionary<string, string>
@@ -357,5 +376,12 @@ public sealed class RetentionTests(RetentionFixture fixture) : IClassFixture<Ret
             GroupId = group.Id, EventId = imapEvent.Id, IncidentId = imapEvent.IncidentId, MailboxName = imapEvent.MailboxName, OccurredAt = imapEvent.OccurredAt,
         };
         return (group, member);
+    }
+
+    /// <summary>Equal to the minute: Hangfire computes the expiry on its own clock.</summary>
+    private static void AssertAbout(DateTime expected, DateTime? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.True(Math.Abs((actual.Value - expected).TotalMinutes) < 1, $"Expected about {expected:u}, got {actual:u}.");
     }
 }
