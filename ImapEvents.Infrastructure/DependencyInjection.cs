@@ -13,6 +13,7 @@ using ImapEvents.Infrastructure.Notifications;
 using ImapEvents.Infrastructure.Outbound;
 using ImapEvents.Infrastructure.Providers;
 using ImapEvents.Infrastructure.Persistence;
+using ImapEvents.Infrastructure.Retention;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Telemetry;
@@ -147,6 +148,13 @@ public static class DependencyInjection
         services.AddSingleton<ActionGate>();
         services.AddSingleton<DeliveryQueue>();
         services.AddTransient<DeliveryJob>();
+
+        services.AddOptions<RetentionOptions>()
+            .BindConfiguration(RetentionOptions.SectionName)
+            .Validate(o => o.Days is >= 1 and <= RetentionOptions.MaxDays, $"Retention:Days must be between 1 and {RetentionOptions.MaxDays}.")
+            .Validate(o => o.BatchSize >= 1, "Retention:BatchSize must be at least 1.")
+            .ValidateOnStart();
+        services.AddTransient<RetentionJob>();
 
         services.AddSingleton<MigrationsHealthCheck>();
         services.AddHealthChecks()

@@ -10,6 +10,7 @@ using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Telemetry;
+using ImapEvents.Infrastructure.Retention;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
 using ImapEvents.Web.Features.Rules;
@@ -162,6 +163,7 @@ public static class DependencyInjection
         StaleMailboxSweep.Schedule(recurringJobs);
         CheckDispatcher.Schedule(recurringJobs, app.Services.GetRequiredService<JobStorage>(),
             app.Services.GetRequiredService<IOptions<CheckDispatchOptions>>().Value);
+        RetentionJob.Schedule(recurringJobs);
 
         if (setupToken is not null)
         {

@@ -2,6 +2,7 @@ using ImapEvents.Infrastructure;
 using ImapEvents.Infrastructure.KeyRing;
 using ImapEvents.Web;
 using ImapEvents.Web.Operations;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,9 +20,11 @@ try
     }
 
     app = builder.Build();
+    // Settings with rules (Retention:Days) are checked before anything starts, so a wrong one is refused in a sentence.
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
     await app.InitializeDatabaseAsync();
 }
-catch (KeyRingException refusal)
+catch (Exception refusal) when (refusal is KeyRingException or OptionsValidationException)
 {
     // A configuration the operator must fix: said in one paragraph, not a stack trace.
     await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");

@@ -1,10 +1,13 @@
 using Hangfire;
 using Hangfire.AspNetCore;
+using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using ImapEvents.Infrastructure.Scheduling;
+using ImapEvents.Infrastructure.Retention;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Jobs;
 
@@ -32,7 +35,14 @@ internal static class HangfireSetup
         // Storage and activator belong to this host's container, not to Hangfire's process-wide
         // JobStorage.Current / JobActivator.Current: with two hosts in one process (tests, or a
         // worker beside the web host) the globals would point at whichever started last.
-        services.AddSingleton<JobStorage>(_ => new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions));
+        // Finished jobs expire with the app's own records (Retention:Days) instead of Hangfire's default day.
+        services.AddSingleton<JobStorage>(provider => new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions)
+        {
+            JobExpirationTimeout = provider.GetRequiredService<IOptions<RetentionOptions>>().Value.Period,
+        });
+        // Hangfire's filters plus one of ours (runs of recurring jobs keep the default day), for this container only:
+        // AddHangfire's TryAdd keeps this provider, and the servers and clients built from the container use it.
+        services.AddSingleton<IJobFilterProvider>(new JobFilterProviderCollection(JobFilterProviders.Providers, new JobFilterCollection { new RecurringRunHistory() }));
         services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((provider, config) => config
             .UseLogProvider(new HostLogProvider(provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>()))
