@@ -167,7 +167,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             imapEvent.Property(e => e.MailboxName).HasMaxLength(200);
             imapEvent.Property(e => e.ServerName).HasMaxLength(253);
             imapEvent.Property(e => e.LoginUsername).HasMaxLength(320);
-            imapEvent.HasIndex(e => e.OccurredAt);
+            // Named: an unnamed index on the same column would be merged into the partial one below and never created.
+            imapEvent.HasIndex(e => e.OccurredAt, "IX_imap_events_OccurredAt");
             imapEvent.HasIndex(e => new { e.MailboxId, e.OccurredAt });
             imapEvent.HasIndex(e => new { e.Type, e.OccurredAt });
             imapEvent.HasIndex(e => e.OccurredAt).HasFilter("\"DispatchedAt\" IS NULL").HasDatabaseName("IX_imap_events_undispatched");
@@ -319,7 +320,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             delivery.Property(d => d.JobId).HasMaxLength(100);
             delivery.Property(d => d.ClaimedBy).HasMaxLength(300);
             delivery.HasIndex(d => d.EventId);
-            delivery.HasIndex(d => d.CreatedAt);
+            delivery.HasIndex(d => d.CreatedAt, "IX_deliveries_CreatedAt");
             delivery.HasIndex(d => d.CreatedAt).HasFilter("\"Status\" = 'Pending' AND \"EnqueuedAt\" IS NULL").HasDatabaseName("IX_deliveries_unqueued");
         });
 

@@ -164,6 +164,8 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.HasIndex("Type", "OccurredAt");
 
+                    b.HasIndex(new[] { "OccurredAt" }, "IX_imap_events_OccurredAt");
+
                     b.ToTable("imap_events", (string)null);
                 });
 
@@ -741,6 +743,8 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         .HasFilter("\"Status\" = 'Pending' AND \"EnqueuedAt\" IS NULL");
 
                     b.HasIndex("EventId");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "IX_deliveries_CreatedAt");
 
                     b.ToTable("deliveries", (string)null);
                 });
