@@ -60,7 +60,10 @@ internal sealed class Harness : IAsyncDisposable
         // EF Core logs the first look for the migrations table of a new database as a failed command; it is not one.
         services.AddLogging(logging => logging.SetMinimumLevel(logLevel).AddSimpleConsole()
             .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical));
-        services.AddInfrastructure(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build());
+        var built = new ConfigurationBuilder().AddInMemoryCollection(configuration).Build();
+        // A host registers its configuration; options bound from it (BindConfiguration) look for it there.
+        services.AddSingleton<IConfiguration>(built);
+        services.AddInfrastructure(built);
         var provider = services.BuildServiceProvider();
         await using (var scope = provider.CreateAsyncScope())
         {
