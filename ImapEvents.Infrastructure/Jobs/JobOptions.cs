@@ -7,7 +7,11 @@ public sealed class JobOptions
     /// <summary>When false this instance only enqueues and shows jobs; other instances run them.</summary>
     public bool RunServer { get; set; } = true;
 
-    public int CheckWorkers { get; set; } = Math.Min(20, Environment.ProcessorCount * 5);
+    /// <summary>
+    /// Workers for Check now and the check on save; scheduled checks are run by the dispatchers, not one job each. Every
+    /// idle worker asks PostgreSQL for a job twice a second, so more than these few costs without serving anyone.
+    /// </summary>
+    public int CheckWorkers { get; set; } = Math.Min(8, Environment.ProcessorCount * 2);
 
     public int ActionWorkers { get; set; } = Math.Min(10, Environment.ProcessorCount * 3);
 
