@@ -150,7 +150,7 @@ public static class DependencyInjection
         services.AddTransient<DeliveryJob>();
 
         services.AddOptions<RetentionOptions>()
-            .BindConfiguration(RetentionOptions.SectionName)
+            .Bind(configuration.GetSection(RetentionOptions.SectionName))
             .Validate(o => o.Days is >= 1 and <= RetentionOptions.MaxDays, $"Retention:Days must be between 1 and {RetentionOptions.MaxDays}.")
             .Validate(o => o.BatchSize >= 1, "Retention:BatchSize must be at least 1.")
             .ValidateOnStart();
