@@ -17,8 +17,12 @@ public sealed class CheckDispatchOptions
     /// </summary>
     public TimeSpan RunLength { get; set; } = TimeSpan.FromSeconds(80);
 
-    /// <summary>How many checks one instance runs at the same time (async, no thread per check).</summary>
-    public int Concurrency { get; set; } = 100;
+    /// <summary>
+    /// How many checks one instance runs at the same time (async, no thread per check). A healthy check takes
+    /// milliseconds, so few run at once; the room is for servers that hang, each holding its check until the stage
+    /// timeout, so that hundreds of them cannot keep the healthy mailboxes waiting.
+    /// </summary>
+    public int Concurrency { get; set; } = 400;
 
     /// <summary>The most due mailboxes one claim takes.</summary>
     public int ClaimBatch { get; set; } = 100;
