@@ -21,6 +21,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure;
 
@@ -75,7 +76,10 @@ public static class DependencyInjection
         services.Configure<ImapCheckOptions>(configuration.GetSection(ImapCheckOptions.SectionName));
         services.AddSingleton<MailboxPasswords>();
         services.AddSingleton<MailboxSchedule>();
-        services.Configure<CheckDispatchOptions>(configuration.GetSection(CheckDispatchOptions.SectionName));
+        services.AddOptions<CheckDispatchOptions>()
+            .Bind(configuration.GetSection(CheckDispatchOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CheckDispatchOptions>, CheckDispatchOptionsValidation>();
         services.AddSingleton<CheckLeases>();
         services.AddSingleton<CheckSlots>();
         services.AddHostedService<LeaseRenewal>();
@@ -151,8 +155,8 @@ public static class DependencyInjection
 
         services.AddOptions<RetentionOptions>()
             .Bind(configuration.GetSection(RetentionOptions.SectionName))
-            .Validate(o => o.Days is >= 1 and <= RetentionOptions.MaxDays, $"Retention:Days must be between 1 and {RetentionOptions.MaxDays}.")
-            .Validate(o => o.BatchSize >= 1, "Retention:BatchSize must be at least 1.")
+            .Validate(o => o.Days is >= 1 and <= RetentionOptions.MaxDays, $"Retention__Days must be between 1 and {RetentionOptions.MaxDays}.")
+            .Validate(o => o.BatchSize >= 1, "Retention__BatchSize must be at least 1.")
             .ValidateOnStart();
         services.AddTransient<RetentionJob>();
 

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using ImapEvents.Core.Checks;
+using ImapEvents.Core.Text;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Security;
@@ -14,6 +15,12 @@ namespace ImapEvents.Infrastructure.Imap;
 /// <summary>Why a check failed: the stage that raises the event, what kind of failure, and words for a person.</summary>
 public sealed record CheckFailure(CheckStage Stage, CheckErrorKind Kind, string Message)
 {
+    /// <summary>The longest message kept: the length of the columns it is stored in.</summary>
+    public const int MaxMessageLength = 2000;
+
+    /// <summary>Much of it is the server's own words, and the server may be hostile: made storable here, once for every path.</summary>
+    public string Message { get; init; } = StoredText.Clip(Message, MaxMessageLength);
+
     /// <summary>
     /// Classifies an exception thrown while the check was in <paramref name="stage"/>. Anything that goes
     /// wrong before the login succeeded, other than the server refusing the login, is a connection failure.

@@ -24,6 +24,7 @@ public sealed class CheckRecorder(
     MaintenanceCalendar maintenance,
     IOptions<IncidentSettings> settings,
     ImapEventsMetrics metrics,
+    CheckLeases leases,
     TimeProvider time,
     Microsoft.Extensions.Logging.ILogger<CheckRecorder> logger)
 {
@@ -79,6 +80,71 @@ public sealed class CheckRecorder(
     }
 
     /// <summary>
+    /// Leaves a trace of scheduled checks that never finished: their claims ran out instead of being given back, because
+    /// the instance running them died or lost the database for longer than a lease. Each gets a check row "interrupted"
+    /// and a line beside its mailbox's health; no event (the server may well be fine). The mailbox is being checked again.
+    /// </summary>
+    public async Task RecordAbandonedAsync(IReadOnlyList<DueMailbox> abandoned, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ids = abandoned.Select(a => a.MailboxId).ToArray();
+        var existing = await db.Mailboxes.Where(m => ids.Contains(m.Id)).Select(m => m.Id).ToListAsync(cancellationToken);
+        var statuses = await StatusesAsync(db, [.. existing], cancellationToken);
+        foreach (var claim in abandoned.Where(a => statuses.ContainsKey(a.MailboxId)))
+        {
+            var reason = StoredText.Clip(
+                $"Did not finish: {claim.Abandoned} was running it and stopped, or lost the database, before writing its outcome. Checked again.", 2000);
+            db.MailboxChecks.Add(new MailboxCheck
+            {
+                Id = Guid.NewGuid(),
+                MailboxId = claim.MailboxId,
+                // When it started is not known; it was due then.
+                StartedAt = claim.DueAt,
+                DueAt = claim.DueAt,
+                FinishedAt = now,
+                StageReached = CheckStage.Connect,
+                Outcome = CheckOutcome.Interrupted,
+                ErrorMessage = reason,
+                RunBy = claim.Abandoned is { } previous ? StoredText.Clip(previous, 300) : null,
+            });
+            var status = statuses[claim.MailboxId];
+            if (status.LastInterruptedCheckAt is null || status.LastInterruptedCheckAt < claim.DueAt)
+            {
+                status.LastInterruptedCheckAt = claim.DueAt;
+                status.LastInterruption = reason;
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// When a check's outcome cannot be written at all: its claim is given back with the next due time, so that the
+    /// mailbox is not checked again and again every lease, each time failing the same way.
+    /// </summary>
+    public async Task ReleaseUnrecordedAsync(FinishedCheck check, CancellationToken cancellationToken)
+    {
+        if (check.Claim is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await CheckLeases.ReleaseWithNextDueAsync(db, [(check.Mailbox.Id, check.Claim, MailboxSchedule.NextDue(check.Mailbox, time.GetUtcNow()))], cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, ex,
+                "The claim on mailbox {MailboxId} could not be given back; it runs out by itself", check.Mailbox.Id);
+        }
+    }
+
+    /// <summary>
     /// Records the outcome of a check whose row was written when it started (Check now), its mailbox's health and
     /// incident, and the events it raised, in one transaction (the caller holds the mailbox's claim, so checks of one
     /// mailbox never interleave here); then dispatches them.
@@ -86,7 +152,7 @@ public sealed class CheckRecorder(
     /// <returns>The events raised: a failure (one per failed check, as ever), a recovery, a certificate warning.</returns>
     public async Task<IReadOnlyList<ImapEvent>> FinishAsync(Mailbox mailbox, MailboxCheck check, CheckResult result, CancellationToken cancellationToken)
     {
-        var recorded = await RecordAsync([new FinishedCheck(mailbox, check, result, time.GetUtcNow(), RowWritten: true)], leaseOwner: null, cancellationToken);
+        var recorded = await RecordAsync([new FinishedCheck(mailbox, check, result, time.GetUtcNow(), RowWritten: true)], cancellationToken);
         return recorded.GetValueOrDefault(check.Id) ?? [];
     }
 
@@ -95,10 +161,9 @@ public sealed class CheckRecorder(
     /// events they raised and, for scheduled checks, the claims given back with each mailbox's next due time. Then
     /// dispatches the events. A check whose mailbox was deleted meanwhile is dropped.
     /// </summary>
-    /// <param name="leaseOwner">The instance whose claims these checks ran under, to give back; null for Check now.</param>
     /// <returns>The events each check raised, by check id.</returns>
     public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<ImapEvent>>> RecordAsync(
-        IReadOnlyList<FinishedCheck> checks, string? leaseOwner, CancellationToken cancellationToken)
+        IReadOnlyList<FinishedCheck> checks, CancellationToken cancellationToken)
     {
         var raisedByCheck = new Dictionary<Guid, IReadOnlyList<ImapEvent>>();
         var allRaised = new List<ImapEvent>();
@@ -128,7 +193,7 @@ public sealed class CheckRecorder(
             }
 
             var now = time.GetUtcNow();
-            var released = new List<(Guid MailboxId, DateTimeOffset? NextDue)>();
+            var released = new List<(Guid MailboxId, string Claim, DateTimeOffset? NextDue)>();
             foreach (var finished in checks)
             {
                 if (!current.TryGetValue(finished.Mailbox.Id, out var mailboxNow))
@@ -140,19 +205,25 @@ public sealed class CheckRecorder(
                     db, finished, statuses[mailboxNow.Id], mailboxNow.Enabled, incidents.GetValueOrDefault(mailboxNow.Id), InMaintenanceAsync, cancellationToken);
                 raisedByCheck[finished.Check.Id] = raised;
                 allRaised.AddRange(raised);
-                released.Add((mailboxNow.Id, MailboxSchedule.NextDue(mailboxNow.Id, mailboxNow.Enabled, mailboxNow.PollIntervalMinutes, now)));
+                if (finished.Claim is { } claim)
+                {
+                    released.Add((mailboxNow.Id, claim, MailboxSchedule.NextDue(mailboxNow.Id, mailboxNow.Enabled, mailboxNow.PollIntervalMinutes, now)));
+                }
             }
 
             db.Events.AddRange(allRaised);
             await db.SaveChangesAsync(cancellationToken);
-            if (leaseOwner is not null)
+            if (released.Count > 0)
             {
                 // Given back in the same transaction: the next check can never start before this one's outcome is written.
-                await CheckLeases.ReleaseWithNextDueAsync(db, leaseOwner, released, cancellationToken);
+                await CheckLeases.ReleaseWithNextDueAsync(db, released, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
         }
+
+        // At once, before the events' rules run: from here on the mailbox may be claimed again, and that claim must be renewed.
+        leases.Forget(checks.Where(c => c.Claim is not null).Select(c => (c.Mailbox.Id, c.Claim!)));
 
         foreach (var finished in checks.Where(c => raisedByCheck.ContainsKey(c.Check.Id)))
         {
@@ -186,7 +257,7 @@ public sealed class CheckRecorder(
         AppDbContext db, FinishedCheck finished, MailboxStatus status, bool monitored, Incident? incident,
         Func<Mailbox, DateTimeOffset, Task<bool>> inMaintenanceAsync, CancellationToken cancellationToken)
     {
-        var (mailbox, check, result, now, _) = finished;
+        var (mailbox, check, result, now, _, _) = finished;
         check.FinishedAt = now;
         check.StageReached = result.StageReached;
         check.Outcome = result.Succeeded ? CheckOutcome.Succeeded : CheckOutcome.Failed;
@@ -356,4 +427,5 @@ public sealed class CheckRecorder(
 
 /// <summary>A check that has run, waiting to be recorded.</summary>
 /// <param name="RowWritten">Whether its row was written when it started (Check now) or is written with its outcome (scheduled checks).</param>
-public sealed record FinishedCheck(Mailbox Mailbox, MailboxCheck Check, CheckResult Result, DateTimeOffset FinishedAt, bool RowWritten);
+/// <param name="Claim">The scheduled claim it ran under, given back with the next due time; null for Check now, which gives its own back.</param>
+public sealed record FinishedCheck(Mailbox Mailbox, MailboxCheck Check, CheckResult Result, DateTimeOffset FinishedAt, bool RowWritten, string? Claim = null);

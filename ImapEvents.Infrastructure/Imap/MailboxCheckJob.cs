@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Hangfire;
 using ImapEvents.Core.Events;
 using ImapEvents.Infrastructure.Jobs;
@@ -6,6 +7,7 @@ using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Imap;
 
@@ -35,6 +37,7 @@ public sealed class MailboxCheckJob(
     ImapCheck check,
     CheckRecorder recorder,
     CheckLeases leases,
+    IOptions<CheckDispatchOptions> options,
     ILogger<MailboxCheckJob> logger)
 {
     /// <summary>
@@ -49,20 +52,34 @@ public sealed class MailboxCheckJob(
 
     /// <summary>
     /// Check now, and the check when a mailbox is saved. Both ask for a check with the settings as they are
-    /// now, which a check already running may have read before they changed: this one then fails, and
-    /// Hangfire's retry runs it once that check is done.
+    /// now, which a check already running may have read before they changed: this one waits for that check
+    /// (usually a scheduled one, done in seconds), then runs. A check that goes on longer than
+    /// <see cref="CheckDispatchOptions.CheckNowWait"/> hands this one back to Hangfire's retry.
     /// </summary>
     [Queue(JobQueues.Checks)]
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [10, 30, 60])]
     [MailboxCheckJobName("Check mailbox {0} now")]
     public async Task RunNowAsync(Guid mailboxId, CancellationToken cancellationToken)
     {
-        var run = await CheckAsync(mailboxId, manual: true, cancellationToken);
-        if (run.Status == CheckRunStatus.AlreadyRunning)
+        var waited = Stopwatch.StartNew();
+        while (true)
         {
-            throw new MailboxBusyException($"Mailbox {mailboxId} was being checked already; this check runs again in a moment.");
+            var run = await CheckAsync(mailboxId, manual: true, cancellationToken);
+            if (run.Status != CheckRunStatus.AlreadyRunning)
+            {
+                return;
+            }
+
+            if (waited.Elapsed >= options.Value.CheckNowWait)
+            {
+                throw new MailboxBusyException($"Mailbox {mailboxId} was being checked already; this check runs again in a moment.");
+            }
+
+            await Task.Delay(BusyPoll, cancellationToken);
         }
     }
+
+    private static readonly TimeSpan BusyPoll = TimeSpan.FromMilliseconds(500);
 
     public async Task<CheckRun> CheckAsync(Guid mailboxId, bool manual, CancellationToken cancellationToken)
     {
@@ -78,22 +95,32 @@ public sealed class MailboxCheckJob(
             return new CheckRun(CheckRunStatus.MailboxDisabled);
         }
 
-        if (!await leases.TryClaimAsync(mailbox, cancellationToken))
+        if (await leases.TryClaimAsync(mailbox, cancellationToken) is not { } claim)
         {
-            logger.LogInformation("Mailbox {MailboxId} is still being checked; this run is skipped", mailboxId);
+            logger.LogDebug("Mailbox {MailboxId} is being checked already", mailboxId);
             return new CheckRun(CheckRunStatus.AlreadyRunning);
         }
 
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["MailboxId"] = mailboxId });
+        var completed = false;
         try
         {
-            return await CheckClaimedAsync(mailbox, manual, cancellationToken);
+            var run = await CheckClaimedAsync(mailbox, manual, cancellationToken);
+            completed = true;
+            return run;
         }
         finally
         {
             try
             {
-                await leases.ReleaseAsync([mailboxId], CancellationToken.None);
+                if (completed && mailbox.Enabled)
+                {
+                    await leases.ReleaseAfterCheckNowAsync(mailbox, claim, CancellationToken.None);
+                }
+                else
+                {
+                    await leases.ReleaseAsync([(mailboxId, claim)], CancellationToken.None);
+                }
             }
             catch (Exception ex)
             {

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using MimeKit;
@@ -146,6 +147,5 @@ public sealed class MessageImporter(IDbContextFactory<AppDbContext> dbFactory, T
             .ExecuteUpdateAsync(update => update.SetProperty(m => m.ServerChangePending, false), cancellationToken);
     }
 
-    private static string? Truncate(string? value, int length) =>
-        value is null || value.Length <= length ? value : value[..length];
+    private static string? Truncate(string? value, int length) => StoredText.ClipOrNull(value, length);
 }

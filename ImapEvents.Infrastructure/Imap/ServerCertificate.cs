@@ -79,8 +79,6 @@ public sealed record ServerCertificate(DateTimeOffset NotAfter, string Issuer, s
         }
 
         readable = string.Join(' ', readable.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        return readable.Length == 0 ? "(no name)"
-            : readable.Length <= MaxNameLength ? readable
-            : readable[..(MaxNameLength - 1)] + "…";
+        return readable.Length == 0 ? "(no name)" : StoredText.Clip(readable, MaxNameLength);
     }
 }

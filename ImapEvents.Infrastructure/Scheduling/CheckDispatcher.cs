@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Hangfire;
@@ -131,28 +132,28 @@ public sealed class CheckDispatcher(
             return false;
         }
 
-        var notStarted = claimed.Select(c => c.MailboxId).ToHashSet();
+        var notStarted = claimed.ToDictionary(c => c.MailboxId);
         try
         {
-            Dictionary<Guid, Core.Mailboxes.Mailbox> mailboxes;
-            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            if (claimed.Where(c => c.Abandoned is not null).ToList() is { Count: > 0 } abandoned)
             {
-                mailboxes = await db.Mailboxes.AsNoTracking().Where(m => notStarted.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+                await recorder.RecordAbandonedAsync(abandoned, cancellationToken);
             }
 
+            var mailboxes = await LoadAsync(notStarted.Keys, cancellationToken);
             foreach (var due in claimed)
             {
-                if (!mailboxes.TryGetValue(due.MailboxId, out var mailbox) || !mailbox.Enabled)
+                if (!mailboxes.TryGetValue(due.MailboxId, out var mailbox) || mailbox is not { Enabled: true })
                 {
-                    // Deleted or disabled without its due time cleared (by hand): nothing to check, and not due again.
-                    await leases.ReleaseAsync([due.MailboxId], cancellationToken, unschedule: true);
+                    // Deleted, disabled without its due time cleared (by hand), or unreadable: nothing to check, and not due again.
+                    await leases.ReleaseAsync([(due.MailboxId, due.Claim)], cancellationToken, unschedule: true);
                     notStarted.Remove(due.MailboxId);
                     continue;
                 }
 
                 await slots.WaitAsync(cancellationToken);
                 notStarted.Remove(due.MailboxId);
-                running.Add(CheckAsync(mailbox, due.DueAt, writer, cancellationToken));
+                running.Add(CheckAsync(mailbox, due, writer, cancellationToken));
             }
         }
         finally
@@ -160,11 +161,42 @@ public sealed class CheckDispatcher(
             // Whatever was claimed and not started (skipped, or the run stopped half-way) is given back now, not at the lease's end.
             if (notStarted.Count > 0)
             {
-                await GiveBackAsync([.. notStarted]);
+                await GiveBackAsync([.. notStarted.Values]);
             }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The claimed mailboxes as stored; null for one whose row cannot be read (a value this version does not know,
+    /// written by hand or by a newer version). One such row must not stop the checks of all the others.
+    /// </summary>
+    private async Task<Dictionary<Guid, Core.Mailboxes.Mailbox?>> LoadAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            return await db.Mailboxes.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, m => (Core.Mailboxes.Mailbox?)m, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not (DbException or OperationCanceledException))
+        {
+            var loaded = new Dictionary<Guid, Core.Mailboxes.Mailbox?>();
+            foreach (var id in ids)
+            {
+                try
+                {
+                    loaded[id] = await db.Mailboxes.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+                }
+                catch (Exception one) when (one is not (DbException or OperationCanceledException))
+                {
+                    logger.LogError(one, "Mailbox {MailboxId} cannot be read, so it is not checked; correct or delete its row", id);
+                    loaded[id] = null;
+                }
+            }
+
+            return loaded;
+        }
     }
 
     private async Task RepairScheduleAsync(CancellationToken cancellationToken)
@@ -182,24 +214,24 @@ public sealed class CheckDispatcher(
         }
     }
 
-    private async Task CheckAsync(Core.Mailboxes.Mailbox mailbox, DateTimeOffset dueAt, OutcomeWriter writer, CancellationToken cancellationToken)
+    private async Task CheckAsync(Core.Mailboxes.Mailbox mailbox, DueMailbox due, OutcomeWriter writer, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["MailboxId"] = mailbox.Id });
         try
         {
             var started = time.GetUtcNow();
-            metrics.CheckStarted(started - dueAt);
+            metrics.CheckStarted(started - due.DueAt);
             var result = await checks.RunCheckAsync(mailbox, cancellationToken);
             var check = new MailboxCheck
             {
                 Id = Guid.NewGuid(),
                 MailboxId = mailbox.Id,
                 StartedAt = started,
-                DueAt = dueAt,
+                DueAt = due.DueAt,
                 StageReached = CheckStage.Connect,
                 RunBy = WorkerProcess.Current,
             };
-            await writer.AddAsync(new FinishedCheck(mailbox, check, result, time.GetUtcNow(), RowWritten: false));
+            await writer.AddAsync(new FinishedCheck(mailbox, check, result, time.GetUtcNow(), RowWritten: false, due.Claim));
         }
         catch (Exception ex)
         {
@@ -208,7 +240,7 @@ public sealed class CheckDispatcher(
                 logger.LogError(ex, "The check of mailbox {MailboxId} stopped unexpectedly; it runs again when next due", mailbox.Id);
             }
 
-            await GiveBackAsync([mailbox.Id]);
+            await GiveBackAsync([due]);
         }
         finally
         {
@@ -216,15 +248,15 @@ public sealed class CheckDispatcher(
         }
     }
 
-    private async Task GiveBackAsync(Guid[] mailboxIds)
+    private async Task GiveBackAsync(DueMailbox[] claimed)
     {
         try
         {
-            await leases.ReleaseAsync(mailboxIds, CancellationToken.None);
+            await leases.ReleaseAsync(claimed.Select(c => (c.MailboxId, c.Claim)).ToList(), CancellationToken.None);
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "The claims on {Count} mailboxes could not be given back; they run out by themselves", mailboxIds.Length);
+            logger.LogWarning(ex, "The claims on {Count} mailboxes could not be given back; they run out by themselves", claimed.Length);
         }
     }
 
@@ -303,7 +335,7 @@ public sealed class CheckDispatcher(
         {
             try
             {
-                await recorder.RecordAsync(batch, leases.Owner, CancellationToken.None);
+                await recorder.RecordAsync(batch, CancellationToken.None);
             }
             catch (Exception ex)
             {
@@ -312,17 +344,18 @@ public sealed class CheckDispatcher(
                 {
                     try
                     {
-                        await recorder.RecordAsync([check], leases.Owner, CancellationToken.None);
+                        await recorder.RecordAsync([check], CancellationToken.None);
                     }
                     catch (Exception single)
                     {
                         logger.LogError(single, "The outcome of the check of mailbox {MailboxId} could not be written", check.Mailbox.Id);
+                        await recorder.ReleaseUnrecordedAsync(check, CancellationToken.None);
                     }
                 }
             }
             finally
             {
-                leases.Forget(batch.Select(c => c.Mailbox.Id));
+                leases.Forget(batch.Select(c => (c.Mailbox.Id, c.Claim!)));
             }
 
             foreach (var check in batch.Where(c => !c.Result.Succeeded))

@@ -8,17 +8,28 @@ using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Infrastructure.Scheduling;
 
-/// <summary>A mailbox claimed for a scheduled check, with the time it was due.</summary>
-public sealed record DueMailbox(Guid MailboxId, DateTimeOffset DueAt);
+/// <summary>
+/// A mailbox claimed for a scheduled check, with the time it was due and the claim's own name (<see cref="Claim"/>).
+/// </summary>
+/// <param name="Abandoned">
+/// The claim before this one, when it ran out instead of being given back: the check under it never finished (its
+/// process died, or lost the database for longer than a lease).
+/// </param>
+public sealed record DueMailbox(Guid MailboxId, DateTimeOffset DueAt, string Claim, string? Abandoned);
 
 /// <summary>
 /// The claims that keep checks of one mailbox from overlapping anywhere in the cluster: a row of check_schedule is
 /// claimed by one process for a lease, which that process renews while the check runs (<see cref="LeaseRenewal"/>)
 /// and gives back when the outcome is written. Claims of a process that died run out within one lease.
+/// Each claim has a name of its own ("host:pid/instance#n" in LeasedBy): giving back or renewing one claim can never
+/// touch a later claim of the same mailbox, by another instance or by this one.
 /// </summary>
 public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOptions<CheckDispatchOptions> options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<Guid, byte> held = new();
+    /// <summary>The mailboxes this instance is checking now, each with the name of its claim.</summary>
+    private readonly ConcurrentDictionary<Guid, string> held = new();
+
+    private long claims;
 
     /// <summary>This instance's name on its claims: its process, and which app instance in it (tests run several).</summary>
     public string Owner { get; } = $"{WorkerProcess.Current}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -28,37 +39,50 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
     /// <summary>The mailboxes this instance is checking now.</summary>
     public IReadOnlyCollection<Guid> Held => held.Keys.ToList();
 
+    private string NewClaim() => $"{Owner}#{Interlocked.Increment(ref claims)}";
+
     /// <summary>
     /// Claims up to <paramref name="max"/> of the mailboxes that are due and not being checked, earliest due first.
-    /// Rows another instance is claiming at the same moment are skipped, not waited for.
+    /// Rows another instance is claiming at the same moment are skipped, not waited for; so are the mailboxes this
+    /// instance is still checking, even when their claims ran out (the database was away longer than a lease).
     /// </summary>
     public async Task<IReadOnlyList<DueMailbox>> ClaimDueAsync(int max, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var until = now + Lease;
+        var claim = NewClaim();
+        var checking = held.Keys.ToArray();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var claimed = await db.Database.SqlQuery<DueMailbox>(
+        var claimed = await db.Database.SqlQuery<ClaimedRow>(
             $"""
-            UPDATE check_schedule AS s SET "LeasedBy" = {Owner}, "LeasedUntil" = {until}
-            FROM (SELECT "MailboxId" FROM check_schedule
+            UPDATE check_schedule AS s SET "LeasedBy" = {claim}, "LeasedUntil" = {until}
+            FROM (SELECT "MailboxId", "LeasedBy" AS "Previous" FROM check_schedule
                   WHERE "DueAt" <= {now} AND ("LeasedUntil" IS NULL OR "LeasedUntil" < {now})
+                      AND NOT ("MailboxId" = ANY({checking}))
                   ORDER BY "DueAt"
                   LIMIT {max}
                   FOR UPDATE SKIP LOCKED) AS due
             WHERE s."MailboxId" = due."MailboxId"
-            RETURNING s."MailboxId", s."DueAt"
+            RETURNING s."MailboxId", s."DueAt", due."Previous"
             """).ToListAsync(cancellationToken);
-        foreach (var mailbox in claimed)
+        foreach (var row in claimed)
         {
-            held[mailbox.MailboxId] = 0;
+            held[row.MailboxId] = claim;
         }
 
-        return claimed;
+        return claimed.Select(row => new DueMailbox(row.MailboxId, row.DueAt, claim, row.Previous)).ToList();
     }
 
-    /// <summary>Claims one mailbox for Check now, whatever its due time; false when it is being checked.</summary>
-    public async Task<bool> TryClaimAsync(Mailbox mailbox, CancellationToken cancellationToken)
+    /// <summary>Claims one mailbox for Check now, whatever its due time.</summary>
+    /// <returns>The claim's name; null when the mailbox is being checked.</returns>
+    public async Task<string?> TryClaimAsync(Mailbox mailbox, CancellationToken cancellationToken)
     {
+        if (held.ContainsKey(mailbox.Id))
+        {
+            return null;
+        }
+
+        var claim = NewClaim();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         for (var attempt = 0; attempt < 2; attempt++)
         {
@@ -66,95 +90,131 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
             var until = now + Lease;
             var claimed = await db.Database.ExecuteSqlAsync(
                 $"""
-                UPDATE check_schedule SET "LeasedBy" = {Owner}, "LeasedUntil" = {until}
+                UPDATE check_schedule SET "LeasedBy" = {claim}, "LeasedUntil" = {until}
                 WHERE "MailboxId" = {mailbox.Id} AND ("LeasedUntil" IS NULL OR "LeasedUntil" < {now})
                 """,
                 cancellationToken);
             if (claimed == 1)
             {
-                held[mailbox.Id] = 0;
-                return true;
+                held[mailbox.Id] = claim;
+                return claim;
             }
 
             // A mailbox whose row is missing (written before scheduling had rows, or by hand) gets one, then is claimed.
             if (await MailboxSchedule.InsertIfMissingAsync(db, mailbox, now, cancellationToken) == 0)
             {
-                return false;
+                return null;
             }
         }
 
-        return false;
+        return null;
     }
 
-    /// <summary>Gives a claim back without touching the due time (Check now, or a check stopped by a shutdown).</summary>
+    /// <summary>Gives claims back without touching the due time (Check now, or a check stopped by a shutdown).</summary>
     /// <param name="unschedule">Clears the due time too: the mailbox turned out to be disabled.</param>
-    public async Task ReleaseAsync(IReadOnlyCollection<Guid> mailboxIds, CancellationToken cancellationToken, bool unschedule = false)
+    public async Task ReleaseAsync(IReadOnlyCollection<(Guid MailboxId, string Claim)> claimed, CancellationToken cancellationToken, bool unschedule = false)
     {
-        if (mailboxIds.Count == 0)
+        if (claimed.Count == 0)
         {
             return;
         }
 
-        var ids = mailboxIds.ToArray();
+        var ids = claimed.Select(c => c.MailboxId).ToArray();
+        var names = claimed.Select(c => c.Claim).ToArray();
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync(
+                $"""
+                UPDATE check_schedule AS s SET "LeasedBy" = NULL, "LeasedUntil" = NULL,
+                    "DueAt" = CASE WHEN {unschedule} THEN NULL ELSE s."DueAt" END
+                FROM unnest({ids}, {names}) AS c(id, claim)
+                WHERE s."MailboxId" = c.id AND s."LeasedBy" = c.claim
+                """,
+                cancellationToken);
+        }
+        finally
+        {
+            Forget(claimed);
+        }
+    }
+
+    /// <summary>
+    /// Gives back the claim of a completed Check now (or check on save). A scheduled check due within half an interval
+    /// would only repeat it, with a second event for the same failure, so it moves to the next place on the mailbox's
+    /// grid after that.
+    /// </summary>
+    public async Task ReleaseAfterCheckNowAsync(Mailbox mailbox, string claim, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var soon = now + TimeSpan.FromMinutes(mailbox.PollIntervalMinutes) / 2;
+        var later = PollSchedule.NextDue(mailbox.PollIntervalMinutes, mailbox.Id, soon);
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             await db.Database.ExecuteSqlAsync(
                 $"""
                 UPDATE check_schedule SET "LeasedBy" = NULL, "LeasedUntil" = NULL,
-                    "DueAt" = CASE WHEN {unschedule} THEN NULL ELSE "DueAt" END
-                WHERE "MailboxId" = ANY({ids}) AND "LeasedBy" = {Owner}
+                    "DueAt" = CASE WHEN "DueAt" < {soon} THEN {later} ELSE "DueAt" END
+                WHERE "MailboxId" = {mailbox.Id} AND "LeasedBy" = {claim}
                 """,
                 cancellationToken);
         }
         finally
         {
-            Forget(ids);
+            Forget([(mailbox.Id, claim)]);
         }
     }
 
     /// <summary>
     /// In the transaction that writes the checks' outcomes: gives the claims back and sets each mailbox's next due time.
-    /// A claim that ran out and was taken by another instance meanwhile is left to that one.
+    /// A claim that ran out and was taken meanwhile is left to its new holder.
     /// </summary>
     internal static Task<int> ReleaseWithNextDueAsync(
-        AppDbContext db, string owner, IReadOnlyList<(Guid MailboxId, DateTimeOffset? NextDue)> mailboxes, CancellationToken cancellationToken)
+        AppDbContext db, IReadOnlyList<(Guid MailboxId, string Claim, DateTimeOffset? NextDue)> mailboxes, CancellationToken cancellationToken)
     {
         var ids = mailboxes.Select(m => m.MailboxId).ToArray();
+        var names = mailboxes.Select(m => m.Claim).ToArray();
         var dues = mailboxes.Select(m => m.NextDue).ToArray();
         return db.Database.ExecuteSqlAsync(
             $"""
             UPDATE check_schedule AS s SET "LeasedBy" = NULL, "LeasedUntil" = NULL, "DueAt" = v.due
-            FROM unnest({ids}, {dues}) AS v(id, due)
-            WHERE s."MailboxId" = v.id AND s."LeasedBy" = {owner}
+            FROM unnest({ids}, {names}, {dues}) AS v(id, claim, due)
+            WHERE s."MailboxId" = v.id AND s."LeasedBy" = v.claim
             """,
             cancellationToken);
     }
 
-    internal void Forget(IEnumerable<Guid> mailboxIds)
+    /// <summary>Stops renewing these claims (their outcome is written, or cannot be). A later claim of the same mailbox is kept.</summary>
+    internal void Forget(IEnumerable<(Guid MailboxId, string Claim)> claimed)
     {
-        foreach (var id in mailboxIds)
+        foreach (var (id, claim) in claimed)
         {
-            held.TryRemove(id, out _);
+            held.TryRemove(new KeyValuePair<Guid, string>(id, claim));
         }
     }
 
     /// <summary>Extends every claim this instance holds; called a few times within each lease.</summary>
     public async Task RenewAsync(CancellationToken cancellationToken)
     {
-        var ids = held.Keys.ToArray();
-        if (ids.Length == 0)
+        var holding = held.ToArray();
+        if (holding.Length == 0)
         {
             return;
         }
 
+        var ids = holding.Select(h => h.Key).ToArray();
+        var names = holding.Select(h => h.Value).ToArray();
         var until = time.GetUtcNow() + Lease;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Database.ExecuteSqlAsync(
             $"""
-            UPDATE check_schedule SET "LeasedUntil" = {until}
-            WHERE "MailboxId" = ANY({ids}) AND "LeasedBy" = {Owner}
+            UPDATE check_schedule AS s SET "LeasedUntil" = {until}
+            FROM unnest({ids}, {names}) AS c(id, claim)
+            WHERE s."MailboxId" = c.id AND s."LeasedBy" = c.claim
             """,
             cancellationToken);
     }
+
+    private sealed record ClaimedRow(Guid MailboxId, DateTimeOffset DueAt, string? Previous);
 }

@@ -6,9 +6,12 @@ using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Tests.TestSupport;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using System.Text;
 
 namespace ImapEvents.Tests.Infrastructure;
 
@@ -25,6 +28,7 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
                 options.Concurrency = 4;
                 options.ClaimBatch = 3;
                 options.WriteDelay = TimeSpan.FromMilliseconds(100);
+                options.CheckNowWait = TimeSpan.FromSeconds(2);
             });
     }
 
@@ -115,13 +119,22 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
 
         await using var after = await Db();
-        Assert.Equal(1, await after.MailboxChecks.CountAsync(c => c.MailboxId == abandoned));
+        var checks = await after.MailboxChecks.AsNoTracking().Where(c => c.MailboxId == abandoned).ToListAsync();
+        Assert.Single(checks, c => c.Outcome == CheckOutcome.Succeeded);
+        // The check the gone instance never finished leaves a trace, beside the mailbox's health too; no event.
+        var interrupted = Assert.Single(checks, c => c.Outcome == CheckOutcome.Interrupted);
+        Assert.Equal("gone-host:4242/deadbeef", interrupted.RunBy);
+        Assert.StartsWith("Did not finish: gone-host:4242/deadbeef was running it and stopped, or lost the database", interrupted.ErrorMessage);
+        Assert.Equal(interrupted.ErrorMessage, (await after.MailboxStatuses.AsNoTracking().SingleAsync(s => s.MailboxId == abandoned)).LastInterruption);
+        Assert.Equal(0, await after.Events.CountAsync(e => e.MailboxId == abandoned));
         Assert.Equal(0, await after.MailboxChecks.CountAsync(c => c.MailboxId == busy));
         var listed = (await fixture.Service<MailboxAdministration>().ListAsync(new MailboxListQuery(PageSize: 10_000), default)).Items;
         Assert.True(listed.Single(m => m.Id == busy).CheckingNow);
         Assert.False(listed.Single(m => m.Id == abandoned).CheckingNow);
-        // Check now meets the live claim as it would meet a running check: handed back to Hangfire to run again.
+        // Check now meets the live claim as it would meet a running check: it waits (2 s here), then is handed back to
+        // Hangfire to run again.
         await Assert.ThrowsAsync<MailboxBusyException>(() => fixture.Service<MailboxCheckJob>().RunNowAsync(busy, default));
+        Assert.Equal(0, await after.MailboxChecks.CountAsync(c => c.MailboxId == busy));
     }
 
     [Fact]
@@ -152,23 +165,198 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         var deleted = await fixture.CreateMailboxAsync(fixture.Settings(user, "wrong"));
         var mailboxes = await MailboxesAsync(kept, deleted);
         var leases = fixture.Service<CheckLeases>();
-        Assert.True(await leases.TryClaimAsync(mailboxes[kept], default));
-        Assert.True(await leases.TryClaimAsync(mailboxes[deleted], default));
+        var claims = new Dictionary<Guid, string>
+        {
+            [kept] = Assert.IsType<string>(await leases.TryClaimAsync(mailboxes[kept], default)),
+            [deleted] = Assert.IsType<string>(await leases.TryClaimAsync(mailboxes[deleted], default)),
+        };
         var job = fixture.Service<MailboxCheckJob>();
         var finished = new List<FinishedCheck>();
         foreach (var mailbox in mailboxes.Values)
         {
             var result = await job.RunCheckAsync(mailbox, default);
-            finished.Add(new FinishedCheck(mailbox, new MailboxCheck { Id = Guid.NewGuid(), MailboxId = mailbox.Id, StartedAt = DateTimeOffset.UtcNow }, result, DateTimeOffset.UtcNow, RowWritten: false));
+            finished.Add(new FinishedCheck(
+                mailbox, new MailboxCheck { Id = Guid.NewGuid(), MailboxId = mailbox.Id, StartedAt = DateTimeOffset.UtcNow }, result, DateTimeOffset.UtcNow,
+                RowWritten: false, claims[mailbox.Id]));
         }
 
         Assert.True(await fixture.Service<MailboxAdministration>().DeleteAsync(deleted, default));
-        var raised = await fixture.Service<CheckRecorder>().RecordAsync(finished, leases.Owner, default);
+        var raised = await fixture.Service<CheckRecorder>().RecordAsync(finished, default);
 
         Assert.Single(raised);
         await using var db = await Db();
         Assert.Equal(1, await db.MailboxChecks.CountAsync(c => c.MailboxId == kept));
         Assert.Null((await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == kept)).LeasedBy);
+    }
+
+    [Fact]
+    public async Task AClaimGivenBackLate_NeverReleasesOrRenewsALaterClaimOfTheSameMailbox()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var id = await CreateDueAsync(fixture.Settings(user, password));
+        var mailbox = (await MailboxesAsync(id))[id];
+        var first = fixture.Service<CheckLeases>();
+        var claimed = await first.TryClaimAsync(mailbox, default);
+        Assert.NotNull(claimed);
+
+        // The first instance lost the database for longer than a lease: its claim ran out, and another instance took the mailbox.
+        await using (var db = await Db())
+        {
+            await db.CheckSchedules.Where(s => s.MailboxId == id).ExecuteUpdateAsync(u => u.SetProperty(s => s.LeasedUntil, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        }
+
+        // This instance does not claim again what it is still checking, even with the claim run out.
+        Assert.DoesNotContain(await first.ClaimDueAsync(100, default), c => c.MailboxId == id);
+        Assert.Null(await first.TryClaimAsync(mailbox, default));
+        var second = new CheckLeases(
+            fixture.Service<IDbContextFactory<AppDbContext>>(), fixture.Service<IOptions<CheckDispatchOptions>>(), TimeProvider.System);
+        var taken = await second.TryClaimAsync(mailbox, default);
+        Assert.NotNull(taken);
+        var takenUntil = await LeasedUntilAsync(id);
+
+        // The first one's check ends: its outcome is written, but the second one's claim stays as it was.
+        await first.RenewAsync(default);
+        await fixture.Service<CheckRecorder>().RecordAsync(
+            [new FinishedCheck(mailbox, new MailboxCheck { Id = Guid.NewGuid(), MailboxId = id, StartedAt = DateTimeOffset.UtcNow },
+                new CheckResult(CheckStage.Import, 0, 0, null), DateTimeOffset.UtcNow, RowWritten: false, claimed)],
+            default);
+        await first.ReleaseAsync([(id, claimed!)], default);
+        await using (var db = await Db())
+        {
+            var row = await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == id);
+            Assert.Equal(taken, row.LeasedBy);
+            Assert.Equal(takenUntil, row.LeasedUntil);
+            Assert.Equal(1, await db.MailboxChecks.CountAsync(c => c.MailboxId == id));
+        }
+
+        Assert.Empty(first.Held);
+        Assert.Equal([id], second.Held);
+        await second.ReleaseAsync([(id, taken!)], default);
+        Assert.Null(await LeasedUntilAsync(id));
+    }
+
+    [Fact]
+    public async Task AServerRefusingTheLoginWithANulByteAndPagesOfText_IsRecordedAlerted_AndNotCheckedAgainUntilDue()
+    {
+        // A NUL, then a byte that is not UTF-8 (0xC3 starts a pair, "(" cannot end it), then pages of text.
+        var refusal = new List<byte>();
+        refusal.AddRange("Login refused\0 by "u8.ToArray());
+        refusal.AddRange([0xC3, 0x28]);
+        refusal.AddRange(Encoding.ASCII.GetBytes(" policy: " + new string('x', 5000)));
+        await using var server = new RefusingImapServer([.. refusal]);
+        var id = await CreateDueAsync(fixture.Settings("someone", "pw") with { ServerName = "127.0.0.1", ServerPort = server.Port, Security = ConnectionSecurity.None });
+        var dueBefore = (await DueTimesAsync([id]))[id]!.Value;
+
+        await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
+
+        await using var db = await Db();
+        var check = await db.MailboxChecks.AsNoTracking().SingleAsync(c => c.MailboxId == id);
+        Assert.Equal(CheckOutcome.Failed, check.Outcome);
+        Assert.Equal(CheckErrorKind.CredentialsRejected, check.ErrorKind);
+        Assert.StartsWith("The server rejected the username or password: ", check.ErrorMessage);
+        Assert.Contains("Login refused\uFFFD by", check.ErrorMessage);
+        Assert.DoesNotContain('\0', check.ErrorMessage!);
+        Assert.Equal(CheckFailure.MaxMessageLength, check.ErrorMessage!.Length);
+        Assert.EndsWith("x…", check.ErrorMessage);
+        var failed = await db.Events.AsNoTracking().SingleAsync(e => e.MailboxId == id);
+        Assert.Equal(ImapEventType.LoginFailed, failed.Type);
+        Assert.Equal(check.ErrorMessage, failed.ErrorMessage);
+        Assert.Equal(check.ErrorMessage, (await db.Incidents.AsNoTracking().SingleAsync(i => i.MailboxId == id && i.ClosedAt == null)).LastError);
+        var row = await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == id);
+        Assert.Null(row.LeasedBy);
+        Assert.Equal(dueBefore.AddMinutes(60), row.DueAt);
+    }
+
+    [Fact]
+    public async Task AMailboxRowThisVersionCannotRead_IsLeftUnchecked_AndTheOthersAreChecked()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var readable = await CreateDueAsync(fixture.Settings(user, password));
+        var unreadable = await CreateDueAsync(fixture.Settings(user, password));
+        await using (var db = await Db())
+        {
+            // As a newer version or a hand edit could leave it.
+            await db.Database.ExecuteSqlAsync($"""UPDATE mailboxes SET "Security" = 'Quantum' WHERE "Id" = {unreadable}""");
+        }
+
+        try
+        {
+            await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
+
+            await using var after = await Db();
+            Assert.Equal(1, await after.MailboxChecks.CountAsync(c => c.MailboxId == readable && c.Outcome == CheckOutcome.Succeeded));
+            Assert.Equal(0, await after.MailboxChecks.CountAsync(c => c.MailboxId == unreadable));
+            var row = await after.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == unreadable);
+            Assert.Null(row.DueAt);
+            Assert.Null(row.LeasedBy);
+        }
+        finally
+        {
+            // The fixture's other tests list every mailbox.
+            await using var db = await Db();
+            await db.Database.ExecuteSqlAsync($"""DELETE FROM mailboxes WHERE "Id" = {unreadable}""");
+        }
+    }
+
+    [Fact]
+    public async Task CheckNow_MovesAScheduledCheckDueWithinHalfAnInterval_ToTheNextPlaceOnTheGrid()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var soon = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { PollIntervalMinutes = 10 });
+        var later = await fixture.CreateMailboxAsync(fixture.Settings(user, password) with { PollIntervalMinutes = 10 });
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = await Db())
+        {
+            await db.CheckSchedules.Where(s => s.MailboxId == soon).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, now.AddSeconds(20)));
+            await db.CheckSchedules.Where(s => s.MailboxId == later).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, now.AddMinutes(8)));
+        }
+
+        await fixture.Service<MailboxCheckJob>().RunNowAsync(soon, default);
+        await fixture.Service<MailboxCheckJob>().RunNowAsync(later, default);
+
+        var due = await DueTimesAsync([soon, later]);
+        // Not 20 seconds after a check, with a second event for the same failure: the next place at least 5 minutes on.
+        Assert.Equal(PollSchedule.NextDue(10, soon, now.AddMinutes(5)), due[soon]!.Value, TimeSpan.FromSeconds(10));
+        Assert.True(due[soon] >= now.AddMinutes(5));
+        Assert.Equal(now.AddMinutes(8), due[later]!.Value, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Theory]
+    [InlineData("Checks__WriteBatch", "0", "Checks__WriteBatch must be between 1 and 10000.")]
+    [InlineData("Checks__Lease", "00:00:00", "Checks__Lease must be between 00:00:03 and 01:00:00.")]
+    public async Task ChecksSettingsThatWouldStopTheChecks_AreRefusedAtStart_InOneSentence(string setting, string value, string sentence)
+    {
+        var (start, _) = AppProcess.StartInfo(fixture.ConnectionString, new Dictionary<string, string>
+        {
+            [setting] = value,
+            ["App__WorkerOnly"] = "true",
+            ["Jobs__RunServer"] = "false",
+            ["DataProtection__AllowUnprotectedKeys"] = "true",
+        });
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("The app did not start.");
+        try
+        {
+            var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            var said = string.Concat(await output);
+
+            Assert.Equal(1, process.ExitCode);
+            Assert.Contains($"ImapEvents did not start: {sentence}", said, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private async Task<DateTimeOffset?> LeasedUntilAsync(Guid id)
+    {
+        await using var db = await Db();
+        return (await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == id)).LeasedUntil;
     }
 
     /// <summary>The measurements of this app's own ImapEvents meter (other hosts in the process have their own).</summary>

@@ -254,7 +254,7 @@ public sealed class RetentionTests(RetentionFixture fixture) : IClassFixture<Ret
             var said = string.Concat(await output);
 
             Assert.Equal(1, process.ExitCode);
-            Assert.Contains("ImapEvents did not start: Retention:Days must be between 1 and 36500.", said, StringComparison.Ordinal);
+            Assert.Contains("ImapEvents did not start: Retention__Days must be between 1 and 36500.", said, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
         }
         finally

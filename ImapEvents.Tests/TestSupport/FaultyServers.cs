@@ -601,3 +601,53 @@ public sealed class SeverableProxy : LoopbackTcpServer
         await base.DisposeAsync();
     }
 }
+
+/// <summary>
+/// An IMAP server that refuses every login with words of its own choosing, sent as raw bytes: a NUL, bytes that are
+/// not UTF-8, thousands of characters. What it says lands in the check's error, the incident and the event.
+/// </summary>
+public sealed class RefusingImapServer : LoopbackTcpServer
+{
+    private readonly byte[] refusal;
+
+    public RefusingImapServer(byte[] refusal)
+    {
+        this.refusal = refusal;
+        Start();
+    }
+
+    protected override async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+                await stream.WriteAsync("* OK [CAPABILITY IMAP4rev1] Refusing IMAP server ready\r\n"u8.ToArray(), Stopping);
+                while (await reader.ReadLineAsync(Stopping) is { } line)
+                {
+                    var tag = line.Split(' ', 2)[0];
+                    if (line.Contains(" LOGIN ", StringComparison.OrdinalIgnoreCase))
+                    {
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes($"{tag} NO [AUTHENTICATIONFAILED] "), Stopping);
+                        await stream.WriteAsync(refusal, Stopping);
+                        await stream.WriteAsync("\r\n"u8.ToArray(), Stopping);
+                    }
+                    else if (line.Contains(" LOGOUT", StringComparison.OrdinalIgnoreCase))
+                    {
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes($"* BYE\r\n{tag} OK LOGOUT done\r\n"), Stopping);
+                        return;
+                    }
+                    else
+                    {
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes($"{tag} BAD not here\r\n"), Stopping);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+}
