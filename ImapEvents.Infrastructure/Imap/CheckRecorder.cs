@@ -159,7 +159,7 @@ public sealed class CheckRecorder(
     /// <summary>
     /// Records finished checks together, in one transaction: their rows, their mailboxes' health and incidents, the
     /// events they raised and, for scheduled checks, the claims given back with each mailbox's next due time. Then
-    /// dispatches the events. A check whose mailbox was deleted meanwhile is dropped.
+    /// dispatches the events. A check whose mailbox was deleted meanwhile is dropped, and so is a scheduled one whose mailbox was disabled.
     /// </summary>
     /// <returns>The events each check raised, by check id.</returns>
     public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<ImapEvent>>> RecordAsync(
@@ -198,6 +198,13 @@ public sealed class CheckRecorder(
             {
                 if (!current.TryGetValue(finished.Mailbox.Id, out var mailboxNow))
                 {
+                    continue;
+                }
+
+                if (finished.Claim is { } disabledClaim && !mailboxNow.Enabled)
+                {
+                    // Disabled while its scheduled check ran: whoever disabled it expects no more alerts from it.
+                    released.Add((mailboxNow.Id, disabledClaim, null));
                     continue;
                 }
 

@@ -101,7 +101,7 @@ public sealed class MailboxCheckJob(
             return new CheckRun(CheckRunStatus.AlreadyRunning);
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MailboxId"] = mailboxId });
+        using var scope = logger.BeginScope("Mailbox {MailboxId}", mailboxId);
         var completed = false;
         try
         {

@@ -72,7 +72,10 @@ public sealed class CheckDispatcher(
     }
 
     [Queue(JobQueues.Dispatch)]
-    [AutomaticRetry(Attempts = 0, LogEvents = false)]
+    // A run that fails (PostgreSQL went away under Hangfire itself) is not retried and not kept in the Failed list: the
+    // next minute's run takes over, and the log says what happened. A Failed list filling up during an outage would
+    // only hide the failures that need a person.
+    [AutomaticRetry(Attempts = 0, LogEvents = false, OnAttemptsExceeded = AttemptsExceededAction.Delete)]
     [JobDisplayName("Run due mailbox checks (dispatcher {0})")]
     public async Task RunAsync(int number, CancellationToken cancellationToken)
     {
@@ -216,7 +219,7 @@ public sealed class CheckDispatcher(
 
     private async Task CheckAsync(Core.Mailboxes.Mailbox mailbox, DueMailbox due, OutcomeWriter writer, CancellationToken cancellationToken)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MailboxId"] = mailbox.Id });
+        using var scope = logger.BeginScope("Mailbox {MailboxId}", mailbox.Id);
         try
         {
             var started = time.GetUtcNow();

@@ -158,17 +158,19 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
     }
 
     [Fact]
-    public async Task ABatchWithTheCheckOfADeletedMailbox_WritesTheOthers()
+    public async Task ABatchWithTheChecksOfADeletedAndADisabledMailbox_WritesTheOthers()
     {
         var (user, password) = await fixture.Dovecot.CreateAccountAsync();
         var kept = await fixture.CreateMailboxAsync(fixture.Settings(user, password));
         var deleted = await fixture.CreateMailboxAsync(fixture.Settings(user, "wrong"));
-        var mailboxes = await MailboxesAsync(kept, deleted);
+        var disabled = await fixture.CreateMailboxAsync(fixture.Settings(user, "wrong"));
+        var mailboxes = await MailboxesAsync(kept, deleted, disabled);
         var leases = fixture.Service<CheckLeases>();
         var claims = new Dictionary<Guid, string>
         {
             [kept] = Assert.IsType<string>(await leases.TryClaimAsync(mailboxes[kept], default)),
             [deleted] = Assert.IsType<string>(await leases.TryClaimAsync(mailboxes[deleted], default)),
+            [disabled] = Assert.IsType<string>(await leases.TryClaimAsync(mailboxes[disabled], default)),
         };
         var job = fixture.Service<MailboxCheckJob>();
         var finished = new List<FinishedCheck>();
@@ -181,9 +183,19 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         }
 
         Assert.True(await fixture.Service<MailboxAdministration>().DeleteAsync(deleted, default));
+        await fixture.Service<MailboxAdministration>().SetEnabledAsync(disabled, false, default);
         var raised = await fixture.Service<CheckRecorder>().RecordAsync(finished, default);
 
+        // The disabled one's failure raises nothing: whoever disabled it expects no more alerts from it.
         Assert.Single(raised);
+        await using (var check = await Db())
+        {
+            Assert.Equal(0, await check.Events.CountAsync(e => e.MailboxId == disabled));
+            var row = await check.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == disabled);
+            Assert.Null(row.LeasedBy);
+            Assert.Null(row.DueAt);
+        }
+
         await using var db = await Db();
         Assert.Equal(1, await db.MailboxChecks.CountAsync(c => c.MailboxId == kept));
         Assert.Null((await db.CheckSchedules.AsNoTracking().SingleAsync(s => s.MailboxId == kept)).LeasedBy);

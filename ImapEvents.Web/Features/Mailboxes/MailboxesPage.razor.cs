@@ -28,6 +28,9 @@ public sealed partial class MailboxesPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
+    [Inject]
+    private TimeProvider Time { get; set; } = default!;
+
     /// <summary>Health changes while the page is open (checks run on any instance); show it without asking for a reload.</summary>
     protected override void OnInitialized()
     {
