@@ -68,12 +68,23 @@ public sealed class MailboxSchedule(
             FROM mailboxes AS m LEFT JOIN check_schedule AS s ON s."MailboxId" = m."Id"
             WHERE s."MailboxId" IS NULL OR (m."Enabled" AND s."DueAt" IS NULL) OR (NOT m."Enabled" AND s."DueAt" IS NOT NULL)
             """).ToListAsync(cancellationToken);
-        var now = time.GetUtcNow();
-        foreach (var mailbox in drifted)
+        if (drifted.Count == 0)
         {
-            await SetDueAsync(db, mailbox.MailboxId, NextDue(mailbox.MailboxId, mailbox.Enabled, mailbox.PollIntervalMinutes, now), cancellationToken);
+            return 0;
         }
 
+        // One statement however many: after an upgrade (or a bulk insert by SQL) that is every mailbox at once.
+        var now = time.GetUtcNow();
+        var ids = drifted.Select(m => m.MailboxId).ToArray();
+        var dues = drifted.Select(m => NextDue(m.MailboxId, m.Enabled, m.PollIntervalMinutes, now)).ToArray();
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO check_schedule ("MailboxId", "DueAt")
+            SELECT v.id, v.due FROM unnest({ids}, {dues}) AS v(id, due)
+            JOIN mailboxes AS m ON m."Id" = v.id
+            ON CONFLICT ("MailboxId") DO UPDATE SET "DueAt" = EXCLUDED."DueAt"
+            """,
+            cancellationToken);
         return drifted.Count;
     }
 

@@ -26,6 +26,13 @@ public sealed class CheckDispatchOptions
     /// </summary>
     public int Concurrency { get; set; } = 400;
 
+    /// <summary>
+    /// How many checks one instance runs at the same time against one server (host and port). Servers limit connections
+    /// themselves (Dovecot's default is 100 sessions); a backlog after a restart must not run into that limit and fail
+    /// checks that would pass. Raise it for thousands of mailboxes on one distant server.
+    /// </summary>
+    public int ConcurrencyPerServer { get; set; } = 32;
+
     /// <summary>The most due mailboxes one claim takes.</summary>
     public int ClaimBatch { get; set; } = 100;
 
@@ -52,6 +59,7 @@ public sealed class CheckDispatchOptions
         Dispatchers is < 1 or > 64 ? "Checks__Dispatchers must be between 1 and 64."
         : RunLength < TimeSpan.FromSeconds(1) || RunLength > TimeSpan.FromHours(1) ? "Checks__RunLength must be between 00:00:01 and 01:00:00."
         : Concurrency is < 1 or > 10_000 ? "Checks__Concurrency must be between 1 and 10000."
+        : ConcurrencyPerServer is < 1 or > 10_000 ? "Checks__ConcurrencyPerServer must be between 1 and 10000."
         : ClaimBatch is < 1 or > 10_000 ? "Checks__ClaimBatch must be between 1 and 10000."
         : Lease < TimeSpan.FromSeconds(3) || Lease > TimeSpan.FromHours(1) ? "Checks__Lease must be between 00:00:03 and 01:00:00."
         : WriteDelay < TimeSpan.Zero || WriteDelay > TimeSpan.FromMinutes(1) ? "Checks__WriteDelay must be between 00:00:00 and 00:01:00."

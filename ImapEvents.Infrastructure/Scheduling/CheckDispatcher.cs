@@ -38,6 +38,8 @@ public sealed class CheckDispatcher(
 
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan FullServerPoll = TimeSpan.FromMilliseconds(200);
+
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -101,7 +103,8 @@ public sealed class CheckDispatcher(
                     }
                     else if (!await ClaimAndStartAsync(settings, writer, running, cancellationToken))
                     {
-                        await Task.Delay(IdlePoll, cancellationToken);
+                        // What is left due may be waiting for a full server, which frees a slot as soon as one of its checks ends.
+                        await Task.Delay(slots.FullServers().Length > 0 ? FullServerPoll : IdlePoll, cancellationToken);
                     }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -129,7 +132,7 @@ public sealed class CheckDispatcher(
     /// <returns>False when nothing was due.</returns>
     private async Task<bool> ClaimAndStartAsync(CheckDispatchOptions settings, OutcomeWriter writer, List<Task> running, CancellationToken cancellationToken)
     {
-        var claimed = await leases.ClaimDueAsync(Math.Min(slots.Free, settings.ClaimBatch), cancellationToken);
+        var claimed = await leases.ClaimDueAsync(Math.Min(slots.Free, settings.ClaimBatch), slots.FullServers(), cancellationToken);
         if (claimed.Count == 0)
         {
             return false;
@@ -154,9 +157,25 @@ public sealed class CheckDispatcher(
                     continue;
                 }
 
-                await slots.WaitAsync(cancellationToken);
+                // A server that filled up within this batch: the rest of its mailboxes are given back, still due.
+                var server = CheckSlots.ServerKey(mailbox.ServerName, mailbox.ServerPort);
+                if (!slots.TryEnterServer(server))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await slots.WaitAsync(cancellationToken);
+                }
+                catch
+                {
+                    slots.LeaveServer(server);
+                    throw;
+                }
+
                 notStarted.Remove(due.MailboxId);
-                running.Add(CheckAsync(mailbox, due, writer, cancellationToken));
+                running.Add(CheckAsync(mailbox, server, due, writer, cancellationToken));
             }
         }
         finally
@@ -217,7 +236,7 @@ public sealed class CheckDispatcher(
         }
     }
 
-    private async Task CheckAsync(Core.Mailboxes.Mailbox mailbox, DueMailbox due, OutcomeWriter writer, CancellationToken cancellationToken)
+    private async Task CheckAsync(Core.Mailboxes.Mailbox mailbox, string server, DueMailbox due, OutcomeWriter writer, CancellationToken cancellationToken)
     {
         using var scope = logger.BeginScope("Mailbox {MailboxId}", mailbox.Id);
         try
@@ -247,6 +266,7 @@ public sealed class CheckDispatcher(
         }
         finally
         {
+            slots.LeaveServer(server);
             slots.Release();
         }
     }

@@ -46,25 +46,45 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
     /// Rows another instance is claiming at the same moment are skipped, not waited for; so are the mailboxes this
     /// instance is still checking, even when their claims ran out (the database was away longer than a lease).
     /// </summary>
-    public async Task<IReadOnlyList<DueMailbox>> ClaimDueAsync(int max, CancellationToken cancellationToken)
+    /// <param name="fullServers">
+    /// Servers (<see cref="CheckSlots.ServerKey"/>) that have as many checks under way here as they may: their mailboxes
+    /// stay due for another claim, while the other servers' mailboxes go ahead.
+    /// </param>
+    public async Task<IReadOnlyList<DueMailbox>> ClaimDueAsync(int max, IReadOnlyCollection<string> fullServers, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var until = now + Lease;
         var claim = NewClaim();
         var checking = held.Keys.ToArray();
+        var full = fullServers.ToArray();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var claimed = await db.Database.SqlQuery<ClaimedRow>(
-            $"""
-            UPDATE check_schedule AS s SET "LeasedBy" = {claim}, "LeasedUntil" = {until}
-            FROM (SELECT "MailboxId", "LeasedBy" AS "Previous" FROM check_schedule
-                  WHERE "DueAt" <= {now} AND ("LeasedUntil" IS NULL OR "LeasedUntil" < {now})
-                      AND NOT ("MailboxId" = ANY({checking}))
-                  ORDER BY "DueAt"
-                  LIMIT {max}
-                  FOR UPDATE SKIP LOCKED) AS due
-            WHERE s."MailboxId" = due."MailboxId"
-            RETURNING s."MailboxId", s."DueAt", due."Previous"
-            """).ToListAsync(cancellationToken);
+        var claimed = await (full.Length == 0
+            ? db.Database.SqlQuery<ClaimedRow>(
+                $"""
+                UPDATE check_schedule AS s SET "LeasedBy" = {claim}, "LeasedUntil" = {until}
+                FROM (SELECT "MailboxId", "LeasedBy" AS "Previous" FROM check_schedule
+                      WHERE "DueAt" <= {now} AND ("LeasedUntil" IS NULL OR "LeasedUntil" < {now})
+                          AND NOT ("MailboxId" = ANY({checking}))
+                      ORDER BY "DueAt"
+                      LIMIT {max}
+                      FOR UPDATE SKIP LOCKED) AS due
+                WHERE s."MailboxId" = due."MailboxId"
+                RETURNING s."MailboxId", s."DueAt", due."Previous"
+                """)
+            : db.Database.SqlQuery<ClaimedRow>(
+                $"""
+                UPDATE check_schedule AS s SET "LeasedBy" = {claim}, "LeasedUntil" = {until}
+                FROM (SELECT c."MailboxId", c."LeasedBy" AS "Previous" FROM check_schedule AS c
+                      WHERE c."DueAt" <= {now} AND (c."LeasedUntil" IS NULL OR c."LeasedUntil" < {now})
+                          AND NOT (c."MailboxId" = ANY({checking}))
+                          AND NOT EXISTS (SELECT 1 FROM mailboxes AS m WHERE m."Id" = c."MailboxId"
+                                          AND lower(trim(m."ServerName")) || ':' || m."ServerPort" = ANY({full}))
+                      ORDER BY c."DueAt"
+                      LIMIT {max}
+                      FOR UPDATE OF c SKIP LOCKED) AS due
+                WHERE s."MailboxId" = due."MailboxId"
+                RETURNING s."MailboxId", s."DueAt", due."Previous"
+                """)).ToListAsync(cancellationToken);
         foreach (var row in claimed)
         {
             held[row.MailboxId] = claim;

@@ -18,7 +18,10 @@ namespace ImapEvents.Tests.Infrastructure;
 /// <summary>Scheduled checks as the dispatchers run them: claimed when due, checked concurrently, written together.</summary>
 public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fixture) : IClassFixture<CheckDispatcherTests.DispatchFixture>
 {
-    /// <summary>Dispatcher runs of a few seconds (not a minute and more), four checks at a time, so claims interleave.</summary>
+    /// <summary>
+    /// Dispatcher runs of a few seconds (not a minute and more), four checks at a time and two per server, so claims
+    /// interleave.
+    /// </summary>
     public sealed class DispatchFixture : CheckFixture
     {
         protected override void ConfigureTestServices(IServiceCollection services) =>
@@ -29,6 +32,7 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
                 options.ClaimBatch = 3;
                 options.WriteDelay = TimeSpan.FromMilliseconds(100);
                 options.CheckNowWait = TimeSpan.FromSeconds(2);
+                options.ConcurrencyPerServer = 2;
             });
     }
 
@@ -218,7 +222,7 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         }
 
         // This instance does not claim again what it is still checking, even with the claim run out.
-        Assert.DoesNotContain(await first.ClaimDueAsync(100, default), c => c.MailboxId == id);
+        Assert.DoesNotContain(await first.ClaimDueAsync(100, [], default), c => c.MailboxId == id);
         Assert.Null(await first.TryClaimAsync(mailbox, default));
         var second = new CheckLeases(
             fixture.Service<IDbContextFactory<AppDbContext>>(), fixture.Service<IOptions<CheckDispatchOptions>>(), TimeProvider.System);
@@ -363,6 +367,41 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
                 process.Kill();
             }
         }
+    }
+
+    [Fact]
+    public async Task AServerThatHangs_HoldsNoMoreThanItsShareOfTheSlots_AndTheOtherServersMailboxesGoAhead()
+    {
+        await using var silent = new SilentListener();
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var hanging = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            hanging.Add(await CreateDueAsync(fixture.Settings("hangs", "pw") with { ServerName = "127.0.0.1", ServerPort = silent.Port }));
+        }
+
+        var healthy = new List<Guid> { await CreateDueAsync(fixture.Settings(user, password)), await CreateDueAsync(fixture.Settings(user, password)) };
+        await using (var db = await Db())
+        {
+            // Due first: taken earliest due first, without a limit per server they would hold all four slots for 3 s.
+            await db.CheckSchedules.Where(s => hanging.Contains(s.MailboxId)).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, DateTimeOffset.UtcNow.AddHours(-2)));
+        }
+
+        await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
+
+        await using var after = await Db();
+        var hangingChecks = await after.MailboxChecks.AsNoTracking().Where(c => hanging.Contains(c.MailboxId)).ToListAsync();
+        var healthyChecks = await after.MailboxChecks.AsNoTracking().Where(c => healthy.Contains(c.MailboxId)).ToListAsync();
+        Assert.NotEmpty(hangingChecks);
+        Assert.All(hangingChecks, c => Assert.Equal(CheckErrorKind.Timeout, c.ErrorKind));
+        // Never more than two connections to the hanging server at once (the fixture's limit per server).
+        Assert.All(hangingChecks, c => Assert.True(
+            hangingChecks.Count(o => o.StartedAt < c.FinishedAt && c.StartedAt < o.FinishedAt) <= 2,
+            $"{hangingChecks.Count(o => o.StartedAt < c.FinishedAt && c.StartedAt < o.FinishedAt)} checks of the hanging server overlapped."));
+        Assert.Equal(2, healthyChecks.Count);
+        Assert.All(healthyChecks, c => Assert.Equal(CheckOutcome.Succeeded, c.Outcome));
+        // Not after the hanging server's first checks gave up: beside them.
+        Assert.All(healthyChecks, c => Assert.True(c.StartedAt < hangingChecks.Min(h => h.FinishedAt)));
     }
 
     private async Task<DateTimeOffset?> LeasedUntilAsync(Guid id)
