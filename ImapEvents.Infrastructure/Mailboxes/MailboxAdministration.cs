@@ -243,7 +243,11 @@ public sealed class MailboxAdministration(
                 await IncidentAdministration.CloseOpenAsync(db, id, IncidentAdministration.ClosedBecauseDisabled, now, cancellationToken);
             }
 
-            if (wasEnabled != mailbox.Enabled || intervalBefore != mailbox.PollIntervalMinutes)
+            if (wasEnabled && mailbox.Enabled && mailbox.PollIntervalMinutes < intervalBefore)
+            {
+                await MailboxSchedule.SetShorterIntervalDueAsync(db, mailbox, now, cancellationToken);
+            }
+            else if (wasEnabled != mailbox.Enabled || intervalBefore != mailbox.PollIntervalMinutes)
             {
                 await MailboxSchedule.SetDueAsync(db, mailbox, now, cancellationToken);
             }

@@ -36,6 +36,20 @@ public sealed class MailboxSchedule(
     public static Task SetDueAsync(AppDbContext db, Mailbox mailbox, DateTimeOffset now, CancellationToken cancellationToken) =>
         SetDueAsync(db, mailbox.Id, NextDue(mailbox, now), cancellationToken);
 
+    /// <summary>
+    /// In the transaction that saves a shorter interval: the next due time on the new grid, unless the one already set
+    /// comes sooner. Going from 10 minutes to 5 must never put the next check further off than it was.
+    /// </summary>
+    public static Task SetShorterIntervalDueAsync(AppDbContext db, Mailbox mailbox, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO check_schedule ("MailboxId", "DueAt") VALUES ({mailbox.Id}, {NextDue(mailbox, now)})
+            ON CONFLICT ("MailboxId") DO UPDATE SET "DueAt" =
+                CASE WHEN check_schedule."DueAt" > {now} AND check_schedule."DueAt" < EXCLUDED."DueAt" THEN check_schedule."DueAt"
+                     ELSE EXCLUDED."DueAt" END
+            """,
+            cancellationToken);
+
     private static Task<int> SetDueAsync(AppDbContext db, Guid mailboxId, DateTimeOffset? due, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync(
             $"""

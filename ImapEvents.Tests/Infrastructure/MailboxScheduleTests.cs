@@ -39,6 +39,19 @@ public sealed class MailboxScheduleTests(CheckFixture fixture) : IClassFixture<C
         Assert.True((await mailboxes.UpdateAsync(id, edit.Settings with { DisplayName = "Renamed" }, edit.Version, default)).Succeeded);
         Assert.Equal(changed, await DueAsync(id));
 
+        // A shorter interval never puts the next check further off than it was: here it was due in 20 seconds.
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            await db.CheckSchedules.Where(s => s.MailboxId == id).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, DateTimeOffset.UtcNow.AddSeconds(20)));
+        }
+
+        var soon = await DueAsync(id);
+        edit = (await mailboxes.GetForEditAsync(id, default))!;
+        Assert.True((await mailboxes.UpdateAsync(id, edit.Settings with { PollIntervalMinutes = 10 }, edit.Version, default)).Succeeded);
+        var shorter = (await DueAsync(id))!.Value;
+        Assert.True(shorter <= soon, $"Due {shorter:O} after a shorter interval, later than the {soon:O} it was.");
+        Assert.True(shorter == soon || OffsetOf(shorter, 10) == PollSchedule.Offset(10, id));
+
         Assert.True(await mailboxes.SetEnabledAsync(id, false, default));
         Assert.Null(await DueAsync(id));
         Assert.True(await RowExistsAsync(id));
