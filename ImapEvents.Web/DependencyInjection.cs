@@ -175,6 +175,8 @@ public static class DependencyInjection
     public static WebApplication UseWeb(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        // Outside the error handler: with PostgreSQL away, the error page itself cannot render.
+        app.UseDatabaseUnavailablePage();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
