@@ -30,6 +30,12 @@ catch (Exception refusal) when (refusal is KeyRingException or OptionsValidation
     await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
     return 1;
 }
+catch (InvalidOperationException unreadable) when (SettingText.Unreadable(unreadable) is { } sentence)
+{
+    // A setting that is not even of its kind ("abc" for a time span): the same, in the variable's own name.
+    await Console.Error.WriteLineAsync($"ImapEvents did not start: {sentence}");
+    return 1;
+}
 
 if (workerOnly)
 {

@@ -223,7 +223,20 @@ public sealed class CheckRecorder(
             if (released.Count > 0)
             {
                 // Given back in the same transaction: the next check can never start before this one's outcome is written.
-                await CheckLeases.ReleaseWithNextDueAsync(db, released, cancellationToken);
+                if (await CheckLeases.ReleaseWithNextDueAsync(db, released, cancellationToken) < released.Count)
+                {
+                    // Some of these checks outlived their claims (the database was away longer than a lease), and the
+                    // instance that took them over wrote them down as never finished. They did finish: that row goes.
+                    var lateIds = released.Select(r => r.MailboxId).ToArray();
+                    var lateClaims = released.Select(r => r.Claim).ToArray();
+                    var interrupted = nameof(CheckOutcome.Interrupted);
+                    await db.Database.ExecuteSqlAsync(
+                        $"""
+                        DELETE FROM mailbox_checks AS c USING unnest({lateIds}, {lateClaims}) AS v(id, claim)
+                        WHERE c."MailboxId" = v.id AND c."RunBy" = v.claim AND c."Outcome" = {interrupted}
+                        """,
+                        cancellationToken);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken);

@@ -26,8 +26,11 @@ public sealed class MailboxSchedule(
     public static DateTimeOffset? NextDue(Mailbox mailbox, DateTimeOffset after) =>
         NextDue(mailbox.Id, mailbox.Enabled, mailbox.PollIntervalMinutes, after);
 
+    /// <remarks>An interval out of range (the database refuses one; an older row could hold it) gives no due time rather than an exception.</remarks>
     public static DateTimeOffset? NextDue(Guid mailboxId, bool enabled, int pollIntervalMinutes, DateTimeOffset after) =>
-        enabled ? PollSchedule.NextDue(pollIntervalMinutes, mailboxId, after) : null;
+        enabled && pollIntervalMinutes is >= 1 and <= MailboxRules.MaxPollIntervalMinutes
+            ? PollSchedule.NextDue(pollIntervalMinutes, mailboxId, after)
+            : null;
 
     /// <summary>
     /// In the transaction that saves a mailbox whose interval changed or that was enabled or disabled: its next due

@@ -85,7 +85,15 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
         builder.Entity<Mailbox>(mailbox =>
         {
-            mailbox.ToTable("mailboxes");
+            // The database refuses what this version could not read or schedule (a hand edit, a script): one such row
+            // would otherwise break every query that lists mailboxes, the stale sweep and the Mailboxes page among them.
+            mailbox.ToTable("mailboxes", table =>
+            {
+                table.HasCheckConstraint("CK_mailboxes_security", $"\"Security\" IN ({Names<ConnectionSecurity>()})");
+                table.HasCheckConstraint("CK_mailboxes_after_import", $"\"AfterImport\" IN ({Names<AfterImport>()})");
+                table.HasCheckConstraint(
+                    "CK_mailboxes_poll_interval", $"\"PollIntervalMinutes\" BETWEEN 1 AND {MailboxRules.MaxPollIntervalMinutes}");
+            });
             mailbox.Property(m => m.DisplayName).HasMaxLength(200);
             mailbox.Property(m => m.ServerName).HasMaxLength(253);
             mailbox.Property(m => m.LoginUsername).HasMaxLength(320);
@@ -371,4 +379,6 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             throttle.Property(t => t.ActionId).ValueGeneratedNever();
         });
     }
+
+    private static string Names<TEnum>() where TEnum : struct, Enum => string.Join(", ", Enum.GetNames<TEnum>().Select(name => $"'{name}'"));
 }

@@ -141,7 +141,8 @@ public sealed class CheckDispatcher(
         var notStarted = claimed.ToDictionary(c => c.MailboxId);
         try
         {
-            if (claimed.Where(c => c.Abandoned is not null).ToList() is { Count: > 0 } abandoned)
+            // A Check now's row was written when it started; the interrupted-check sweep closes it, not this.
+            if (claimed.Where(c => c.Abandoned is { } previous && !CheckLeases.IsCheckNowClaim(previous)).ToList() is { Count: > 0 } abandoned)
             {
                 await recorder.RecordAbandonedAsync(abandoned, cancellationToken);
             }

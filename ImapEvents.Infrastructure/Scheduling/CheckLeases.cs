@@ -39,7 +39,12 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
     /// <summary>The mailboxes this instance is checking now.</summary>
     public IReadOnlyCollection<Guid> Held => held.Keys.ToList();
 
-    private string NewClaim() => $"{Owner}#{Interlocked.Increment(ref claims)}";
+    private string NewClaim(bool checkNow = false) => $"{Owner}#{(checkNow ? CheckNowMark : "")}{Interlocked.Increment(ref claims)}";
+
+    private const string CheckNowMark = "now-";
+
+    /// <summary>Whether a claim was Check now's: its check row was written when it started, and is closed by the interrupted-check sweep.</summary>
+    public static bool IsCheckNowClaim(string claim) => claim.Contains($"#{CheckNowMark}", StringComparison.Ordinal);
 
     /// <summary>
     /// Claims up to <paramref name="max"/> of the mailboxes that are due and not being checked, earliest due first.
@@ -102,7 +107,7 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
             return null;
         }
 
-        var claim = NewClaim();
+        var claim = NewClaim(checkNow: true);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         for (var attempt = 0; attempt < 2; attempt++)
         {

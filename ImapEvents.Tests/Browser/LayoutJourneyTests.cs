@@ -1,3 +1,4 @@
+using ImapEvents.Core.Text;
 using ImapEvents.Core.Actions;
 using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
@@ -144,6 +145,22 @@ public sealed class LayoutJourneyTests(BrowserFixture fixture)
                 ErrorMessage = "The server rejected the username or password: AUTHENTICATE failed. Check the login username and password of this mailbox, then use Test connection.",
                 DispatchedAt = now,
             }));
+            // What a hostile server can make of an error: one unbroken word, as long as the column holds.
+            db.Events.Add(new ImapEvent
+            {
+                Id = Guid.NewGuid(),
+                Type = ImapEventType.DownloadFailed,
+                OccurredAt = now.AddMinutes(-30),
+                MailboxName = LongMailbox,
+                ServerName = LongServer,
+                ServerPort = 993,
+                LoginUsername = "emea-support-shared-inbox@customer-support.example.com",
+                Ssl = true,
+                Stage = CheckStage.Download,
+                ErrorKind = CheckErrorKind.CommandFailed,
+                ErrorMessage = StoredText.Clip("The server refused a command: " + new string('x', 3000), 2000),
+                DispatchedAt = now,
+            });
             await db.SaveChangesAsync();
         }
     }

@@ -291,7 +291,8 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         var unreadable = await CreateDueAsync(fixture.Settings(user, password));
         await using (var db = await Db())
         {
-            // As a newer version or a hand edit could leave it.
+            // The database refuses such a value; a newer version's schema could allow one that this version does not know.
+            await db.Database.ExecuteSqlRawAsync("""ALTER TABLE mailboxes DROP CONSTRAINT "CK_mailboxes_security" """);
             await db.Database.ExecuteSqlAsync($"""UPDATE mailboxes SET "Security" = 'Quantum' WHERE "Id" = {unreadable}""");
         }
 
@@ -311,6 +312,68 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
             // The fixture's other tests list every mailbox.
             await using var db = await Db();
             await db.Database.ExecuteSqlAsync($"""DELETE FROM mailboxes WHERE "Id" = {unreadable}""");
+            await db.Database.ExecuteSqlRawAsync(
+                """ALTER TABLE mailboxes ADD CONSTRAINT "CK_mailboxes_security" CHECK ("Security" IN ('None', 'StartTls', 'SslOnConnect'))""");
+        }
+    }
+
+    [Theory]
+    [InlineData("Security")]
+    [InlineData("AfterImport")]
+    [InlineData("PollIntervalMinutes = 0")]
+    [InlineData("PollIntervalMinutes = 1441")]
+    public async Task TheDatabaseRefusesAMailboxRowThisVersionCouldNotReadOrSchedule(string change)
+    {
+        var id = await fixture.CreateMailboxAsync(fixture.Settings("refused", "pw"));
+        await using var db = await Db();
+
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => change switch
+        {
+            "Security" => db.Database.ExecuteSqlAsync($"""UPDATE mailboxes SET "Security" = 'Quantum' WHERE "Id" = {id}"""),
+            "AfterImport" => db.Database.ExecuteSqlAsync($"""UPDATE mailboxes SET "AfterImport" = 'Shred' WHERE "Id" = {id}"""),
+            "PollIntervalMinutes = 0" => db.Database.ExecuteSqlAsync($"""UPDATE mailboxes SET "PollIntervalMinutes" = 0 WHERE "Id" = {id}"""),
+            _ => db.Database.ExecuteSqlAsync($"""UPDATE mailboxes SET "PollIntervalMinutes" = 1441 WHERE "Id" = {id}"""),
+        });
+        Assert.Equal(Npgsql.PostgresErrorCodes.CheckViolation, refused.SqlState);
+    }
+
+    [Fact]
+    public async Task ACheckThatOutlivedItsClaim_ReplacesTheDidNotFinishRowOfTheInstanceThatTookOver_AndCheckNowLeavesNone()
+    {
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var scheduled = await CreateDueAsync(fixture.Settings(user, password));
+        var manual = await CreateDueAsync(fixture.Settings(user, password));
+        var mailboxes = await MailboxesAsync(scheduled, manual);
+        const string scheduledClaim = "gone-host:4242/deadbeef#7";
+        await using (var db = await Db())
+        {
+            // That instance lost the database for longer than a lease, holding a scheduled check of one mailbox and a
+            // Check now of the other; this one takes both over.
+            await db.CheckSchedules.Where(s => s.MailboxId == scheduled).ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.LeasedBy, scheduledClaim).SetProperty(s => s.LeasedUntil, DateTimeOffset.UtcNow.AddSeconds(-1)));
+            await db.CheckSchedules.Where(s => s.MailboxId == manual).ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.LeasedBy, "gone-host:4242/deadbeef#now-8").SetProperty(s => s.LeasedUntil, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        }
+
+        var dueAt = (await DueTimesAsync([scheduled]))[scheduled]!.Value;
+        await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
+        await using (var db = await Db())
+        {
+            Assert.Equal(1, await db.MailboxChecks.CountAsync(c => c.MailboxId == scheduled && c.Outcome == CheckOutcome.Interrupted));
+            // Check now's own row says whether it finished; the interrupted-check sweep closes it, not a second row.
+            Assert.Equal(0, await db.MailboxChecks.CountAsync(c => c.MailboxId == manual && c.Outcome == CheckOutcome.Interrupted));
+        }
+
+        // The first instance's check did finish after all, and is written: it was no interruption.
+        await fixture.Service<CheckRecorder>().RecordAsync(
+            [new FinishedCheck(mailboxes[scheduled], new MailboxCheck { Id = Guid.NewGuid(), MailboxId = scheduled, StartedAt = dueAt, DueAt = dueAt },
+                new CheckResult(CheckStage.Import, 0, 0, null), DateTimeOffset.UtcNow, RowWritten: false, scheduledClaim)],
+            default);
+        await using (var db = await Db())
+        {
+            var checks = await db.MailboxChecks.AsNoTracking().Where(c => c.MailboxId == scheduled).ToListAsync();
+            Assert.Equal(2, checks.Count);
+            Assert.All(checks, c => Assert.Equal(CheckOutcome.Succeeded, c.Outcome));
         }
     }
 
@@ -340,6 +403,8 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
     [Theory]
     [InlineData("Checks__WriteBatch", "0", "Checks__WriteBatch must be between 1 and 10000.")]
     [InlineData("Checks__Lease", "00:00:00", "Checks__Lease must be between 00:00:03 and 01:00:00.")]
+    [InlineData("Checks__Lease", "abc", "Checks__Lease is \"abc\", which is not a time span such as 00:00:30.")]
+    [InlineData("Checks__Dispatchers", "x1", "Checks__Dispatchers is \"x1\", which is not a whole number.")]
     public async Task ChecksSettingsThatWouldStopTheChecks_AreRefusedAtStart_InOneSentence(string setting, string value, string sentence)
     {
         var (start, _) = AppProcess.StartInfo(fixture.ConnectionString, new Dictionary<string, string>

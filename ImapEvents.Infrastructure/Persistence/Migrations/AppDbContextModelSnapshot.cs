@@ -384,7 +384,14 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
 
                     b.HasIndex("DisplayName");
 
-                    b.ToTable("mailboxes", (string)null);
+                    b.ToTable("mailboxes", null, t =>
+                        {
+                            t.HasCheckConstraint("CK_mailboxes_after_import", "\"AfterImport\" IN ('MarkSeen', 'MoveToFolder', 'Delete')");
+
+                            t.HasCheckConstraint("CK_mailboxes_poll_interval", "\"PollIntervalMinutes\" BETWEEN 1 AND 1440");
+
+                            t.HasCheckConstraint("CK_mailboxes_security", "\"Security\" IN ('None', 'StartTls', 'SslOnConnect')");
+                        });
                 });
 
             modelBuilder.Entity("ImapEvents.Core.Maintenance.MaintenanceWindow", b =>
