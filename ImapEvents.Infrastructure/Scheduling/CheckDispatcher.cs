@@ -40,6 +40,8 @@ public sealed class CheckDispatcher(
 
     private static readonly TimeSpan FullServerPoll = TimeSpan.FromMilliseconds(200);
 
+    private static readonly TimeSpan UnreadablePause = TimeSpan.FromHours(1);
+
     private static readonly TimeSpan ErrorPause = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -150,9 +152,17 @@ public sealed class CheckDispatcher(
             var mailboxes = await LoadAsync(notStarted.Keys, cancellationToken);
             foreach (var due in claimed)
             {
+                if (mailboxes.TryGetValue(due.MailboxId, out var unreadable) && unreadable is null)
+                {
+                    // A row this version cannot read (a newer version's value): tried again in an hour, not every second.
+                    await leases.PostponeAsync(due.MailboxId, due.Claim, time.GetUtcNow() + UnreadablePause, cancellationToken);
+                    notStarted.Remove(due.MailboxId);
+                    continue;
+                }
+
                 if (!mailboxes.TryGetValue(due.MailboxId, out var mailbox) || mailbox is not { Enabled: true })
                 {
-                    // Deleted, disabled without its due time cleared (by hand), or unreadable: nothing to check, and not due again.
+                    // Deleted, or disabled without its due time cleared (by hand): nothing to check, and not due again.
                     await leases.ReleaseAsync([(due.MailboxId, due.Claim)], cancellationToken, unschedule: true);
                     notStarted.Remove(due.MailboxId);
                     continue;

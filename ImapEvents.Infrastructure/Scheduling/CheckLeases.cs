@@ -164,6 +164,25 @@ public sealed class CheckLeases(IDbContextFactory<AppDbContext> dbFactory, IOpti
         }
     }
 
+    /// <summary>Gives a claim back with a later due time, the mailbox left unchecked until then.</summary>
+    public async Task PostponeAsync(Guid mailboxId, string claim, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync(
+                $"""
+                UPDATE check_schedule SET "LeasedBy" = NULL, "LeasedUntil" = NULL, "DueAt" = {until}
+                WHERE "MailboxId" = {mailboxId} AND "LeasedBy" = {claim}
+                """,
+                cancellationToken);
+        }
+        finally
+        {
+            Forget([(mailboxId, claim)]);
+        }
+    }
+
     /// <summary>
     /// Gives back the claim of a completed Check now (or check on save). A scheduled check due within half an interval
     /// would only repeat it, with a second event for the same failure, so it moves to the next place on the mailbox's
