@@ -76,6 +76,7 @@ public sealed class CheckRecorder(
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.CheckFinished(CheckOutcome.Interrupted, check.StageReached, time.GetUtcNow() - check.StartedAt);
         return true;
     }
 
@@ -119,6 +120,10 @@ public sealed class CheckRecorder(
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        foreach (var claim in abandoned.Where(a => statuses.ContainsKey(a.MailboxId)))
+        {
+            metrics.CheckFinished(CheckOutcome.Interrupted, CheckStage.Connect, now - claim.DueAt);
+        }
     }
 
     /// <summary>

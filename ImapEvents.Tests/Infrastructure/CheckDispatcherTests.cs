@@ -120,7 +120,9 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
                 .SetProperty(s => s.LeasedBy, "other-host:4343/cafebabe").SetProperty(s => s.LeasedUntil, DateTimeOffset.UtcNow.AddMinutes(10)));
         }
 
+        using var measured = new Measurements(fixture.Service<IMeterFactory>());
         await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(measured.Count("imapevents.checks", ("outcome", "interrupted")) >= 1);
 
         await using var after = await Db();
         var checks = await after.MailboxChecks.AsNoTracking().Where(c => c.MailboxId == abandoned).ToListAsync();
