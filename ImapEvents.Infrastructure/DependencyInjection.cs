@@ -67,13 +67,17 @@ public static class DependencyInjection
             .AddEntityFrameworkStores<AppDbContext>()
             .AddDefaultTokenProviders();
 
+        // Every section is read at start (ValidateOnStart): a setting not of its kind ("abc" for a time span) is refused
+        // in a sentence then, not met by the first request or job that needs it.
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.SectionName));
+        services.AddOptions<BootstrapOptions>().ValidateOnStart();
         services.AddScoped<FirstAdministrator>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<DatabaseInitializer>();
         services.AddSingleton<JobSystemStatus>();
 
         services.Configure<ImapCheckOptions>(configuration.GetSection(ImapCheckOptions.SectionName));
+        services.AddOptions<ImapCheckOptions>().ValidateOnStart();
         services.AddSingleton<MailboxPasswords>();
         services.AddSingleton<MailboxSchedule>();
         services.AddOptions<CheckDispatchOptions>()
@@ -88,6 +92,7 @@ public static class DependencyInjection
         services.AddSingleton<ImapCheck>();
         services.AddSingleton<CheckRecorder>();
         services.Configure<IncidentSettings>(configuration.GetSection(IncidentSettings.Section));
+        services.AddOptions<IncidentSettings>().ValidateOnStart();
         services.AddSingleton<MaintenanceCalendar>();
         services.AddSingleton<NotificationGrouping>();
         services.AddSingleton<IncidentLinks>();
@@ -96,6 +101,7 @@ public static class DependencyInjection
         services.AddTransient<InterruptedCheckSweep>();
         services.AddTransient<StaleMailboxSweep>();
         services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
+        services.AddOptions<RuleOptions>().ValidateOnStart();
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();
         services.AddSingleton<RuleAdministration>();
@@ -112,7 +118,9 @@ public static class DependencyInjection
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<ActivityListener>(provider, connectionString));
 
         services.Configure<ActionOptions>(configuration.GetSection(ActionOptions.SectionName));
+        services.AddOptions<ActionOptions>().ValidateOnStart();
         services.Configure<OutboundOptions>(configuration.GetSection(OutboundOptions.SectionName));
+        services.AddOptions<OutboundOptions>().ValidateOnStart();
         services.AddSingleton<OutboundPolicy>();
         services.AddHttpClient(HttpActionSender.ClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("ImapEvents/1.0"))
             // Redirects are reported, not followed: a webhook should be pointed at its real address.

@@ -72,7 +72,7 @@ public static class DependencyInjection
         });
 
         // Sign-in attempts per account and per client, before any password is checked (Identity:SignInAttemptsPer…).
-        services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.SectionName);
+        services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.SectionName).ValidateOnStart();
         services.AddSingleton<SignInThrottle>();
 
         // Disabling a user or changing their roles renews the security stamp; it is checked this often
@@ -98,7 +98,7 @@ public static class DependencyInjection
         // redirects use https, and /metrics tells a scrape relayed from outside from one made on this machine.
         services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
 
-        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName);
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.SectionName).ValidateOnStart();
         services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
@@ -175,12 +175,13 @@ public static class DependencyInjection
     public static WebApplication UseWeb(this WebApplication app)
     {
         app.UseForwardedHeaders();
-        // Outside the error handler: with PostgreSQL away, the error page itself cannot render.
-        app.UseDatabaseUnavailablePage();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
+
+        // Inside the error handler, so that it sees a database outage first: the error page says only "something went wrong".
+        app.UseDatabaseUnavailablePage();
 
         app.UseSecurityHeaders();
 

@@ -6,12 +6,12 @@ using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// A worker runs the checks and deliveries of a cluster and serves no UI (App__WorkerOnly=true).
-var workerOnly = builder.Configuration.GetValue<bool>("App:WorkerOnly");
-
 WebApplication app;
+bool workerOnly;
 try
 {
+    // A worker runs the checks and deliveries of a cluster and serves no UI (App__WorkerOnly=true).
+    workerOnly = builder.Configuration.GetValue<bool>("App:WorkerOnly");
     builder.Services.AddInfrastructure(builder.Configuration);
     builder.Services.AddOperations(builder.Configuration);
     if (!workerOnly)

@@ -19,6 +19,7 @@ internal static class HangfireSetup
     {
         var options = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
         services.Configure<JobOptions>(configuration.GetSection(JobOptions.SectionName));
+        services.AddOptions<JobOptions>().ValidateOnStart();
 
         var storageOptions = new PostgreSqlStorageOptions
         {

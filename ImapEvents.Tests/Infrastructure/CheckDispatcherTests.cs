@@ -408,6 +408,7 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
     [InlineData("Checks__Lease", "00:00:00", "Checks__Lease must be between 00:00:03 and 01:00:00.")]
     [InlineData("Checks__Lease", "abc", "Checks__Lease is \"abc\", which is not a time span such as 00:00:30.")]
     [InlineData("Checks__Dispatchers", "x1", "Checks__Dispatchers is \"x1\", which is not a whole number.")]
+    [InlineData("Incidents__GroupingWindow", "abc", "Incidents__GroupingWindow is \"abc\", which is not a time span such as 00:00:30.")]
     public async Task ChecksSettingsThatWouldStopTheChecks_AreRefusedAtStart_InOneSentence(string setting, string value, string sentence)
     {
         var (start, _) = AppProcess.StartInfo(fixture.ConnectionString, new Dictionary<string, string>

@@ -23,6 +23,7 @@ public sealed class ActionFixture : IAsyncLifetime
     private readonly bool runJobServer;
     private readonly bool behindProxy;
     private readonly bool onKestrel;
+    private readonly bool production;
 
     public ActionFixture()
     {
@@ -31,9 +32,11 @@ public sealed class ActionFixture : IAsyncLifetime
     /// <summary>Not public: xunit wants one public constructor on a class fixture.</summary>
     /// <param name="behindProxy">The app reaches PostgreSQL through <see cref="DatabaseProxy"/>, so a test can cut it off.</param>
     /// <param name="onKestrel">The app listens on a loopback port, and its clients connect to it as any client would.</param>
-    internal ActionFixture(bool runJobServer, bool behindProxy = false, bool onKestrel = false)
+    /// <param name="production">The app runs in Production, as users run it: with its error page.</param>
+    internal ActionFixture(bool runJobServer, bool behindProxy = false, bool onKestrel = false, bool production = false)
     {
         this.runJobServer = runJobServer;
+        this.production = production;
         this.behindProxy = behindProxy;
         this.onKestrel = onKestrel;
     }
@@ -53,6 +56,8 @@ public sealed class ActionFixture : IAsyncLifetime
         ["Actions:LogDirectory"] = LogDirectory,
         ["Actions:HttpTimeout"] = "00:00:02",
         ["Actions:SmtpTimeout"] = "00:00:02",
+        // Production refuses a key ring stored unprotected; a test database is thrown away.
+        ["DataProtection:AllowUnprotectedKeys"] = production ? "true" : "false",
     });
 
     public async Task InitializeAsync()
@@ -70,7 +75,7 @@ public sealed class ActionFixture : IAsyncLifetime
             }.ConnectionString;
         }
 
-        App = new ImapEventsApp(connectionString, Settings);
+        App = new ImapEventsApp(connectionString, Settings) { Environment = production ? "Production" : "Development" };
         if (onKestrel)
         {
             App.UseKestrel(0);

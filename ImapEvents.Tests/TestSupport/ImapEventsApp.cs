@@ -18,6 +18,9 @@ public sealed class ImapEventsApp(string connectionString, IReadOnlyDictionary<s
     /// <summary>Services that replace the app's own in this host (such as a password hasher that counts its checks).</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
 
+    /// <summary>Development by default; Production where a test needs what only Production does (the error page).</summary>
+    public string Environment { get; init; } = "Development";
+
     /// <summary>Everything the app logged, so tests can read what an operator would see.</summary>
     public CapturedLogs Logs { get; } = new();
 
@@ -39,7 +42,7 @@ public sealed class ImapEventsApp(string connectionString, IReadOnlyDictionary<s
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(Environment);
         builder.UseSetting("ConnectionStrings:Default", connectionString);
         // Few workers: many test classes run their own app at once.
         builder.UseSetting("Jobs:CheckWorkers", "2");

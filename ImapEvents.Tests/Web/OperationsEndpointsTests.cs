@@ -77,39 +77,6 @@ public sealed class OperationsEndpointsTests(OperationsFixture fixture) : IClass
     }
 
     [Fact]
-    public async Task ASignInWhileTheDatabaseIsAway_SaysSoAndWhatToDo_NotAnEmpty500()
-    {
-        // A browser's way over the app's real port: cookies kept, redirects seen.
-        using var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() };
-        using var client = new HttpClient(handler) { BaseAddress = fixture.App.ClientOptions.BaseAddress };
-        client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
-        var proxy = fixture.Actions.DatabaseProxy!;
-        proxy.Cut();
-        try
-        {
-            var page = await client.SignInAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
-
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
-            Assert.Equal("text/html; charset=utf-8", page.Content.Headers.ContentType?.ToString());
-            Assert.Equal(TimeSpan.FromSeconds(10), page.Headers.RetryAfter?.Delta);
-            var text = await page.Content.ReadAsStringAsync();
-            Assert.Contains("<h1>ImapEvents cannot reach its database</h1>", text, StringComparison.Ordinal);
-            Assert.Contains("Try again in a moment.", text, StringComparison.Ordinal);
-            // Nothing about where the database is.
-            Assert.DoesNotContain(proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
-            Assert.DoesNotContain("xception", text, StringComparison.Ordinal);
-        }
-        finally
-        {
-            proxy.Restore();
-        }
-
-        await Eventually.TrueAsync(
-            async () => (await client.SignInAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword)).StatusCode == HttpStatusCode.Redirect,
-            "Signing in did not work again with the database back");
-    }
-
-    [Fact]
     public async Task Readiness_SaysMigrationsArePending_UntilTheyAreApplied_AndThenNeverAsksAgain()
     {
         // An instance of its own, so that no earlier answer of the fixture's app is remembered.
@@ -315,5 +282,48 @@ public sealed class OperationsEndpointsTests(OperationsFixture fixture) : IClass
         command.Parameters.AddWithValue(migration.Id);
         command.Parameters.AddWithValue(migration.ProductVersion);
         await command.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>The app in Production, as users run it (its error page on), reaching PostgreSQL through a relay the test cuts.</summary>
+public sealed class DatabaseAwayTests : IAsyncLifetime
+{
+    private readonly ActionFixture fixture = new(runJobServer: false, behindProxy: true, onKestrel: true, production: true);
+
+    public Task InitializeAsync() => fixture.InitializeAsync();
+
+    public Task DisposeAsync() => fixture.DisposeAsync();
+
+    [Fact]
+    public async Task ASignInWhileTheDatabaseIsAway_SaysSoAndWhatToDo_NotAnEmpty500()
+    {
+        // A browser's way over the app's real port: cookies kept, redirects seen.
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() };
+        using var client = new HttpClient(handler) { BaseAddress = fixture.App.CreateClient().BaseAddress };
+        client.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+        var proxy = fixture.DatabaseProxy!;
+        proxy.Cut();
+        try
+        {
+            var page = await client.SignInAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+            Assert.Equal("text/html; charset=utf-8", page.Content.Headers.ContentType?.ToString());
+            Assert.Equal(TimeSpan.FromSeconds(10), page.Headers.RetryAfter?.Delta);
+            var text = await page.Content.ReadAsStringAsync();
+            Assert.Contains("<h1>ImapEvents cannot reach its database</h1>", text, StringComparison.Ordinal);
+            Assert.Contains("Try again in a moment.", text, StringComparison.Ordinal);
+            // Nothing about where the database is.
+            Assert.DoesNotContain(proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), text, StringComparison.Ordinal);
+            Assert.DoesNotContain("xception", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            proxy.Restore();
+        }
+
+        await Eventually.TrueAsync(
+            async () => (await client.SignInAsync(ImapEventsApp.AdminEmail, ImapEventsApp.AdminPassword)).StatusCode == HttpStatusCode.Redirect,
+            "Signing in did not work again with the database back");
     }
 }
