@@ -6,7 +6,6 @@ using ImapEvents.Infrastructure.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Tests.TestSupport;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -409,69 +408,8 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
     [InlineData("Checks__Lease", "abc", "Checks__Lease is \"abc\", which is not a time span such as 00:00:30.")]
     [InlineData("Checks__Dispatchers", "x1", "Checks__Dispatchers is \"x1\", which is not a whole number.")]
     [InlineData("Incidents__GroupingWindow", "abc", "Incidents__GroupingWindow is \"abc\", which is not a time span such as 00:00:30.")]
-    public async Task ChecksSettingsThatWouldStopTheChecks_AreRefusedAtStart_InOneSentence(string setting, string value, string sentence)
-    {
-        var (start, _) = AppProcess.StartInfo(fixture.ConnectionString, new Dictionary<string, string>
-        {
-            [setting] = value,
-            ["App__WorkerOnly"] = "true",
-            ["Jobs__RunServer"] = "false",
-            ["DataProtection__AllowUnprotectedKeys"] = "true",
-        });
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("The app did not start.");
-        try
-        {
-            var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-            var said = string.Concat(await output);
-
-            Assert.Equal(1, process.ExitCode);
-            Assert.Contains($"ImapEvents did not start: {sentence}", said, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
-    }
-
-    [Fact]
-    public async Task AServerThatHangs_HoldsNoMoreThanItsShareOfTheSlots_AndTheOtherServersMailboxesGoAhead()
-    {
-        await using var silent = new SilentListener();
-        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
-        var hanging = new List<Guid>();
-        for (var i = 0; i < 4; i++)
-        {
-            hanging.Add(await CreateDueAsync(fixture.Settings("hangs", "pw") with { ServerName = "127.0.0.1", ServerPort = silent.Port }));
-        }
-
-        var healthy = new List<Guid> { await CreateDueAsync(fixture.Settings(user, password)), await CreateDueAsync(fixture.Settings(user, password)) };
-        await using (var db = await Db())
-        {
-            // Due first: taken earliest due first, without a limit per server they would hold all four slots for 3 s.
-            await db.CheckSchedules.Where(s => hanging.Contains(s.MailboxId)).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, DateTimeOffset.UtcNow.AddHours(-2)));
-        }
-
-        await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
-
-        await using var after = await Db();
-        var hangingChecks = await after.MailboxChecks.AsNoTracking().Where(c => hanging.Contains(c.MailboxId)).ToListAsync();
-        var healthyChecks = await after.MailboxChecks.AsNoTracking().Where(c => healthy.Contains(c.MailboxId)).ToListAsync();
-        Assert.NotEmpty(hangingChecks);
-        Assert.All(hangingChecks, c => Assert.Equal(CheckErrorKind.Timeout, c.ErrorKind));
-        // Never more than two connections to the hanging server at once (the fixture's limit per server).
-        Assert.All(hangingChecks, c => Assert.True(
-            hangingChecks.Count(o => o.StartedAt < c.FinishedAt && c.StartedAt < o.FinishedAt) <= 2,
-            $"{hangingChecks.Count(o => o.StartedAt < c.FinishedAt && c.StartedAt < o.FinishedAt)} checks of the hanging server overlapped."));
-        Assert.Equal(2, healthyChecks.Count);
-        Assert.All(healthyChecks, c => Assert.Equal(CheckOutcome.Succeeded, c.Outcome));
-        // Not after the hanging server's first checks gave up: beside them.
-        Assert.All(healthyChecks, c => Assert.True(c.StartedAt < hangingChecks.Min(h => h.FinishedAt)));
-    }
+    public Task ChecksSettingsThatWouldStopTheChecks_AreRefusedAtStart_InOneSentence(string setting, string value, string sentence) =>
+        AppProcess.AssertRefusedAtStartAsync(fixture.ConnectionString, new Dictionary<string, string> { [setting] = value }, sentence);
 
     private async Task<DateTimeOffset?> LeasedUntilAsync(Guid id)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Hangfire;
 using Hangfire.Storage;
 using ImapEvents.Core.Actions;
@@ -237,34 +236,9 @@ public sealed class RetentionTests(RetentionFixture fixture) : IClassFixture<Ret
     }
 
     [Fact]
-    public async Task ARetentionOfNoDays_IsRefusedAtStart_InOneSentence()
-    {
-        var (start, _) = AppProcess.StartInfo(fixture.ConnectionString, new Dictionary<string, string>
-        {
-            ["Retention__Days"] = "0",
-            ["App__WorkerOnly"] = "true",
-            ["Jobs__RunServer"] = "false",
-            ["DataProtection__AllowUnprotectedKeys"] = "true",
-        });
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("The app did not start.");
-        try
-        {
-            var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-            var said = string.Concat(await output);
-
-            Assert.Equal(1, process.ExitCode);
-            Assert.Contains("ImapEvents did not start: Retention__Days must be between 1 and 36500.", said, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill();
-            }
-        }
-    }
+    public Task ARetentionOfNoDays_IsRefusedAtStart_InOneSentence() =>
+        AppProcess.AssertRefusedAtStartAsync(
+            fixture.ConnectionString, new Dictionary<string, string> { ["Retention__Days"] = "0" }, "Retention__Days must be between 1 and 36500.");
 
     private static readonly byte[] MessageBytes = "Subject: Old news\r\n\r\nHello.\r\n"u8.ToArray();
 

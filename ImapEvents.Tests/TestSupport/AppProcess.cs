@@ -81,6 +81,44 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no finally block runs; the kernel closes its sockets.</summary>
+    /// <summary>
+    /// Starts the app (a worker without job servers) with <paramref name="settings"/> and asserts that it refuses to start
+    /// with exit code 1, saying "ImapEvents did not start: " and <paramref name="sentence"/>, and no stack trace.
+    /// </summary>
+    public static async Task AssertRefusedAtStartAsync(string connectionString, IReadOnlyDictionary<string, string> settings, string sentence)
+    {
+        var all = new Dictionary<string, string>
+        {
+            ["App__WorkerOnly"] = "true",
+            ["Jobs__RunServer"] = "false",
+            ["DataProtection__AllowUnprotectedKeys"] = "true",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var (start, _) = StartInfo(connectionString, all);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("The app did not start.");
+        try
+        {
+            var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            var said = string.Concat(await output);
+
+            Assert.Equal(1, process.ExitCode);
+            Assert.Contains($"ImapEvents did not start: {sentence}", said, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
     public async Task KillAsync()
     {
         process.Kill(entireProcessTree: false);
