@@ -18,7 +18,7 @@ namespace ImapEvents.Tests.Infrastructure;
 public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fixture) : IClassFixture<CheckDispatcherTests.DispatchFixture>
 {
     /// <summary>
-    /// Dispatcher runs of a few seconds (not a minute and more), four checks at a time and two per server, so claims
+    /// Dispatcher runs of a few seconds (not a minute and more), four checks at a time and three per server, so claims
     /// interleave.
     /// </summary>
     public sealed class DispatchFixture : CheckFixture
@@ -26,12 +26,12 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         protected override void ConfigureTestServices(IServiceCollection services) =>
             services.Configure<CheckDispatchOptions>(options =>
             {
-                options.RunLength = TimeSpan.FromSeconds(3);
+                options.RunLength = TimeSpan.FromSeconds(5);
                 options.Concurrency = 4;
                 options.ClaimBatch = 3;
                 options.WriteDelay = TimeSpan.FromMilliseconds(100);
                 options.CheckNowWait = TimeSpan.FromSeconds(2);
-                options.ConcurrencyPerServer = 2;
+                options.ConcurrencyPerServer = 3;
             });
     }
 
@@ -212,7 +212,8 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
         var (user, password) = await fixture.Dovecot.CreateAccountAsync();
         var id = await CreateDueAsync(fixture.Settings(user, password));
         var mailbox = (await MailboxesAsync(id))[id];
-        var first = fixture.Service<CheckLeases>();
+        // Instances of their own (not the app's, which the other tests' dispatcher runs use), as two processes would have.
+        var first = NewInstance();
         var claimed = await first.TryClaimAsync(mailbox, default);
         Assert.NotNull(claimed);
 
@@ -222,11 +223,13 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
             await db.CheckSchedules.Where(s => s.MailboxId == id).ExecuteUpdateAsync(u => u.SetProperty(s => s.LeasedUntil, DateTimeOffset.UtcNow.AddSeconds(-1)));
         }
 
-        // This instance does not claim again what it is still checking, even with the claim run out.
-        Assert.DoesNotContain(await first.ClaimDueAsync(100, [], default), c => c.MailboxId == id);
+        // This instance does not claim again what it is still checking, even with the claim run out. (What else is due
+        // in the fixture's database is given back at once.)
+        var others = await first.ClaimDueAsync(100, [], default);
+        await first.ReleaseAsync(others.Select(o => (o.MailboxId, o.Claim)).ToList(), default);
+        Assert.DoesNotContain(others, c => c.MailboxId == id);
         Assert.Null(await first.TryClaimAsync(mailbox, default));
-        var second = new CheckLeases(
-            fixture.Service<IDbContextFactory<AppDbContext>>(), fixture.Service<IOptions<CheckDispatchOptions>>(), TimeProvider.System);
+        var second = NewInstance();
         var taken = await second.TryClaimAsync(mailbox, default);
         Assert.NotNull(taken);
         var takenUntil = await LeasedUntilAsync(id);
@@ -410,6 +413,45 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
     [InlineData("Incidents__GroupingWindow", "abc", "Incidents__GroupingWindow is \"abc\", which is not a time span such as 00:00:30.")]
     public Task ChecksSettingsThatWouldStopTheChecks_AreRefusedAtStart_InOneSentence(string setting, string value, string sentence) =>
         AppProcess.AssertRefusedAtStartAsync(fixture.ConnectionString, new Dictionary<string, string> { [setting] = value }, sentence);
+
+    [Fact]
+    public async Task AServerThatHangs_HoldsNoMoreThanItsShareOfTheSlots_AndTheOtherServersMailboxesGoAhead()
+    {
+        await using var silent = new SilentListener();
+        var (user, password) = await fixture.Dovecot.CreateAccountAsync();
+        var hanging = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            hanging.Add(await CreateDueAsync(fixture.Settings("hangs", "pw") with { ServerName = "127.0.0.1", ServerPort = silent.Port }));
+        }
+
+        var healthy = new List<Guid> { await CreateDueAsync(fixture.Settings(user, password)), await CreateDueAsync(fixture.Settings(user, password)) };
+        await using (var db = await Db())
+        {
+            // Due first: taken earliest due first, without a limit per server they would hold all four slots for 3 s; with
+            // it they hold three, and the healthy mailboxes go through the fourth.
+            await db.CheckSchedules.Where(s => hanging.Contains(s.MailboxId)).ExecuteUpdateAsync(u => u.SetProperty(s => s.DueAt, DateTimeOffset.UtcNow.AddHours(-2)));
+        }
+
+        await Dispatcher().RunAsync(1, default).WaitAsync(TimeSpan.FromSeconds(60));
+
+        await using var after = await Db();
+        var hangingChecks = await after.MailboxChecks.AsNoTracking().Where(c => hanging.Contains(c.MailboxId)).ToListAsync();
+        var healthyChecks = await after.MailboxChecks.AsNoTracking().Where(c => healthy.Contains(c.MailboxId)).ToListAsync();
+        Assert.NotEmpty(hangingChecks);
+        Assert.All(hangingChecks, c => Assert.Equal(CheckErrorKind.Timeout, c.ErrorKind));
+        // Never more than three connections to the hanging server at once (the fixture's limit per server).
+        Assert.All(hangingChecks, c => Assert.True(
+            hangingChecks.Count(o => o.StartedAt < c.FinishedAt && c.StartedAt < o.FinishedAt) <= 3,
+            $"{hangingChecks.Count(o => o.StartedAt < c.FinishedAt && c.StartedAt < o.FinishedAt)} checks of the hanging server overlapped."));
+        Assert.Equal(2, healthyChecks.Count);
+        Assert.All(healthyChecks, c => Assert.Equal(CheckOutcome.Succeeded, c.Outcome));
+        // Not after the hanging server's first checks gave up: beside them.
+        Assert.All(healthyChecks, c => Assert.True(c.StartedAt < hangingChecks.Min(h => h.FinishedAt)));
+    }
+
+    private CheckLeases NewInstance() =>
+        new(fixture.Service<IDbContextFactory<AppDbContext>>(), fixture.Service<IOptions<CheckDispatchOptions>>(), TimeProvider.System);
 
     private async Task<DateTimeOffset?> LeasedUntilAsync(Guid id)
     {
