@@ -1,3 +1,4 @@
+using ImapEvents.Core.Text;
 using Hangfire;
 using Hangfire.Server;
 using ImapEvents.Core.Actions;
@@ -297,5 +298,6 @@ public sealed class DeliveryJob(
             base.ShouldRetryOn(exception) || (exception is InvalidOperationException { InnerException: { } inner } && base.ShouldRetryOn(inner));
     }
 
-    private static string? Cut(string? error) => error is { Length: > MaxErrorLength } ? error[..(MaxErrorLength - 1)] + "…" : error;
+    // A receiver's answer is its own words (a NUL, half a UTF-16 pair): made storable as a server's error is.
+    private static string? Cut(string? error) => StoredText.ClipOrNull(error, MaxErrorLength);
 }

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Text;
 using Hangfire;
 using ImapEvents.Infrastructure.Jobs;
 using ImapEvents.Infrastructure.Persistence;
@@ -175,7 +176,7 @@ public sealed class DeliveryQueue(
             }
 
             delivery.Status = DeliveryStatus.Failed;
-            delivery.LastError = (delivery.LastError is null ? reason : $"{delivery.LastError} {reason}") is var text && text.Length > 2000 ? text[..2000] : text;
+            delivery.LastError = StoredText.Clip(delivery.LastError is null ? reason : $"{delivery.LastError} {reason}", DeliveryJob.MaxErrorLength);
             delivery.CompletedAt = time.GetUtcNow();
             ended.Add(delivery);
         }

@@ -1,3 +1,4 @@
+using ImapEvents.Core.Text;
 using Hangfire;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
@@ -67,7 +68,7 @@ public sealed class NotificationGrouping(
                 IncidentId = imapEvent.IncidentId,
                 MailboxName = imapEvent.MailboxName,
                 LoginUsername = imapEvent.LoginUsername,
-                ErrorMessage = imapEvent.ErrorMessage.Length > 2000 ? imapEvent.ErrorMessage[..2000] : imapEvent.ErrorMessage,
+                ErrorMessage = StoredText.Clip(imapEvent.ErrorMessage, Imap.CheckFailure.MaxMessageLength),
                 OccurredAt = imapEvent.OccurredAt,
             });
             return (group, opened == 1 && group.Id == id);
