@@ -101,13 +101,13 @@ public sealed class MaintenanceJourneyTests(BrowserFixture fixture)
 
         // End the one-off window now.
         await onceRow.GetByRole(AriaRole.Button, new() { Name = $"End now: {once}" }).ClickAsync();
-        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "End now", Exact = true }).ClickAsync();
+        await BrowserFixture.ConfirmAsync(page, "End now");
         await Expect(onceRow.GetByText("Ended", new() { Exact = true })).ToBeVisibleAsync();
         await Expect(onceRow.GetByRole(AriaRole.Button, new() { Name = $"End now: {once}" })).ToHaveCountAsync(0);
 
         // Delete the weekly one.
         await weeklyRow.GetByRole(AriaRole.Button, new() { Name = $"Delete {weekly}" }).ClickAsync();
-        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await BrowserFixture.ConfirmAsync(page, "Delete");
         await Expect(weeklyRow).ToHaveCountAsync(0);
         await BrowserFixture.ScreenshotAsync(page, "63-maintenance-after-changes");
         fixture.AssertNoBrowserErrors(page);
@@ -142,7 +142,7 @@ public sealed class MaintenanceJourneyTests(BrowserFixture fixture)
         Assert.True(await FitsAsync(page), "the page scrolls sideways on a phone");
 
         await row.GetByRole(AriaRole.Button, new() { Name = $"Delete Phone window {tag}" }).ClickAsync();
-        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await BrowserFixture.ConfirmAsync(page, "Delete");
         await Expect(row).ToHaveCountAsync(0);
         await context.DisposeAsync();
     }
