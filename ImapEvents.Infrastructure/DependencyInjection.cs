@@ -17,6 +17,7 @@ using ImapEvents.Infrastructure.Retention;
 using ImapEvents.Infrastructure.Rules;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Telemetry;
+using ImapEvents.Infrastructure.Settings;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -67,8 +68,8 @@ public static class DependencyInjection
             .AddEntityFrameworkStores<AppDbContext>()
             .AddDefaultTokenProviders();
 
-        // Every section is read at start (ValidateOnStart): a setting not of its kind ("abc" for a time span) is refused
-        // in a sentence then, not met by the first request or job that needs it.
+        // Every section is read at start (ValidateOnStart, AddCheckedSettings for ranges): a setting not of its kind ("abc"
+        // for a time span) or out of range is refused in a sentence then, not met by the first request or job that needs it.
         services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.SectionName));
         services.AddOptions<BootstrapOptions>().ValidateOnStart();
         services.AddScoped<FirstAdministrator>();
@@ -76,14 +77,10 @@ public static class DependencyInjection
         services.AddScoped<DatabaseInitializer>();
         services.AddSingleton<JobSystemStatus>();
 
-        services.Configure<ImapCheckOptions>(configuration.GetSection(ImapCheckOptions.SectionName));
-        services.AddOptions<ImapCheckOptions>().ValidateOnStart();
+        services.AddCheckedSettings<ImapCheckOptions>(configuration, ImapCheckOptions.SectionName);
         services.AddSingleton<MailboxPasswords>();
         services.AddSingleton<MailboxSchedule>();
-        services.AddOptions<CheckDispatchOptions>()
-            .Bind(configuration.GetSection(CheckDispatchOptions.SectionName))
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<CheckDispatchOptions>, CheckDispatchOptionsValidation>();
+        services.AddCheckedSettings<CheckDispatchOptions>(configuration, CheckDispatchOptions.SectionName);
         services.AddSingleton<CheckLeases>();
         services.AddSingleton<CheckSlots>();
         services.AddHostedService<LeaseRenewal>();
@@ -91,8 +88,7 @@ public static class DependencyInjection
         services.AddSingleton<MessageImporter>();
         services.AddSingleton<ImapCheck>();
         services.AddSingleton<CheckRecorder>();
-        services.Configure<IncidentSettings>(configuration.GetSection(IncidentSettings.Section));
-        services.AddOptions<IncidentSettings>().ValidateOnStart();
+        services.AddCheckedSettings<IncidentSettings>(configuration, IncidentSettings.Section);
         services.AddSingleton<MaintenanceCalendar>();
         services.AddSingleton<NotificationGrouping>();
         services.AddSingleton<IncidentLinks>();
@@ -100,8 +96,7 @@ public static class DependencyInjection
         services.AddSingleton<MaintenanceAdministration>();
         services.AddTransient<InterruptedCheckSweep>();
         services.AddTransient<StaleMailboxSweep>();
-        services.Configure<RuleOptions>(configuration.GetSection(RuleOptions.SectionName));
-        services.AddOptions<RuleOptions>().ValidateOnStart();
+        services.AddCheckedSettings<RuleOptions>(configuration, RuleOptions.SectionName);
         services.AddSingleton<RuleSet>();
         services.AddSingleton<IImapEventDispatcher, RuleDispatcher>();
         services.AddSingleton<RuleAdministration>();
@@ -117,8 +112,7 @@ public static class DependencyInjection
         services.AddSingleton<ActivityFeed>();
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<ActivityListener>(provider, connectionString));
 
-        services.Configure<ActionOptions>(configuration.GetSection(ActionOptions.SectionName));
-        services.AddOptions<ActionOptions>().ValidateOnStart();
+        services.AddCheckedSettings<ActionOptions>(configuration, ActionOptions.SectionName);
         services.Configure<OutboundOptions>(configuration.GetSection(OutboundOptions.SectionName));
         services.AddOptions<OutboundOptions>().ValidateOnStart();
         services.AddSingleton<OutboundPolicy>();
@@ -161,11 +155,7 @@ public static class DependencyInjection
         services.AddSingleton<DeliveryQueue>();
         services.AddTransient<DeliveryJob>();
 
-        services.AddOptions<RetentionOptions>()
-            .Bind(configuration.GetSection(RetentionOptions.SectionName))
-            .Validate(o => o.Days is >= 1 and <= RetentionOptions.MaxDays, $"Retention__Days must be between 1 and {RetentionOptions.MaxDays}.")
-            .Validate(o => o.BatchSize >= 1, "Retention__BatchSize must be at least 1.")
-            .ValidateOnStart();
+        services.AddCheckedSettings<RetentionOptions>(configuration, RetentionOptions.SectionName);
         services.AddTransient<RetentionJob>();
 
         services.AddSingleton<MigrationsHealthCheck>();

@@ -11,6 +11,7 @@ using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Telemetry;
 using ImapEvents.Infrastructure.Retention;
+using ImapEvents.Infrastructure.Settings;
 using ImapEvents.Web.Account;
 using ImapEvents.Web.Components;
 using ImapEvents.Web.Features.Rules;
@@ -72,7 +73,7 @@ public static class DependencyInjection
         });
 
         // Sign-in attempts per account and per client, before any password is checked (Identity:SignInAttemptsPer…).
-        services.AddOptions<SignInLimitOptions>().BindConfiguration(SignInLimitOptions.SectionName).ValidateOnStart();
+        services.AddCheckedSettings<SignInLimitOptions>(SignInLimitOptions.SectionName);
         services.AddSingleton<SignInThrottle>();
 
         // Disabling a user or changing their roles renews the security stamp; it is checked this often

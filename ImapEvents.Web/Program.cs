@@ -30,6 +30,16 @@ catch (Exception refusal) when (refusal is KeyRingException or OptionsValidation
     await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
     return 1;
 }
+catch (AggregateException refusals) when (refusals.InnerExceptions.All(inner => inner is OptionsValidationException))
+{
+    // More than one section wrong at once: every sentence, so the operator fixes them in one go.
+    foreach (var refusal in refusals.InnerExceptions)
+    {
+        await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
+    }
+
+    return 1;
+}
 catch (InvalidOperationException unreadable) when (SettingText.Unreadable(unreadable) is { } sentence)
 {
     // A setting that is not even of its kind ("abc" for a time span): the same, in the variable's own name.

@@ -1,6 +1,8 @@
+using ImapEvents.Infrastructure.Settings;
+
 namespace ImapEvents.Infrastructure.Actions;
 
-public sealed class ActionOptions
+public sealed class ActionOptions : ICheckedSettings
 {
     public const string SectionName = "Actions";
 
@@ -20,4 +22,11 @@ public sealed class ActionOptions
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromHours(1);
 
     public string ResolvedLogDirectory => Path.GetFullPath(LogDirectory);
+
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        string.IsNullOrWhiteSpace(LogDirectory) ? "Actions__LogDirectory must name a folder (absent means action-logs in the working directory)." : null,
+        SettingRange.Check("Actions__HttpTimeout", HttpTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+        SettingRange.Check("Actions__SmtpTimeout", SmtpTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+        SettingRange.Check("Actions__MaxRetryAfter", MaxRetryAfter, TimeSpan.Zero, TimeSpan.FromDays(7)));
 }

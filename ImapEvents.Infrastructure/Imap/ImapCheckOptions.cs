@@ -1,6 +1,8 @@
+using ImapEvents.Infrastructure.Settings;
+
 namespace ImapEvents.Infrastructure.Imap;
 
-public sealed class ImapCheckOptions
+public sealed class ImapCheckOptions : ICheckedSettings
 {
     public const string SectionName = "Imap";
 
@@ -30,4 +32,11 @@ public sealed class ImapCheckOptions
     /// work between them. A check still marked running after this was left by an instance that stopped.
     /// </summary>
     public TimeSpan LongestCheck => CheckBudget + 10 * StageTimeout + TimeSpan.FromMinutes(5);
+
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        SettingRange.Check("Imap__StageTimeout", StageTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
+        SettingRange.Check("Imap__MaxKilobytesBeforeLogin", MaxKilobytesBeforeLogin, 16, 10_240),
+        SettingRange.Check("Imap__MaxMessagesPerCheck", MaxMessagesPerCheck, 1, 100_000),
+        SettingRange.Check("Imap__CheckBudget", CheckBudget, TimeSpan.FromSeconds(10), TimeSpan.FromHours(24)));
 }

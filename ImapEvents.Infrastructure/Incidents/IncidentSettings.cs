@@ -1,7 +1,9 @@
+using ImapEvents.Infrastructure.Settings;
+
 namespace ImapEvents.Infrastructure.Incidents;
 
 /// <summary>The "Incidents" configuration section.</summary>
-public sealed class IncidentSettings
+public sealed class IncidentSettings : ICheckedSettings
 {
     public const string Section = "Incidents";
 
@@ -13,4 +15,10 @@ public sealed class IncidentSettings
 
     /// <summary>A mailbox with no completed check for this many of its poll intervals raises IMAP Mailbox Stale.</summary>
     public int StaleAfterIntervals { get; set; } = 3;
+
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        SettingRange.Check("Incidents__CertificateWarningDays", CertificateWarningDays, 1, 365),
+        SettingRange.Check("Incidents__GroupingWindow", GroupingWindow, TimeSpan.Zero, TimeSpan.FromHours(1)),
+        SettingRange.Check("Incidents__StaleAfterIntervals", StaleAfterIntervals, 2, 100));
 }

@@ -5,6 +5,7 @@ using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using ImapEvents.Infrastructure.Scheduling;
 using ImapEvents.Infrastructure.Retention;
+using ImapEvents.Infrastructure.Settings;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -17,9 +18,8 @@ internal static class HangfireSetup
 
     public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration configuration, string connectionString)
     {
-        var options = configuration.GetSection(JobOptions.SectionName).Get<JobOptions>() ?? new JobOptions();
-        services.Configure<JobOptions>(configuration.GetSection(JobOptions.SectionName));
-        services.AddOptions<JobOptions>().ValidateOnStart();
+        var options = configuration.ReadCheckedSettings<JobOptions>(JobOptions.SectionName);
+        services.AddCheckedSettings<JobOptions>(configuration, JobOptions.SectionName);
 
         var storageOptions = new PostgreSqlStorageOptions
         {
@@ -73,12 +73,12 @@ internal static class HangfireSetup
                 server.WorkerCount = options.CheckWorkers;
             });
             // Each dispatcher's run overlaps the next minute's for a few seconds: two workers per dispatcher.
-            var dispatch = configuration.GetSection(CheckDispatchOptions.SectionName).Get<CheckDispatchOptions>() ?? new CheckDispatchOptions();
+            var dispatch = configuration.ReadCheckedSettings<CheckDispatchOptions>(CheckDispatchOptions.SectionName);
             services.AddHangfireServer(server =>
             {
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:dispatch";
                 server.Queues = [JobQueues.Dispatch];
-                server.WorkerCount = 2 * Math.Max(1, dispatch.Dispatchers);
+                server.WorkerCount = 2 * dispatch.Dispatchers;
             });
         }
 

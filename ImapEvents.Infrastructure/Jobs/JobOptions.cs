@@ -1,6 +1,8 @@
+using ImapEvents.Infrastructure.Settings;
+
 namespace ImapEvents.Infrastructure.Jobs;
 
-public sealed class JobOptions
+public sealed class JobOptions : ICheckedSettings
 {
     public const string SectionName = "Jobs";
 
@@ -22,4 +24,11 @@ public sealed class JobOptions
     public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        SettingRange.Check("Jobs__CheckWorkers", CheckWorkers, 1, 100),
+        SettingRange.Check("Jobs__ActionWorkers", ActionWorkers, 1, 200),
+        SettingRange.Check("Jobs__InvisibilityTimeout", InvisibilityTimeout, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)),
+        SettingRange.Check("Jobs__QueuePollInterval", QueuePollInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1)));
 }

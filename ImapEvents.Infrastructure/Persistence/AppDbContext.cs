@@ -93,6 +93,13 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
                 table.HasCheckConstraint("CK_mailboxes_after_import", $"\"AfterImport\" IN ({Names<AfterImport>()})");
                 table.HasCheckConstraint(
                     "CK_mailboxes_poll_interval", $"\"PollIntervalMinutes\" BETWEEN 1 AND {MailboxRules.MaxPollIntervalMinutes}");
+                // And what the editor refuses and a check could only fail on, again and again.
+                table.HasCheckConstraint("CK_mailboxes_port", "\"ServerPort\" BETWEEN 1 AND 65535");
+                table.HasCheckConstraint(
+                    "CK_mailboxes_message_size", $"\"MaxMessageSizeKilobytes\" BETWEEN 1 AND {MailboxRules.MaxMessageSizeLimitKilobytes}");
+                table.HasCheckConstraint("CK_mailboxes_folder", "btrim(\"Folder\") <> ''");
+                table.HasCheckConstraint(
+                    "CK_mailboxes_move_to_folder", $"\"AfterImport\" <> '{AfterImport.MoveToFolder}' OR coalesce(btrim(\"MoveToFolder\"), '') <> ''");
             });
             mailbox.Property(m => m.DisplayName).HasMaxLength(200);
             mailbox.Property(m => m.ServerName).HasMaxLength(253);

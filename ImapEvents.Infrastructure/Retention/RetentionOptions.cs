@@ -1,7 +1,9 @@
+using ImapEvents.Infrastructure.Settings;
+
 namespace ImapEvents.Infrastructure.Retention;
 
 /// <summary>The "Retention" configuration section: how long history is kept, and how much one purge statement removes.</summary>
-public sealed class RetentionOptions
+public sealed class RetentionOptions : ICheckedSettings
 {
     public const string SectionName = "Retention";
 
@@ -19,4 +21,9 @@ public sealed class RetentionOptions
     public int BatchSize { get; set; } = 5_000;
 
     public TimeSpan Period => TimeSpan.FromDays(Days);
+
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        SettingRange.Check("Retention__Days", Days, 1, MaxDays),
+        SettingRange.Check("Retention__BatchSize", BatchSize, 1, 1_000_000));
 }

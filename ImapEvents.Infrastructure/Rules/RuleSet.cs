@@ -3,10 +3,11 @@ using ImapEvents.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ImapEvents.Infrastructure.Settings;
 
 namespace ImapEvents.Infrastructure.Rules;
 
-public sealed class RuleOptions
+public sealed class RuleOptions : ICheckedSettings
 {
     public const string SectionName = "Rules";
 
@@ -14,6 +15,13 @@ public sealed class RuleOptions
     public string? DefaultTimeZone { get; set; }
 
     public TimeZoneInfo ResolveDefaultZone() => CompiledRules.ResolveZone(DefaultTimeZone, TimeZoneInfo.Local);
+
+    /// <inheritdoc/>
+    public string? Invalid() =>
+        string.IsNullOrWhiteSpace(DefaultTimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(DefaultTimeZone, out _)
+            ? null
+            // Else every rule without a zone of its own would quietly keep the machine's time instead.
+            : $"Rules__DefaultTimeZone is \"{DefaultTimeZone}\", which is not a time zone this machine knows: use a name such as Europe/Berlin, or leave it empty for the machine's own zone.";
 }
 
 /// <summary>

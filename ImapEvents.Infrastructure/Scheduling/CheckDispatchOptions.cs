@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Options;
+using ImapEvents.Infrastructure.Settings;
 
 namespace ImapEvents.Infrastructure.Scheduling;
 
 /// <summary>How scheduled checks are claimed and run (section "Checks").</summary>
-public sealed class CheckDispatchOptions
+public sealed class CheckDispatchOptions : ICheckedSettings
 {
     public const string SectionName = "Checks";
 
@@ -54,23 +54,15 @@ public sealed class CheckDispatchOptions
     /// </summary>
     public TimeSpan CheckNowWait { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Why these settings cannot run, in the words of the environment variables that set them; null when they can.</summary>
-    public string? Invalid() =>
-        Dispatchers is < 1 or > 64 ? "Checks__Dispatchers must be between 1 and 64."
-        : RunLength < TimeSpan.FromSeconds(1) || RunLength > TimeSpan.FromHours(1) ? "Checks__RunLength must be between 00:00:01 and 01:00:00."
-        : Concurrency is < 1 or > 10_000 ? "Checks__Concurrency must be between 1 and 10000."
-        : ConcurrencyPerServer is < 1 or > 10_000 ? "Checks__ConcurrencyPerServer must be between 1 and 10000."
-        : ClaimBatch is < 1 or > 10_000 ? "Checks__ClaimBatch must be between 1 and 10000."
-        : Lease < TimeSpan.FromSeconds(3) || Lease > TimeSpan.FromHours(1) ? "Checks__Lease must be between 00:00:03 and 01:00:00."
-        : WriteDelay < TimeSpan.Zero || WriteDelay > TimeSpan.FromMinutes(1) ? "Checks__WriteDelay must be between 00:00:00 and 00:01:00."
-        : WriteBatch is < 1 or > 10_000 ? "Checks__WriteBatch must be between 1 and 10000."
-        : CheckNowWait < TimeSpan.Zero || CheckNowWait > TimeSpan.FromHours(1) ? "Checks__CheckNowWait must be between 00:00:00 and 01:00:00."
-        : null;
-}
-
-/// <summary>Refuses to start with settings that would stop the checks (a batch of 0 checks nothing, a lease of 0 cannot be renewed).</summary>
-internal sealed class CheckDispatchOptionsValidation : IValidateOptions<CheckDispatchOptions>
-{
-    public ValidateOptionsResult Validate(string? name, CheckDispatchOptions options) =>
-        options.Invalid() is { } why ? ValidateOptionsResult.Fail(why) : ValidateOptionsResult.Success;
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        SettingRange.Check("Checks__Dispatchers", Dispatchers, 1, 64),
+        SettingRange.Check("Checks__RunLength", RunLength, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+        SettingRange.Check("Checks__Concurrency", Concurrency, 1, 10_000),
+        SettingRange.Check("Checks__ConcurrencyPerServer", ConcurrencyPerServer, 1, 10_000),
+        SettingRange.Check("Checks__ClaimBatch", ClaimBatch, 1, 10_000),
+        SettingRange.Check("Checks__Lease", Lease, TimeSpan.FromSeconds(3), TimeSpan.FromHours(1)),
+        SettingRange.Check("Checks__WriteDelay", WriteDelay, TimeSpan.Zero, TimeSpan.FromMinutes(1)),
+        SettingRange.Check("Checks__WriteBatch", WriteBatch, 1, 10_000),
+        SettingRange.Check("Checks__CheckNowWait", CheckNowWait, TimeSpan.Zero, TimeSpan.FromHours(1)));
 }

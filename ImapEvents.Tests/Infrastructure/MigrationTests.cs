@@ -1,6 +1,9 @@
+using ImapEvents.Core.Mailboxes;
 using ImapEvents.Infrastructure.Persistence;
 using ImapEvents.Tests.TestSupport;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
 
 namespace ImapEvents.Tests.Infrastructure;
@@ -39,5 +42,45 @@ public sealed class MigrationTests : IAsyncLifetime
         Assert.Contains("AspNetRoles", tables);
         Assert.Contains("data_protection_keys", tables);
         Assert.Contains("setup_tokens", tables);
+    }
+
+    [Fact]
+    public async Task MailboxRowsWrittenByHandBeforeTheDatabaseRefusedThem_AreRepaired_SoTheConstraintsCanBeAdded()
+    {
+        await using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>().UseNpgsql(database.ConnectionString).Options);
+        await db.Database.GetService<IMigrator>().MigrateAsync("20261202125820_MailboxConstraints");
+        var now = DateTimeOffset.UtcNow;
+        Mailbox Seeded(string name) => new() { Id = Guid.NewGuid(), DisplayName = name, ServerName = "imap.example.com", LoginUsername = "u", CreatedAt = now, UpdatedAt = now };
+        var noPort = Seeded("no port");
+        var plainNoPort = Seeded("plain, no port");
+        plainNoPort.Security = ConnectionSecurity.StartTls;
+        var noSize = Seeded("no size");
+        var hugeSize = Seeded("huge size");
+        var noFolder = Seeded("no folder");
+        var nowhereToMove = Seeded("nowhere to move");
+        var healthy = Seeded("healthy");
+        healthy.AfterImport = AfterImport.MoveToFolder;
+        healthy.MoveToFolder = "Archive";
+        db.Mailboxes.AddRange(noPort, plainNoPort, noSize, hugeSize, noFolder, nowhereToMove, healthy);
+        await db.SaveChangesAsync();
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE mailboxes SET "ServerPort" = 0 WHERE "Id" IN ({noPort.Id}, {plainNoPort.Id});
+            UPDATE mailboxes SET "MaxMessageSizeKilobytes" = -5 WHERE "Id" = {noSize.Id};
+            UPDATE mailboxes SET "MaxMessageSizeKilobytes" = 2147483647 WHERE "Id" = {hugeSize.Id};
+            UPDATE mailboxes SET "Folder" = ' ' WHERE "Id" = {noFolder.Id};
+            UPDATE mailboxes SET "AfterImport" = 'MoveToFolder', "MoveToFolder" = NULL WHERE "Id" = {nowhereToMove.Id};
+            """);
+
+        await db.Database.MigrateAsync();
+
+        var rows = await db.Mailboxes.AsNoTracking().ToDictionaryAsync(m => m.Id);
+        Assert.Equal(993, rows[noPort.Id].ServerPort);
+        Assert.Equal(143, rows[plainNoPort.Id].ServerPort);
+        Assert.Equal(new Mailbox().MaxMessageSizeKilobytes, rows[noSize.Id].MaxMessageSizeKilobytes);
+        Assert.Equal(MailboxRules.MaxMessageSizeLimitKilobytes, rows[hugeSize.Id].MaxMessageSizeKilobytes);
+        Assert.Equal("INBOX", rows[noFolder.Id].Folder);
+        Assert.Equal(AfterImport.MarkSeen, rows[nowhereToMove.Id].AfterImport);
+        Assert.Equal((AfterImport.MoveToFolder, "Archive", 993, "INBOX"), (rows[healthy.Id].AfterImport, rows[healthy.Id].MoveToFolder, rows[healthy.Id].ServerPort, rows[healthy.Id].Folder));
+        Assert.All(rows.Values, row => Assert.True(row.Enabled));
     }
 }

@@ -83,9 +83,9 @@ public sealed class AppProcess : IAsyncDisposable
     /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no finally block runs; the kernel closes its sockets.</summary>
     /// <summary>
     /// Starts the app (a worker without job servers) with <paramref name="settings"/> and asserts that it refuses to start
-    /// with exit code 1, saying "ImapEvents did not start: " and <paramref name="sentence"/>, and no stack trace.
+    /// with exit code 1, saying "ImapEvents did not start: " and each of <paramref name="sentences"/>, and no stack trace.
     /// </summary>
-    public static async Task AssertRefusedAtStartAsync(string connectionString, IReadOnlyDictionary<string, string> settings, string sentence)
+    public static async Task AssertRefusedAtStartAsync(string connectionString, IReadOnlyDictionary<string, string> settings, params string[] sentences)
     {
         var all = new Dictionary<string, string>
         {
@@ -107,7 +107,12 @@ public sealed class AppProcess : IAsyncDisposable
             var said = string.Concat(await output);
 
             Assert.Equal(1, process.ExitCode);
-            Assert.Contains($"ImapEvents did not start: {sentence}", said, StringComparison.Ordinal);
+            Assert.NotEmpty(sentences);
+            foreach (var sentence in sentences)
+            {
+                Assert.Contains($"ImapEvents did not start: {sentence}", said, StringComparison.Ordinal);
+            }
+
             Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
         }
         finally

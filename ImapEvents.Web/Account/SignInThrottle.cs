@@ -1,10 +1,11 @@
 using System.Threading.RateLimiting;
+using ImapEvents.Infrastructure.Settings;
 using Microsoft.Extensions.Options;
 
 namespace ImapEvents.Web.Account;
 
 /// <summary>How many sign-in attempts are allowed in a window (Identity__SignInAttemptsPerAccount and the rest).</summary>
-public sealed class SignInLimitOptions
+public sealed class SignInLimitOptions : ICheckedSettings
 {
     public const string SectionName = "Identity";
 
@@ -15,6 +16,12 @@ public sealed class SignInLimitOptions
     public int SignInAttemptsPerClient { get; set; } = 30;
 
     public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <inheritdoc/>
+    public string? Invalid() => SettingRange.First(
+        SettingRange.Check("Identity__SignInAttemptsPerAccount", SignInAttemptsPerAccount, 1, 10_000),
+        SettingRange.Check("Identity__SignInAttemptsPerClient", SignInAttemptsPerClient, 1, 100_000),
+        SettingRange.Check("Identity__SignInWindow", SignInWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)));
 }
 
 /// <summary>

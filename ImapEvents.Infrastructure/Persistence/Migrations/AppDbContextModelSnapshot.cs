@@ -388,7 +388,15 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         {
                             t.HasCheckConstraint("CK_mailboxes_after_import", "\"AfterImport\" IN ('MarkSeen', 'MoveToFolder', 'Delete')");
 
+                            t.HasCheckConstraint("CK_mailboxes_folder", "btrim(\"Folder\") <> ''");
+
+                            t.HasCheckConstraint("CK_mailboxes_message_size", "\"MaxMessageSizeKilobytes\" BETWEEN 1 AND 1048576");
+
+                            t.HasCheckConstraint("CK_mailboxes_move_to_folder", "\"AfterImport\" <> 'MoveToFolder' OR coalesce(btrim(\"MoveToFolder\"), '') <> ''");
+
                             t.HasCheckConstraint("CK_mailboxes_poll_interval", "\"PollIntervalMinutes\" BETWEEN 1 AND 1440");
+
+                            t.HasCheckConstraint("CK_mailboxes_port", "\"ServerPort\" BETWEEN 1 AND 65535");
 
                             t.HasCheckConstraint("CK_mailboxes_security", "\"Security\" IN ('None', 'StartTls', 'SslOnConnect')");
                         });
