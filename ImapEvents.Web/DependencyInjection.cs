@@ -45,6 +45,7 @@ public static class DependencyInjection
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
         services.AddScoped<CurrentUser>();
+        services.AddScoped<ViewerTime>();
         services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
 
         // Signing in is the web host's business; a worker-only instance has users but no sign-in.

@@ -71,16 +71,21 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
             page.TotalCount);
     }
 
-    /// <summary>The dashboard chart: events per type for each of the last <paramref name="days"/> UTC days, today included.</summary>
-    public async Task<EventHistogram> DailyCountsAsync(DateTimeOffset now, int days, CancellationToken cancellationToken)
+    /// <summary>
+    /// The dashboard chart: events per type for each of the last <paramref name="days"/> days of <paramref name="zone"/>
+    /// (the viewer's calendar), today included.
+    /// </summary>
+    public async Task<EventHistogram> DailyCountsAsync(DateTimeOffset now, int days, TimeZoneInfo zone, CancellationToken cancellationToken)
     {
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var first = today.AddDays(1 - days);
-        var since = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        // The first day begins at most 14 hours before its UTC midnight (UTC+14); what is earlier is left out below.
+        var since = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddHours(-15);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        // Counted in PostgreSQL by UTC day: an event storm is millions of rows, never loaded here.
-        var rows = await db.Database.SqlQuery<DayCount>($"""
-            SELECT (("OccurredAt" AT TIME ZONE 'UTC')::date - {first})::int AS "DayIndex", "Type", count(*)::int AS "Count"
+        // Counted in PostgreSQL by quarter hour (an event storm is millions of rows, never loaded here), placed in the
+        // zone's days here: PostgreSQL's own zone names need not match this machine's.
+        var rows = await db.Database.SqlQuery<QuarterCount>($"""
+            SELECT floor(extract(epoch FROM "OccurredAt") / 900)::bigint AS "Quarter", "Type", count(*)::int AS "Count"
             FROM imap_events
             WHERE "OccurredAt" >= {since} AND NOT "IsTest"
             GROUP BY 1, 2
@@ -90,16 +95,18 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
         var counts = Enum.GetValues<ImapEventType>().ToDictionary(t => t, _ => new int[days]);
         foreach (var row in rows)
         {
-            if (row.DayIndex >= 0 && row.DayIndex < days && Enum.TryParse<ImapEventType>(row.Type, out var type) && counts.TryGetValue(type, out var perDay))
+            var local = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeSeconds(row.Quarter * 900), zone);
+            var dayIndex = DateOnly.FromDateTime(local.DateTime).DayNumber - first.DayNumber;
+            if (dayIndex >= 0 && dayIndex < days && Enum.TryParse<ImapEventType>(row.Type, out var type) && counts.TryGetValue(type, out var perDay))
             {
-                perDay[row.DayIndex] += row.Count;
+                perDay[dayIndex] += row.Count;
             }
         }
 
         return new EventHistogram(dayList, counts);
     }
 
-    private sealed record DayCount(int DayIndex, string Type, int Count);
+    private sealed record QuarterCount(long Quarter, string Type, int Count);
 
     public async Task<DeliverySummary> DeliverySummaryAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {

@@ -43,7 +43,11 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
         Assert.Contains("ImapEvents.Web.dll", app!.CommandLine(), StringComparison.Ordinal);
         Assert.Contains("Hosting environment: Production", app.Output, StringComparison.Ordinal);
 
-        var context = await browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1280, Height = 800 } });
+        // A reader in New York, whatever zone the server keeps.
+        var context = await browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.BaseUrl, ViewportSize = new() { Width = 1280, Height = 800 }, TimezoneId = "America/New_York",
+        });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
         var failures = BrowserFixture.WatchForErrors(page);
@@ -71,6 +75,8 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
         await BrowserFixture.SignInAsync(page, AdminEmail, AdminPassword);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
         await BrowserFixture.WaitForInteractivityAsync(page);
+        // The sign-in page named the browser's zone (a script of the site's own, under its CSP), and the pages use it.
+        await Expect(page.GetByText("Times are in America/New_York.")).ToBeVisibleAsync();
 
         // Interactive: a click in the circuit opens a dialog whose fields are found by their labels.
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Main navigation" }).GetByRole(AriaRole.Link, new() { Name = "Mailboxes" }).ClickAsync();

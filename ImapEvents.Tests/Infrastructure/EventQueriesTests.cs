@@ -9,7 +9,7 @@ namespace ImapEvents.Tests.Infrastructure;
 public sealed class EventQueriesTests(ActionFixture fixture) : IClassFixture<ActionFixture>
 {
     [Fact]
-    public async Task TheDashboardChart_CountsEventsPerUtcDayAndType_LeavingOutTestsAndOlderDays()
+    public async Task TheDashboardChart_CountsEventsPerDayOfTheViewersZoneAndType_LeavingOutTestsAndOlderDays()
     {
         var now = new DateTimeOffset(2026, 11, 27, 0, 30, 0, TimeSpan.Zero);
         ImapEvent At(DateTimeOffset when, ImapEventType type, bool test = false) => new()
@@ -28,7 +28,7 @@ public sealed class EventQueriesTests(ActionFixture fixture) : IClassFixture<Act
             await db.SaveChangesAsync();
         }
 
-        var histogram = await fixture.Service<EventQueries>().DailyCountsAsync(now, 14, default);
+        var histogram = await fixture.Service<EventQueries>().DailyCountsAsync(now, 14, TimeZoneInfo.Utc, default);
 
         Assert.Equal(14, histogram.Days.Count);
         Assert.Equal(new DateOnly(2026, 11, 27), histogram.Days[^1]);
@@ -38,5 +38,13 @@ public sealed class EventQueriesTests(ActionFixture fixture) : IClassFixture<Act
         Assert.Equal(1, histogram.CountsByType[ImapEventType.ConnectionFailed][10]);
         Assert.Equal(1, histogram.CountsByType[ImapEventType.ConnectionFailed].Sum());
         Assert.Equal(0, histogram.CountsByType[ImapEventType.ImportFailed].Sum());
+
+        // In New York it is still the evening of the 26th: the three login failures fell on that one day.
+        var newYork = await fixture.Service<EventQueries>().DailyCountsAsync(now, 14, TimeZoneInfo.FindSystemTimeZoneById("America/New_York"), default);
+        Assert.Equal(new DateOnly(2026, 11, 26), newYork.Days[^1]);
+        Assert.Equal(3, newYork.CountsByType[ImapEventType.LoginFailed][13]);
+        Assert.Equal(0, newYork.CountsByType[ImapEventType.LoginFailed][12]);
+        Assert.Equal(1, newYork.CountsByType[ImapEventType.ConnectionFailed][10]);
+        Assert.Equal(1, newYork.CountsByType[ImapEventType.ConnectionFailed].Sum());
     }
 }

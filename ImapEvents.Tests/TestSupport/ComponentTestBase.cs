@@ -23,6 +23,8 @@ public abstract class ComponentTestBase : IAsyncLifetime
             options.SnackbarConfiguration.HideTransitionDuration = 0;
             options.PopoverOptions.CheckForPopoverProvider = false;
         });
+        // Times in the server's zone, as a circuit whose browser has not named its own.
+        Context.Services.AddScoped<ImapEvents.Web.Shared.ViewerTime>();
     }
 
     protected BunitContext Context { get; } = new();

@@ -2,6 +2,7 @@ using ImapEvents.Core.Checks;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Text;
 using MudBlazor;
+using ImapEvents.Web.Shared;
 
 namespace ImapEvents.Web.Features.Events;
 
@@ -17,22 +18,22 @@ public static class EventText
     };
 
     /// <summary>The facts of the event's type, above its message on the Events page.</summary>
-    public static string Details(ImapEvent imapEvent) => imapEvent.Type switch
+    public static string Details(ImapEvent imapEvent, ViewerTime viewer) => imapEvent.Type switch
     {
         ImapEventType.ConnectionFailed or ImapEventType.LoginFailed or ImapEventType.DownloadFailed or ImapEventType.ImportFailed =>
             $"{imapEvent.ErrorKind.DisplayName()} · {imapEvent.Stage.DisplayName()} stage",
         ImapEventType.Recovered => $"Down {Downtime(imapEvent)} · {FailedChecks(imapEvent.FailureNumber)} · failing at the {imapEvent.Stage.DisplayName()} stage",
-        ImapEventType.CertificateExpiring => $"Certificate expires {Expiry(imapEvent)} · issued by {imapEvent.CertificateIssuer ?? "an unknown issuer"}",
+        ImapEventType.CertificateExpiring => $"Certificate expires {Expiry(imapEvent, viewer)} · issued by {imapEvent.CertificateIssuer ?? "an unknown issuer"}",
         ImapEventType.MailboxStale => "No check of this mailbox completed",
     };
 
     /// <summary>The event in a few words, for the dashboard's short list.</summary>
-    public static string Summary(ImapEvent imapEvent) => imapEvent.Type switch
+    public static string Summary(ImapEvent imapEvent, ViewerTime viewer) => imapEvent.Type switch
     {
         ImapEventType.ConnectionFailed or ImapEventType.LoginFailed or ImapEventType.DownloadFailed or ImapEventType.ImportFailed =>
             imapEvent.ErrorKind.DisplayName(),
         ImapEventType.Recovered => $"Down {Downtime(imapEvent)}, {FailedChecks(imapEvent.FailureNumber)}",
-        ImapEventType.CertificateExpiring => $"Certificate expires {Expiry(imapEvent)}",
+        ImapEventType.CertificateExpiring => $"Certificate expires {Expiry(imapEvent, viewer)}",
         ImapEventType.MailboxStale => "No check completed",
     };
 
@@ -40,6 +41,6 @@ public static class EventText
 
     private static string Downtime(ImapEvent imapEvent) => imapEvent.Downtime is { } downtime ? DurationText.Of(downtime) : "for an unknown time";
 
-    private static string Expiry(ImapEvent imapEvent) =>
-        imapEvent.CertificateExpiresAt is { } expires ? expires.ToLocalTime().ToString("d", System.Globalization.CultureInfo.CurrentCulture) : "soon";
+    private static string Expiry(ImapEvent imapEvent, ViewerTime viewer) =>
+        imapEvent.CertificateExpiresAt is { } expires ? viewer.Text(expires, "d") : "soon";
 }

@@ -27,8 +27,6 @@ public static class IncidentText
     public static string Duration(Incident incident, DateTimeOffset now) =>
         incident.IsOpen ? $"{DurationText.Of(incident.Duration(now))} so far" : DurationText.Of(incident.Duration(now));
 
-    public static string Time(DateTimeOffset at) => at.ToLocalTime().ToString("g", System.Globalization.CultureInfo.CurrentCulture);
-
     /// <summary>One line of the timeline, in words.</summary>
     public static string Describe(IncidentChange change) => change.Kind switch
     {

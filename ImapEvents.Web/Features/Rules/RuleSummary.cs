@@ -2,6 +2,7 @@ using ImapEvents.Core.Actions;
 using ImapEvents.Core.Events;
 using ImapEvents.Core.Rules;
 using ImapEvents.Core.Text;
+using ImapEvents.Web.Shared;
 
 namespace ImapEvents.Web.Features.Rules;
 
@@ -100,8 +101,8 @@ internal static class RuleSummary
             : $"{a.Kind.DisplayName()} ({MaxFrequency.Describe(a.MaxFrequency).ToLowerInvariant()})") + (a.DisabledAt is null ? "" : " (disabled)")));
 
     /// <summary>Why an action fires no more and what to do, as the rules list and the editor say it; null while it fires.</summary>
-    public static string? DisabledNotice(RuleAction action) =>
+    public static string? DisabledNotice(RuleAction action, ViewerTime viewer) =>
         action.DisabledAt is { } at
-            ? $"Disabled: {action.DisabledReason ?? "by ImapEvents"} on {at.ToLocalTime():g}; check the address and enable it again."
+            ? $"Disabled: {action.DisabledReason ?? "by ImapEvents"} on {viewer.Text(at)}; check the address and enable it again."
             : null;
 }

@@ -36,6 +36,9 @@ public sealed partial class SettingsPage
     private CurrentUser CurrentUser { get; set; } = default!;
 
     [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
+
+    [Inject]
     private AuthenticationStateProvider Authentication { get; set; } = default!;
 
     [Inject]
@@ -45,7 +48,7 @@ public sealed partial class SettingsPage
     {
         form = await Store.GetAsync(Closing);
         hasStoredPassword = form.ProtectedPassword is not null;
-        lastSaved = form.UpdatedBy is null ? null : $"Last saved by {form.UpdatedBy} at {form.UpdatedAt.ToLocalTime():g}.";
+        lastSaved = form.UpdatedBy is null ? null : $"Last saved by {form.UpdatedBy} at {Viewer.Text(form.UpdatedAt)}.";
         testRecipient = (await Authentication.GetAuthenticationStateAsync()).User.Identity?.Name;
         loading = false;
     }
@@ -68,7 +71,7 @@ public sealed partial class SettingsPage
                 newPassword = null;
                 form = await Store.GetAsync(Closing);
                 hasStoredPassword = form.ProtectedPassword is not null;
-                lastSaved = $"Last saved by {form.UpdatedBy} at {form.UpdatedAt.ToLocalTime():g}.";
+                lastSaved = $"Last saved by {form.UpdatedBy} at {Viewer.Text(form.UpdatedAt)}.";
                 Snackbar.Add("SMTP settings saved.", Severity.Success);
             }
         }
