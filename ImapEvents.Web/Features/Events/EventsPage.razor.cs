@@ -5,6 +5,7 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Incidents;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using ImapEvents.Web.Shared;
 
 namespace ImapEvents.Web.Features.Events;
 
@@ -44,6 +45,9 @@ public sealed partial class EventsPage
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
+
+    [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
 
     private DateTime? From => filter.From?.ToDateTime(TimeOnly.MinValue);
 
@@ -98,7 +102,7 @@ public sealed partial class EventsPage
             return new TableData<EventRow> { Items = [], TotalItems = 0 };
         }
 
-        var page = await Events.ListWithRulesAsync(filter.ToQuery(state.Page, state.PageSize, TimeZoneInfo.Local), cancellationToken);
+        var page = await Events.ListWithRulesAsync(filter.ToQuery(state.Page, state.PageSize, Viewer.Zone), cancellationToken);
         return new TableData<EventRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 

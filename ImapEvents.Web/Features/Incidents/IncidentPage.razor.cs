@@ -2,6 +2,7 @@ using ImapEvents.Infrastructure.Activity;
 using ImapEvents.Infrastructure.Incidents;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using ImapEvents.Web.Shared;
 
 namespace ImapEvents.Web.Features.Incidents;
 
@@ -13,6 +14,9 @@ public sealed partial class IncidentPage
     /// <summary>Any text, not a route constraint: an address that is no incident id shows "not found", like an unknown id.</summary>
     [Parameter]
     public string Id { get; set; } = "";
+
+    [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
 
     [Inject]
     private IncidentQueries Incidents { get; set; } = default!;

@@ -4,6 +4,7 @@ using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Incidents;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using ImapEvents.Web.Shared;
 
 namespace ImapEvents.Web.Features.Incidents;
 
@@ -31,6 +32,9 @@ public sealed partial class IncidentsPage
 
     [SupplyParameterFromQuery(Name = "to")]
     public string? ToParameter { get; set; }
+
+    [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
 
     [Inject]
     private IncidentQueries Incidents { get; set; } = default!;
@@ -79,7 +83,7 @@ public sealed partial class IncidentsPage
         }
 
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closing);
-        var page = await Incidents.ListAsync(filter.ToQuery(state.Page, state.PageSize, TimeZoneInfo.Local), both.Token);
+        var page = await Incidents.ListAsync(filter.ToQuery(state.Page, state.PageSize, Viewer.Zone), both.Token);
         return new TableData<IncidentRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 

@@ -17,6 +17,9 @@ public sealed partial class MailboxesPage
     public string? HealthParameter { get; set; }
 
     [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
+
+    [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
     [Inject]

@@ -15,6 +15,9 @@ public sealed partial class RulesPage
     private RuleImportResult? imported;
 
     [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
+
+    [Inject]
     private RuleAdministration Rules { get; set; } = default!;
 
     [Inject]

@@ -12,6 +12,9 @@ public sealed partial class UsersPage
     private string? actionError;
 
     [Inject]
+    private ViewerTime Viewer { get; set; } = default!;
+
+    [Inject]
     private IServiceScopeFactory ScopeFactory { get; set; } = default!;
 
     [Inject]
