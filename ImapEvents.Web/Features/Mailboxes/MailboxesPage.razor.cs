@@ -12,6 +12,15 @@ public sealed partial class MailboxesPage
     private string search = "";
     private MailboxHealthState? health;
 
+    /// <summary>
+    /// Check now asked on this page and not yet answered by a finished check: the row says so and its button waits,
+    /// so the person sees their click was taken and does not queue the same check twice.
+    /// </summary>
+    private readonly Dictionary<Guid, DateTimeOffset> checksAsked = [];
+
+    /// <summary>After this, a check asked for and never finished (its job failed for good) no longer holds the row.</summary>
+    private static readonly TimeSpan CheckAskedFor = TimeSpan.FromMinutes(5);
+
     /// <summary>"?health=failing": the dashboard's health tiles link here.</summary>
     [SupplyParameterFromQuery(Name = "health")]
     public string? HealthParameter { get; set; }
@@ -59,6 +68,15 @@ public sealed partial class MailboxesPage
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closing);
         var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize, health), both.Token);
+        var now = Time.GetUtcNow();
+        foreach (var row in page.Items)
+        {
+            if (checksAsked.TryGetValue(row.Id, out var asked) && (row.LastCheckAt >= asked || now - asked > CheckAskedFor))
+            {
+                checksAsked.Remove(row.Id);
+            }
+        }
+
         return new TableData<MailboxRow> { Items = page.Items, TotalItems = page.TotalCount };
     }
 
@@ -105,8 +123,11 @@ public sealed partial class MailboxesPage
         await ReloadAsync();
     }
 
+    private bool CheckAsked(MailboxRow row) => checksAsked.ContainsKey(row.Id);
+
     private void CheckNow(MailboxRow row)
     {
+        checksAsked[row.Id] = Time.GetUtcNow();
         Mailboxes.CheckNow(row.Id);
         Snackbar.Add($"A check of {row.DisplayName} is queued. Its result appears here and on the Events page.", Severity.Info);
     }
