@@ -4,7 +4,7 @@ using ImapEvents.Web;
 using ImapEvents.Web.Operations;
 using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = PublishedContentRoot.Find(args) });
 
 WebApplication app;
 bool workerOnly;

@@ -96,6 +96,66 @@ public sealed partial class ProductionPathJourneyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ThePublishedApp_StartedFromAnotherFolder_StillServesItsStylesheets()
+    {
+        // What run.sh published, started as a service unit might: `dotnet /path/ImapEvents.Web.dll` from elsewhere.
+        var published = Path.Combine(DockerComposeTests.RepositoryRoot(), "artifacts", "app", "ImapEvents.Web.dll");
+        var port = LoopbackTcpServer.ClosedPort();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [published])
+        {
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+        start.Environment["ConnectionStrings__Default"] = database.ConnectionString;
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["DataProtection__AllowUnprotectedKeys"] = "true";
+        start.Environment["Jobs__RunServer"] = "false";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => said.Enqueue(e.Data ?? "");
+        process.ErrorDataReceived += (_, e) => said.Enqueue(e.Data ?? "");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (!await AnswersAsync(http))
+            {
+                Assert.False(process.HasExited, "The app stopped:\n" + string.Join("\n", said));
+                Assert.True(DateTime.UtcNow < deadline, "The app did not answer within a minute:\n" + string.Join("\n", said));
+                await Task.Delay(250);
+            }
+
+            var signIn = await http.GetStringAsync("/Account/Login");
+            var stylesheet = Regex.Match(signIn, "href=\"(app[^\"]*\\.css)\"").Groups[1].Value;
+            Assert.NotEmpty(stylesheet);
+            var css = await http.GetStringAsync("/" + stylesheet);
+            Assert.Contains(".viewer-zone", css, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+
+        static async Task<bool> AnswersAsync(HttpClient http)
+        {
+            try
+            {
+                return (await http.GetAsync("/healthz")).IsSuccessStatusCode;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    [Fact]
     public async Task RunScript_ProtectsTheKeyRing_AndAnswersOnlyItsOwnHostNames_WithSecurityHeaders()
     {
         // run.sh made the key ring's certificate under .data/ (readable by its owner only) and the app uses it.
