@@ -70,8 +70,8 @@ public static class DependencyInjection
 
         // Every section is read at start (ValidateOnStart, AddCheckedSettings for ranges): a setting not of its kind ("abc"
         // for a time span) or out of range is refused in a sentence then, not met by the first request or job that needs it.
-        services.Configure<BootstrapOptions>(configuration.GetSection(BootstrapOptions.SectionName));
-        services.AddOptions<BootstrapOptions>().ValidateOnStart();
+        services.AddCheckedSettings<AppOptions>(configuration, AppOptions.SectionName);
+        services.AddCheckedSettings<BootstrapOptions>(configuration, BootstrapOptions.SectionName);
         services.AddScoped<FirstAdministrator>();
         services.AddScoped<UserAdministration>();
         services.AddScoped<DatabaseInitializer>();

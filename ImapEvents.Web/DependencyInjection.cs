@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Hangfire;
+using ImapEvents.Core.Text;
 using ImapEvents.Infrastructure.Actions;
 using ImapEvents.Infrastructure.Events;
 using ImapEvents.Infrastructure.Imap;
@@ -239,9 +240,11 @@ public static class DependencyInjection
         var baseUrl = app.Configuration["App:PublicUrl"]?.TrimEnd('/')
             ?? listening?.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal)
             ?? "http://localhost";
+        var lifetime = app.Services.GetRequiredService<IOptions<BootstrapOptions>>().Value.SetupLinkLifetime;
         app.Logger.LogWarning(
-            "No administrator exists yet. Open {SetupLink} to create the first one. The link works once and for 24 hours; " +
+            "No administrator exists yet. Open {SetupLink} to create the first one. The link works once and for {Lifetime}; " +
             "restarting ImapEvents writes a new one. (Or set Bootstrap__AdminEmail and Bootstrap__AdminPassword.)",
-            $"{baseUrl}/Account/Setup?token={setupToken}");
+            $"{baseUrl}/Account/Setup?token={setupToken}",
+            DurationText.Of(lifetime));
     }
 }

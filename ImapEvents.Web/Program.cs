@@ -1,5 +1,6 @@
 using ImapEvents.Infrastructure;
 using ImapEvents.Infrastructure.KeyRing;
+using ImapEvents.Infrastructure.Settings;
 using ImapEvents.Web;
 using ImapEvents.Web.Operations;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,9 @@ WebApplication app;
 bool workerOnly;
 try
 {
-    // A worker runs the checks and deliveries of a cluster and serves no UI (App__WorkerOnly=true).
-    workerOnly = builder.Configuration.GetValue<bool>("App:WorkerOnly");
+    // A worker runs the checks and deliveries of a cluster and serves no UI (App__WorkerOnly=true). Read leniently here:
+    // a value not of its kind is refused with the other settings below.
+    workerOnly = bool.TryParse(builder.Configuration["App:WorkerOnly"], out var worker) && worker;
     builder.Services.AddInfrastructure(builder.Configuration);
     builder.Services.AddOperations(builder.Configuration);
     if (!workerOnly)
@@ -19,31 +21,35 @@ try
         builder.Services.AddWeb();
     }
 
+    // Every setting the app cannot run with, named together, before anything is built or started.
+    if (CheckedSettingsCatalog.Of(builder.Services).Problems(builder.Configuration) is { Count: > 0 } problems)
+    {
+        foreach (var problem in problems)
+        {
+            await Console.Error.WriteLineAsync($"ImapEvents did not start: {problem}");
+        }
+
+        return 1;
+    }
+
     app = builder.Build();
-    // Settings with rules (Retention:Days) are checked before anything starts, so a wrong one is refused in a sentence.
+    // The same checks as the host knows them (and any a later registration adds), before anything starts.
     app.Services.GetRequiredService<IStartupValidator>().Validate();
     await app.InitializeDatabaseAsync();
 }
-catch (Exception refusal) when (refusal is KeyRingException or OptionsValidationException)
+catch (KeyRingException refusal)
 {
     // A configuration the operator must fix: said in one paragraph, not a stack trace.
     await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
     return 1;
 }
-catch (AggregateException refusals) when (refusals.InnerExceptions.All(inner => inner is OptionsValidationException))
+catch (Exception refusal) when (Refusals(refusal) is { Count: > 0 } sentences)
 {
-    // More than one section wrong at once: every sentence, so the operator fixes them in one go.
-    foreach (var refusal in refusals.InnerExceptions)
+    foreach (var sentence in sentences)
     {
-        await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
+        await Console.Error.WriteLineAsync($"ImapEvents did not start: {sentence}");
     }
 
-    return 1;
-}
-catch (InvalidOperationException unreadable) when (SettingText.Unreadable(unreadable) is { } sentence)
-{
-    // A setting that is not even of its kind ("abc" for a time span): the same, in the variable's own name.
-    await Console.Error.WriteLineAsync($"ImapEvents did not start: {sentence}");
     return 1;
 }
 
@@ -59,6 +65,16 @@ else
 
 await app.RunAsync();
 return 0;
+
+// Settings refused by the options validation (one sentence per setting) or not even of their kind ("abc" for a time span).
+static IReadOnlyList<string> Refusals(Exception exception) => exception switch
+{
+    OptionsValidationException invalid => invalid.Failures.ToList(),
+    AggregateException several when several.InnerExceptions.All(inner => inner is OptionsValidationException) =>
+        several.InnerExceptions.Cast<OptionsValidationException>().SelectMany(invalid => invalid.Failures).ToList(),
+    InvalidOperationException unreadable when SettingText.Unreadable(unreadable) is { } sentence => [sentence],
+    _ => [],
+};
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

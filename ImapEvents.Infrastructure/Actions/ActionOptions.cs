@@ -24,7 +24,7 @@ public sealed class ActionOptions : ICheckedSettings
     public string ResolvedLogDirectory => Path.GetFullPath(LogDirectory);
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         string.IsNullOrWhiteSpace(LogDirectory) ? "Actions__LogDirectory must name a folder (absent means action-logs in the working directory)." : null,
         SettingRange.Check("Actions__HttpTimeout", HttpTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
         SettingRange.Check("Actions__SmtpTimeout", SmtpTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),

@@ -162,12 +162,13 @@ public sealed class EventQueries(IDbContextFactory<AppDbContext> dbFactory)
             events = events.Where(e => e.MailboxId == mailboxId);
         }
 
-        if (query.From is { } from)
+        // PostgreSQL's timestamptz takes UTC only: a moment in the reader's zone is the same moment in UTC.
+        if (query.From?.ToUniversalTime() is { } from)
         {
             events = events.Where(e => e.OccurredAt >= from);
         }
 
-        if (query.To is { } to)
+        if (query.To?.ToUniversalTime() is { } to)
         {
             events = events.Where(e => e.OccurredAt < to);
         }

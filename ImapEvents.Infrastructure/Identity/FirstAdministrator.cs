@@ -48,9 +48,10 @@ public sealed class FirstAdministrator(
             var created = await CreateAdministratorAsync(bootstrap.AdminEmail.Trim(), bootstrap.AdminPassword);
             if (!created.Succeeded)
             {
-                throw new InvalidOperationException(
-                    "Bootstrap__AdminEmail / Bootstrap__AdminPassword could not create the first administrator: " +
-                    string.Join(" ", created.Errors.Select(e => e.Message)));
+                // Settings the operator must change (a short password, an address Identity refuses): said as a refusal to start.
+                throw new OptionsValidationException(BootstrapOptions.SectionName, typeof(BootstrapOptions), [
+                    "Bootstrap__AdminEmail and Bootstrap__AdminPassword could not create the first administrator: " +
+                    string.Join(" ", created.Errors.Select(e => e.Message))]);
             }
 
             await transaction.CommitAsync(cancellationToken);

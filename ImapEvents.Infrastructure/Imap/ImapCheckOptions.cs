@@ -34,7 +34,7 @@ public sealed class ImapCheckOptions : ICheckedSettings
     public TimeSpan LongestCheck => CheckBudget + 10 * StageTimeout + TimeSpan.FromMinutes(5);
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Imap__StageTimeout", StageTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
         SettingRange.Check("Imap__MaxKilobytesBeforeLogin", MaxKilobytesBeforeLogin, 16, 10_240),
         SettingRange.Check("Imap__MaxMessagesPerCheck", MaxMessagesPerCheck, 1, 100_000),

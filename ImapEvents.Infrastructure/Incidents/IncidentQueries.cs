@@ -93,12 +93,13 @@ public sealed class IncidentQueries(IDbContextFactory<AppDbContext> dbFactory)
             incidents = incidents.Where(i => i.Stage == stage);
         }
 
-        if (query.From is { } from)
+        // PostgreSQL's timestamptz takes UTC only: a moment in the reader's zone is the same moment in UTC.
+        if (query.From?.ToUniversalTime() is { } from)
         {
             incidents = incidents.Where(i => i.ClosedAt == null || i.ClosedAt >= from);
         }
 
-        if (query.To is { } to)
+        if (query.To?.ToUniversalTime() is { } to)
         {
             incidents = incidents.Where(i => i.OpenedAt < to);
         }

@@ -17,7 +17,7 @@ public sealed class IncidentSettings : ICheckedSettings
     public int StaleAfterIntervals { get; set; } = 3;
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Incidents__CertificateWarningDays", CertificateWarningDays, 1, 365),
         SettingRange.Check("Incidents__GroupingWindow", GroupingWindow, TimeSpan.Zero, TimeSpan.FromHours(1)),
         SettingRange.Check("Incidents__StaleAfterIntervals", StaleAfterIntervals, 2, 100));

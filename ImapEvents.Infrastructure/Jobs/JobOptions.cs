@@ -26,7 +26,7 @@ public sealed class JobOptions : ICheckedSettings
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Jobs__CheckWorkers", CheckWorkers, 1, 100),
         SettingRange.Check("Jobs__ActionWorkers", ActionWorkers, 1, 200),
         SettingRange.Check("Jobs__InvisibilityTimeout", InvisibilityTimeout, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)),

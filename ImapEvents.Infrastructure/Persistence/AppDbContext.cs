@@ -70,6 +70,15 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<ExternalProvider> ExternalProviders => Set<ExternalProvider>();
 
+    /// <summary>
+    /// A character that is not white space as .NET knows it (the editor's rule): PostgreSQL's [:space:] leaves out the
+    /// no-break and typographic spaces, so they are named.
+    /// </summary>
+    /// <summary>A control character as .NET knows it (the editor's rule; PostgreSQL's [:cntrl:] depends on the locale).</summary>
+    private const string ControlCharacter = @"[\x01-\x1f\x7f-\x9f]";
+
+    private const string VisibleCharacter = @"[^[:space:]\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -97,9 +106,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
                 table.HasCheckConstraint("CK_mailboxes_port", "\"ServerPort\" BETWEEN 1 AND 65535");
                 table.HasCheckConstraint(
                     "CK_mailboxes_message_size", $"\"MaxMessageSizeKilobytes\" BETWEEN 1 AND {MailboxRules.MaxMessageSizeLimitKilobytes}");
-                table.HasCheckConstraint("CK_mailboxes_folder", "btrim(\"Folder\") <> ''");
+                table.HasCheckConstraint("CK_mailboxes_folder", $"\"Folder\" ~ '{VisibleCharacter}' AND \"Folder\" !~ '{ControlCharacter}'");
                 table.HasCheckConstraint(
-                    "CK_mailboxes_move_to_folder", $"\"AfterImport\" <> '{AfterImport.MoveToFolder}' OR coalesce(btrim(\"MoveToFolder\"), '') <> ''");
+                    "CK_mailboxes_move_to_folder",
+                    $"\"AfterImport\" <> '{AfterImport.MoveToFolder}' OR (coalesce(\"MoveToFolder\", '') ~ '{VisibleCharacter}' AND \"MoveToFolder\" !~ '{ControlCharacter}')");
             });
             mailbox.Property(m => m.DisplayName).HasMaxLength(200);
             mailbox.Property(m => m.ServerName).HasMaxLength(253);

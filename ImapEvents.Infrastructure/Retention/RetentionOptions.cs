@@ -23,7 +23,7 @@ public sealed class RetentionOptions : ICheckedSettings
     public TimeSpan Period => TimeSpan.FromDays(Days);
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Retention__Days", Days, 1, MaxDays),
         SettingRange.Check("Retention__BatchSize", BatchSize, 1, 1_000_000));
 }

@@ -177,7 +177,7 @@ public sealed class RuleAdministration(
 
         return ChangeAsync(actingUserId, id, null, until is null ? RuleChange.Unsnoozed : RuleChange.Snoozed, rule =>
         {
-            rule.SnoozedUntil = until;
+            rule.SnoozedUntil = until?.ToUniversalTime();
             return NoErrors;
         }, cancellationToken);
     }

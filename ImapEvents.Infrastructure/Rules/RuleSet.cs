@@ -17,11 +17,11 @@ public sealed class RuleOptions : ICheckedSettings
     public TimeZoneInfo ResolveDefaultZone() => CompiledRules.ResolveZone(DefaultTimeZone, TimeZoneInfo.Local);
 
     /// <inheritdoc/>
-    public string? Invalid() =>
+    public IReadOnlyList<string> Problems() =>
         string.IsNullOrWhiteSpace(DefaultTimeZone) || TimeZoneInfo.TryFindSystemTimeZoneById(DefaultTimeZone, out _)
-            ? null
+            ? []
             // Else every rule without a zone of its own would quietly keep the machine's time instead.
-            : $"Rules__DefaultTimeZone is \"{DefaultTimeZone}\", which is not a time zone this machine knows: use a name such as Europe/Berlin, or leave it empty for the machine's own zone.";
+            : [$"Rules__DefaultTimeZone is \"{DefaultTimeZone}\", which is not a time zone this machine knows: use a name such as Europe/Berlin, or leave it empty for the machine's own zone."];
 }
 
 /// <summary>

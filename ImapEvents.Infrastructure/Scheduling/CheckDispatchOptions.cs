@@ -55,7 +55,7 @@ public sealed class CheckDispatchOptions : ICheckedSettings
     public TimeSpan CheckNowWait { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Checks__Dispatchers", Dispatchers, 1, 64),
         SettingRange.Check("Checks__RunLength", RunLength, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
         SettingRange.Check("Checks__Concurrency", Concurrency, 1, 10_000),

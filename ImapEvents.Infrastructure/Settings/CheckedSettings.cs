@@ -8,8 +8,8 @@ namespace ImapEvents.Infrastructure.Settings;
 /// <summary>A settings section that can tell which of its values the app cannot run with.</summary>
 public interface ICheckedSettings
 {
-    /// <summary>Why these settings cannot run, in the words of the environment variables that set them; null when they can.</summary>
-    string? Invalid();
+    /// <summary>Why these settings cannot run, one sentence per setting in the words of its environment variable; empty when they can.</summary>
+    IReadOnlyList<string> Problems();
 }
 
 /// <summary>The sentences for a setting out of its range, all alike.</summary>
@@ -25,8 +25,8 @@ public static class SettingRange
     public static string Text(TimeSpan value) =>
         value.Ticks % TimeSpan.TicksPerSecond == 0 ? value.ToString("c") : value.ToString("c").TrimEnd('0');
 
-    /// <summary>The first problem, or null when there is none.</summary>
-    public static string? First(params string?[] problems) => Array.Find(problems, problem => problem is not null);
+    /// <summary>The problems found, leaving out the checks that passed (null).</summary>
+    public static IReadOnlyList<string> All(params string?[] problems) => problems.OfType<string>().ToArray();
 }
 
 public static class CheckedSettingsRegistration
@@ -36,35 +36,78 @@ public static class CheckedSettingsRegistration
     /// stops the app with one sentence then, instead of failing the first request or job that needs it.
     /// </summary>
     public static OptionsBuilder<T> AddCheckedSettings<T>(this IServiceCollection services, IConfiguration configuration, string sectionName)
-        where T : class, ICheckedSettings
-    {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, CheckedSettingsValidation<T>>());
-        return services.AddOptions<T>().Bind(configuration.GetSection(sectionName)).ValidateOnStart();
-    }
+        where T : class, ICheckedSettings, new() =>
+        Register<T>(services, sectionName).Bind(configuration.GetSection(sectionName));
 
     /// <summary>The same, bound to the host's own configuration.</summary>
     public static OptionsBuilder<T> AddCheckedSettings<T>(this IServiceCollection services, string sectionName)
-        where T : class, ICheckedSettings
-    {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, CheckedSettingsValidation<T>>());
-        return services.AddOptions<T>().BindConfiguration(sectionName).ValidateOnStart();
-    }
+        where T : class, ICheckedSettings, new() =>
+        Register<T>(services, sectionName).BindConfiguration(sectionName);
 
     /// <summary>
-    /// Reads a section at once, for what is decided while services are registered (Hangfire's storage and workers), and
-    /// refuses it as the start would: those values reach Hangfire before any validation at start could run.
+    /// Reads a section at once, for what is decided while services are registered (Hangfire's storage and workers).
+    /// Settings it cannot use give way to the defaults here: the start refuses them anyway, naming every wrong one
+    /// (<see cref="CheckedSettingsCatalog"/>), and Hangfire must not throw first about one of them.
     /// </summary>
     public static T ReadCheckedSettings<T>(this IConfiguration configuration, string sectionName)
+        where T : class, ICheckedSettings, new() =>
+        CheckedSettingsCatalog.Problem<T>(configuration, sectionName) is [] ? configuration.GetSection(sectionName).Get<T>() ?? new T() : new T();
+
+    private static OptionsBuilder<T> Register<T>(IServiceCollection services, string sectionName)
         where T : class, ICheckedSettings, new()
     {
-        var settings = configuration.GetSection(sectionName).Get<T>() ?? new T();
-        return settings.Invalid() is { } why ? throw new OptionsValidationException(sectionName, typeof(T), [why]) : settings;
+        CheckedSettingsCatalog.Of(services).Add<T>(sectionName);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, CheckedSettingsValidation<T>>());
+        return services.AddOptions<T>().ValidateOnStart();
     }
 
     private sealed class CheckedSettingsValidation<T> : IValidateOptions<T>
         where T : class, ICheckedSettings
     {
         public ValidateOptionsResult Validate(string? name, T options) =>
-            options.Invalid() is { } why ? ValidateOptionsResult.Fail(why) : ValidateOptionsResult.Success;
+            options.Problems() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+    }
+}
+
+/// <summary>
+/// Every section registered with <c>AddCheckedSettings</c>, read together before the app is built, so that an operator
+/// who set several wrong hears of all of them at once rather than one per attempt to start.
+/// </summary>
+public sealed class CheckedSettingsCatalog
+{
+    private readonly List<Func<IConfiguration, IReadOnlyList<string>>> sections = [];
+
+    /// <summary>The catalog of these services, made on first use.</summary>
+    public static CheckedSettingsCatalog Of(IServiceCollection services)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(CheckedSettingsCatalog))?.ImplementationInstance is CheckedSettingsCatalog catalog)
+        {
+            return catalog;
+        }
+
+        catalog = new CheckedSettingsCatalog();
+        services.AddSingleton(catalog);
+        return catalog;
+    }
+
+    /// <summary>Every setting of every registered section the app cannot run with, one sentence each.</summary>
+    public IReadOnlyList<string> Problems(IConfiguration configuration) =>
+        sections.SelectMany(problems => problems(configuration)).Distinct(StringComparer.Ordinal).ToList();
+
+    internal void Add<T>(string sectionName)
+        where T : class, ICheckedSettings, new() =>
+        sections.Add(configuration => Problem<T>(configuration, sectionName));
+
+    internal static IReadOnlyList<string> Problem<T>(IConfiguration configuration, string sectionName)
+        where T : class, ICheckedSettings, new()
+    {
+        try
+        {
+            return (configuration.GetSection(sectionName).Get<T>() ?? new T()).Problems();
+        }
+        catch (InvalidOperationException unreadable) when (SettingText.Unreadable(unreadable) is { } sentence)
+        {
+            return [sentence];
+        }
     }
 }

@@ -331,6 +331,10 @@ public sealed class CheckDispatcherTests(CheckDispatcherTests.DispatchFixture fi
     [InlineData("\"ServerPort\" = 65536")]
     [InlineData("\"MaxMessageSizeKilobytes\" = -1")]
     [InlineData("\"Folder\" = '  '")]
+    [InlineData("\"Folder\" = E'\\t'")]
+    [InlineData("\"Folder\" = E'\\u00a0\\u3000'")]
+    [InlineData("\"Folder\" = E'INBOX\\x01'")]
+    [InlineData("\"AfterImport\" = 'MoveToFolder', \"MoveToFolder\" = E'\\u00a0'")]
     [InlineData("\"AfterImport\" = 'MoveToFolder', \"MoveToFolder\" = NULL")]
     [InlineData("\"AfterImport\" = 'MoveToFolder', \"MoveToFolder\" = ''")]
     public async Task TheDatabaseRefusesAMailboxRowThisVersionCouldNotReadOrSchedule(string change)

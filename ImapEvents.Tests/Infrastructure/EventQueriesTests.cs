@@ -47,4 +47,27 @@ public sealed class EventQueriesTests(ActionFixture fixture) : IClassFixture<Act
         Assert.Equal(1, newYork.CountsByType[ImapEventType.ConnectionFailed][10]);
         Assert.Equal(1, newYork.CountsByType[ImapEventType.ConnectionFailed].Sum());
     }
+
+    [Fact]
+    public async Task ADayInTheReadersZone_FindsTheEventsOfThatDay_WhateverItsOffset()
+    {
+        // 23:30 on the 19th and 00:30 on the 20th in New York (UTC-5 in November).
+        // (No other test of this class has events in 2025.)
+        ImapEvent At(DateTimeOffset when) => new()
+        {
+            Id = Guid.NewGuid(), Type = ImapEventType.ConnectionFailed, OccurredAt = when, MailboxName = "m", ServerName = "s", LoginUsername = "u", DispatchedAt = when,
+        };
+        var evening = At(new DateTimeOffset(2025, 11, 20, 4, 30, 0, TimeSpan.Zero));
+        var night = At(new DateTimeOffset(2025, 11, 20, 5, 30, 0, TimeSpan.Zero));
+        await using (var db = await fixture.Service<IDbContextFactory<AppDbContext>>().CreateDbContextAsync())
+        {
+            db.Events.AddRange(evening, night);
+            await db.SaveChangesAsync();
+        }
+
+        var newYorkDay = new DateTimeOffset(2025, 11, 20, 0, 0, 0, TimeSpan.FromHours(-5));
+        var page = await fixture.Service<EventQueries>().ListWithRulesAsync(new EventQuery(From: newYorkDay, To: newYorkDay.AddDays(1)), default);
+
+        Assert.Equal(night.Id, Assert.Single(page.Items).Event.Id);
+    }
 }

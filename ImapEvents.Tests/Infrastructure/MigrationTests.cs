@@ -57,17 +57,23 @@ public sealed class MigrationTests : IAsyncLifetime
         var noSize = Seeded("no size");
         var hugeSize = Seeded("huge size");
         var noFolder = Seeded("no folder");
+        var tabFolder = Seeded("tab folder");
+        var bellFolder = Seeded("bell in folder");
+        var spacedMove = Seeded("moving to a no-break space");
         var nowhereToMove = Seeded("nowhere to move");
         var healthy = Seeded("healthy");
         healthy.AfterImport = AfterImport.MoveToFolder;
         healthy.MoveToFolder = "Archive";
-        db.Mailboxes.AddRange(noPort, plainNoPort, noSize, hugeSize, noFolder, nowhereToMove, healthy);
+        db.Mailboxes.AddRange(noPort, plainNoPort, noSize, hugeSize, noFolder, tabFolder, bellFolder, spacedMove, nowhereToMove, healthy);
         await db.SaveChangesAsync();
         await db.Database.ExecuteSqlAsync($"""
             UPDATE mailboxes SET "ServerPort" = 0 WHERE "Id" IN ({noPort.Id}, {plainNoPort.Id});
             UPDATE mailboxes SET "MaxMessageSizeKilobytes" = -5 WHERE "Id" = {noSize.Id};
             UPDATE mailboxes SET "MaxMessageSizeKilobytes" = 2147483647 WHERE "Id" = {hugeSize.Id};
             UPDATE mailboxes SET "Folder" = ' ' WHERE "Id" = {noFolder.Id};
+            UPDATE mailboxes SET "Folder" = E'\t' WHERE "Id" = {tabFolder.Id};
+            UPDATE mailboxes SET "Folder" = E'Arch\x07ive' WHERE "Id" = {bellFolder.Id};
+            UPDATE mailboxes SET "AfterImport" = 'MoveToFolder', "MoveToFolder" = E'\u00a0' WHERE "Id" = {spacedMove.Id};
             UPDATE mailboxes SET "AfterImport" = 'MoveToFolder', "MoveToFolder" = NULL WHERE "Id" = {nowhereToMove.Id};
             """);
 
@@ -79,6 +85,9 @@ public sealed class MigrationTests : IAsyncLifetime
         Assert.Equal(new Mailbox().MaxMessageSizeKilobytes, rows[noSize.Id].MaxMessageSizeKilobytes);
         Assert.Equal(MailboxRules.MaxMessageSizeLimitKilobytes, rows[hugeSize.Id].MaxMessageSizeKilobytes);
         Assert.Equal("INBOX", rows[noFolder.Id].Folder);
+        Assert.Equal("INBOX", rows[tabFolder.Id].Folder);
+        Assert.Equal("Archive", rows[bellFolder.Id].Folder);
+        Assert.Equal(AfterImport.MarkSeen, rows[spacedMove.Id].AfterImport);
         Assert.Equal(AfterImport.MarkSeen, rows[nowhereToMove.Id].AfterImport);
         Assert.Equal((AfterImport.MoveToFolder, "Archive", 993, "INBOX"), (rows[healthy.Id].AfterImport, rows[healthy.Id].MoveToFolder, rows[healthy.Id].ServerPort, rows[healthy.Id].Folder));
         Assert.All(rows.Values, row => Assert.True(row.Enabled));

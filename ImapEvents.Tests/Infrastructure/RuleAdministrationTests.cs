@@ -481,6 +481,19 @@ public sealed class RuleAdministrationTests(CheckFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task ASnoozeChosenInTheReadersZone_IsKeptAsTheSameMoment()
+    {
+        var admin = await AdminIdAsync();
+        var id = (await Rules.CreateAsync(admin, Draft("Snoozed from Auckland"), default)).Id!.Value;
+        // 09:00 tomorrow in Auckland (UTC+13 in its summer), as the snooze dialog of a reader there makes it.
+        var until = new DateTimeOffset(DateTime.SpecifyKind(DateTime.UtcNow.Date.AddDays(2).AddHours(9), DateTimeKind.Unspecified), TimeSpan.FromHours(13));
+
+        Assert.True((await Rules.SnoozeAsync(admin, id, until, default)).Succeeded);
+
+        Assert.Equal(until, (await Rules.GetAsync(id, default))!.SnoozedUntil);
+    }
+
+    [Fact]
     public async Task EveryChange_IsInTheAuditTrail_WithWhoAndBeforeAndAfter()
     {
         var admin = await AdminIdAsync();

@@ -41,6 +41,9 @@ public sealed class FilterAddressTests
 
         Assert.Equal(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.FromHours(2)), query.From);
         Assert.Equal(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.FromHours(2)), query.To);
+        // As the database takes them: UTC (PostgreSQL refuses any other offset).
+        Assert.Equal(TimeSpan.Zero, query.From!.Value.Offset);
+        Assert.Equal(TimeSpan.Zero, query.To!.Value.Offset);
         Assert.Equal(2, query.Page);
         Assert.Null(new EventFilter(From: new DateOnly(2026, 11, 1), To: new DateOnly(2026, 11, 1)).RangeError);
         Assert.NotNull(new EventFilter(From: new DateOnly(2026, 11, 2), To: new DateOnly(2026, 11, 1)).RangeError);

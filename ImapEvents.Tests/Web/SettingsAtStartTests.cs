@@ -1,4 +1,5 @@
 using ImapEvents.Infrastructure.Actions;
+using ImapEvents.Infrastructure.Identity;
 using ImapEvents.Infrastructure.Imap;
 using ImapEvents.Infrastructure.Incidents;
 using ImapEvents.Infrastructure.Jobs;
@@ -23,27 +24,39 @@ public sealed class SettingsAtStartTests(TestDatabase database) : IClassFixture<
         ICheckedSettings[] defaults =
         [
             new ImapCheckOptions(), new CheckDispatchOptions(), new IncidentSettings(), new RuleOptions(), new ActionOptions(),
-            new JobOptions(), new RetentionOptions(), new SignInLimitOptions(),
+            new JobOptions(), new RetentionOptions(), new SignInLimitOptions(), new BootstrapOptions(), new AppOptions { PublicUrl = "https://imapevents.example.com/" },
         ];
-        Assert.All(defaults, settings => Assert.Null(settings.Invalid()));
+        Assert.All(defaults, settings => Assert.Empty(settings.Problems()));
     }
 
     [Fact]
     public void EachSetting_OutOfItsRange_IsNamedInTheWordsOfItsVariable()
     {
-        Assert.Equal("Imap__StageTimeout must be between 00:00:01 and 00:10:00.", new ImapCheckOptions { StageTimeout = TimeSpan.Zero }.Invalid());
-        Assert.Equal("Imap__MaxMessagesPerCheck must be between 1 and 100000.", new ImapCheckOptions { MaxMessagesPerCheck = 0 }.Invalid());
-        Assert.Equal("Imap__CheckBudget must be between 00:00:10 and 1.00:00:00.", new ImapCheckOptions { CheckBudget = TimeSpan.FromDays(2) }.Invalid());
-        Assert.Equal("Incidents__StaleAfterIntervals must be between 2 and 100.", new IncidentSettings { StaleAfterIntervals = 1 }.Invalid());
-        Assert.Equal("Incidents__CertificateWarningDays must be between 1 and 365.", new IncidentSettings { CertificateWarningDays = -3 }.Invalid());
-        Assert.Equal("Actions__HttpTimeout must be between 00:00:01 and 00:10:00.", new ActionOptions { HttpTimeout = TimeSpan.FromMilliseconds(-1) }.Invalid());
-        Assert.StartsWith("Actions__LogDirectory must name a folder", new ActionOptions { LogDirectory = " " }.Invalid());
-        Assert.Equal("Jobs__QueuePollInterval must be between 00:00:00.1 and 00:01:00.", new JobOptions { QueuePollInterval = TimeSpan.Zero }.Invalid());
-        Assert.Equal("Jobs__CheckWorkers must be between 1 and 100.", new JobOptions { CheckWorkers = 0 }.Invalid());
-        Assert.Equal("Retention__BatchSize must be between 1 and 1000000.", new RetentionOptions { BatchSize = 0 }.Invalid());
-        Assert.Equal("Identity__SignInWindow must be between 00:00:01 and 1.00:00:00.", new SignInLimitOptions { SignInWindow = TimeSpan.Zero }.Invalid());
-        Assert.StartsWith("Rules__DefaultTimeZone is \"Mars/Olympus\", which is not a time zone this machine knows", new RuleOptions { DefaultTimeZone = "Mars/Olympus" }.Invalid());
-        Assert.Null(new RuleOptions { DefaultTimeZone = "Europe/Berlin" }.Invalid());
+        Assert.Equal(["Imap__StageTimeout must be between 00:00:01 and 00:10:00."], new ImapCheckOptions { StageTimeout = TimeSpan.Zero }.Problems());
+        Assert.Equal(["Imap__MaxMessagesPerCheck must be between 1 and 100000."], new ImapCheckOptions { MaxMessagesPerCheck = 0 }.Problems());
+        Assert.Equal(["Imap__CheckBudget must be between 00:00:10 and 1.00:00:00."], new ImapCheckOptions { CheckBudget = TimeSpan.FromDays(2) }.Problems());
+        Assert.Equal(["Incidents__StaleAfterIntervals must be between 2 and 100."], new IncidentSettings { StaleAfterIntervals = 1 }.Problems());
+        Assert.Equal(["Incidents__CertificateWarningDays must be between 1 and 365."], new IncidentSettings { CertificateWarningDays = -3 }.Problems());
+        Assert.Equal(["Actions__HttpTimeout must be between 00:00:01 and 00:10:00."], new ActionOptions { HttpTimeout = TimeSpan.FromMilliseconds(-1) }.Problems());
+        Assert.StartsWith("Actions__LogDirectory must name a folder", Assert.Single(new ActionOptions { LogDirectory = " " }.Problems()));
+        Assert.Equal(["Jobs__QueuePollInterval must be between 00:00:00.1 and 00:01:00."], new JobOptions { QueuePollInterval = TimeSpan.Zero }.Problems());
+        Assert.Equal(["Jobs__CheckWorkers must be between 1 and 100."], new JobOptions { CheckWorkers = 0 }.Problems());
+        Assert.Equal(["Retention__BatchSize must be between 1 and 1000000."], new RetentionOptions { BatchSize = 0 }.Problems());
+        Assert.Equal(["Identity__SignInWindow must be between 00:00:01 and 1.00:00:00."], new SignInLimitOptions { SignInWindow = TimeSpan.Zero }.Problems());
+        Assert.StartsWith("Rules__DefaultTimeZone is \"Mars/Olympus\", which is not a time zone this machine knows", Assert.Single(new RuleOptions { DefaultTimeZone = "Mars/Olympus" }.Problems()));
+        Assert.Empty(new RuleOptions { DefaultTimeZone = "Europe/Berlin" }.Problems());
+    }
+
+    [Fact]
+    public void EveryWrongSettingOfASection_IsNamed()
+    {
+        Assert.Equal(
+            ["Imap__StageTimeout must be between 00:00:01 and 00:10:00.", "Imap__MaxMessagesPerCheck must be between 1 and 100000."],
+            new ImapCheckOptions { StageTimeout = TimeSpan.Zero, MaxMessagesPerCheck = 0 }.Problems());
+        Assert.Equal(
+            ["App__PublicUrl is \"abc\", which is not an address such as https://imapevents.example.com."],
+            new AppOptions { PublicUrl = "abc" }.Problems());
+        Assert.Equal(["Bootstrap__SetupLinkLifetime must be between 00:05:00 and 30.00:00:00."], new BootstrapOptions { SetupLinkLifetime = TimeSpan.FromDays(-1) }.Problems());
     }
 
     [Theory]
@@ -54,10 +67,41 @@ public sealed class SettingsAtStartTests(TestDatabase database) : IClassFixture<
         AppProcess.AssertRefusedAtStartAsync(database.ConnectionString, new Dictionary<string, string> { [setting] = value }, sentence);
 
     [Fact]
-    public Task TwoWrongSettings_AreBothNamed_SoBothAreFixedInOneGo() =>
+    public Task SeveralWrongSettings_AreAllNamed_SoTheyAreFixedInOneGo() =>
         AppProcess.AssertRefusedAtStartAsync(
             database.ConnectionString,
-            new Dictionary<string, string> { ["Incidents__StaleAfterIntervals"] = "0", ["Actions__SmtpTimeout"] = "00:00:00" },
+            new Dictionary<string, string>
+            {
+                ["Incidents__StaleAfterIntervals"] = "0",
+                ["Actions__SmtpTimeout"] = "00:00:00",
+                ["Imap__StageTimeout"] = "00:00:00",
+                ["Imap__MaxMessagesPerCheck"] = "0",
+                // Read while Hangfire is set up, before the others: named with them all the same.
+                ["Jobs__CheckWorkers"] = "0",
+                ["Checks__Lease"] = "00:00:01",
+                ["Retention__Days"] = "abc",
+                ["Rules__DefaultTimeZone"] = "Mars/Olympus",
+                ["App__PublicUrl"] = "abc",
+            },
             "Incidents__StaleAfterIntervals must be between 2 and 100.",
-            "Actions__SmtpTimeout must be between 00:00:01 and 00:10:00.");
+            "Actions__SmtpTimeout must be between 00:00:01 and 00:10:00.",
+            "Imap__StageTimeout must be between 00:00:01 and 00:10:00.",
+            "Imap__MaxMessagesPerCheck must be between 1 and 100000.",
+            "Jobs__CheckWorkers must be between 1 and 100.",
+            "Checks__Lease must be between 00:00:03 and 01:00:00.",
+            "Retention__Days is \"abc\", which is not a whole number.",
+            "Rules__DefaultTimeZone is \"Mars/Olympus\"",
+            "App__PublicUrl is \"abc\"");
+
+    [Fact]
+    public Task AFirstAdministratorThatCannotBeCreated_IsRefusedInOneSentence_NotAStackTrace() =>
+        AppProcess.AssertRefusedAtStartAsync(
+            database.ConnectionString,
+            new Dictionary<string, string> { ["Bootstrap__AdminEmail"] = "first@example.test", ["Bootstrap__AdminPassword"] = "short" },
+            "Bootstrap__AdminEmail and Bootstrap__AdminPassword could not create the first administrator: Passwords must be at least 12 characters.");
+
+    [Fact]
+    public Task ANumberFarTooLarge_IsSaidToBeSo() =>
+        AppProcess.AssertRefusedAtStartAsync(
+            database.ConnectionString, new Dictionary<string, string> { ["Imap__MaxMessagesPerCheck"] = "99999999999" }, "Imap__MaxMessagesPerCheck is 99999999999, which is far too large.");
 }

@@ -18,7 +18,7 @@ public sealed class SignInLimitOptions : ICheckedSettings
     public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <inheritdoc/>
-    public string? Invalid() => SettingRange.First(
+    public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Identity__SignInAttemptsPerAccount", SignInAttemptsPerAccount, 1, 10_000),
         SettingRange.Check("Identity__SignInAttemptsPerClient", SignInAttemptsPerClient, 1, 100_000),
         SettingRange.Check("Identity__SignInWindow", SignInWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)));

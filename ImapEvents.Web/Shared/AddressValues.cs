@@ -22,11 +22,11 @@ public static class AddressValues
 
     public static string? Text(DateOnly? day) => day?.ToString(DateFormat, CultureInfo.InvariantCulture);
 
-    /// <summary>Midnight at the start of <paramref name="day"/> in <paramref name="zone"/>.</summary>
+    /// <summary>Midnight at the start of <paramref name="day"/> in <paramref name="zone"/>, as the UTC moment the database takes.</summary>
     public static DateTimeOffset StartOf(DateOnly day, TimeZoneInfo zone)
     {
         var midnight = day.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
+        return new DateTimeOffset(midnight, zone.GetUtcOffset(midnight)).ToUniversalTime();
     }
 
     /// <summary>A page's address with these query values (null ones left out), relative to the app's base address.</summary>

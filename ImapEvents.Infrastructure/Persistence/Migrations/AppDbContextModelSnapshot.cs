@@ -388,11 +388,11 @@ namespace ImapEvents.Infrastructure.Persistence.Migrations
                         {
                             t.HasCheckConstraint("CK_mailboxes_after_import", "\"AfterImport\" IN ('MarkSeen', 'MoveToFolder', 'Delete')");
 
-                            t.HasCheckConstraint("CK_mailboxes_folder", "btrim(\"Folder\") <> ''");
+                            t.HasCheckConstraint("CK_mailboxes_folder", "\"Folder\" ~ '[^[:space:]\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]' AND \"Folder\" !~ '[\\x01-\\x1f\\x7f-\\x9f]'");
 
                             t.HasCheckConstraint("CK_mailboxes_message_size", "\"MaxMessageSizeKilobytes\" BETWEEN 1 AND 1048576");
 
-                            t.HasCheckConstraint("CK_mailboxes_move_to_folder", "\"AfterImport\" <> 'MoveToFolder' OR coalesce(btrim(\"MoveToFolder\"), '') <> ''");
+                            t.HasCheckConstraint("CK_mailboxes_move_to_folder", "\"AfterImport\" <> 'MoveToFolder' OR (coalesce(\"MoveToFolder\", '') ~ '[^[:space:]\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]' AND \"MoveToFolder\" !~ '[\\x01-\\x1f\\x7f-\\x9f]')");
 
                             t.HasCheckConstraint("CK_mailboxes_poll_interval", "\"PollIntervalMinutes\" BETWEEN 1 AND 1440");
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ImapEvents.Web.Operations;
+namespace ImapEvents.Infrastructure.Settings;
 
 /// <summary>A setting the configuration binder could not read, in the words an operator set it with.</summary>
 public static partial class SettingText
@@ -15,6 +15,13 @@ public static partial class SettingText
         }
 
         var variable = match.Groups["key"].Value.Replace(":", "__", StringComparison.Ordinal);
+        var value = match.Groups["value"].Value;
+        if (match.Groups["type"].Value is "System.Int32" && long.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            // A whole number all the same, only beyond what any setting here takes.
+            return $"{variable} is {value}, which is far too large.";
+        }
+
         var kind = match.Groups["type"].Value switch
         {
             "System.TimeSpan" => "a time span such as 00:00:30",
@@ -23,7 +30,7 @@ public static partial class SettingText
             "System.Double" or "System.Decimal" => "a number",
             var other => $"a value of type {other}",
         };
-        return $"{variable} is \"{match.Groups["value"].Value}\", which is not {kind}.";
+        return $"{variable} is \"{value}\", which is not {kind}.";
     }
 
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
