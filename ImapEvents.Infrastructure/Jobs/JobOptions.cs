@@ -29,6 +29,6 @@ public sealed class JobOptions : ICheckedSettings
     public IReadOnlyList<string> Problems() => SettingRange.All(
         SettingRange.Check("Jobs__CheckWorkers", CheckWorkers, 1, 100),
         SettingRange.Check("Jobs__ActionWorkers", ActionWorkers, 1, 200),
-        SettingRange.Check("Jobs__InvisibilityTimeout", InvisibilityTimeout, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1)),
+        SettingRange.Check("Jobs__InvisibilityTimeout", InvisibilityTimeout, TimeSpan.FromSeconds(5), TimeSpan.FromDays(1)),
         SettingRange.Check("Jobs__QueuePollInterval", QueuePollInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1)));
 }
