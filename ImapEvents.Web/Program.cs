@@ -24,12 +24,7 @@ try
     // Every setting the app cannot run with, named together, before anything is built or started.
     if (CheckedSettingsCatalog.Of(builder.Services).Problems(builder.Configuration) is { Count: > 0 } problems)
     {
-        foreach (var problem in problems)
-        {
-            await Console.Error.WriteLineAsync($"ImapEvents did not start: {problem}");
-        }
-
-        return 1;
+        return await RefuseAsync(problems);
     }
 
     app = builder.Build();
@@ -39,18 +34,11 @@ try
 }
 catch (KeyRingException refusal)
 {
-    // A configuration the operator must fix: said in one paragraph, not a stack trace.
-    await Console.Error.WriteLineAsync($"ImapEvents did not start: {refusal.Message}");
-    return 1;
+    return await RefuseAsync([refusal.Message]);
 }
 catch (Exception refusal) when (Refusals(refusal) is { Count: > 0 } sentences)
 {
-    foreach (var sentence in sentences)
-    {
-        await Console.Error.WriteLineAsync($"ImapEvents did not start: {sentence}");
-    }
-
-    return 1;
+    return await RefuseAsync(sentences);
 }
 
 if (workerOnly)
@@ -65,6 +53,17 @@ else
 
 await app.RunAsync();
 return 0;
+
+// A configuration the operator must fix: said in sentences, one per setting, not a stack trace.
+static async Task<int> RefuseAsync(IEnumerable<string> sentences)
+{
+    foreach (var sentence in sentences)
+    {
+        await Console.Error.WriteLineAsync($"ImapEvents did not start: {sentence}");
+    }
+
+    return 1;
+}
 
 // Settings refused by the options validation (one sentence per setting) or not even of their kind ("abc" for a time span).
 static IReadOnlyList<string> Refusals(Exception exception) => exception switch
