@@ -54,6 +54,14 @@ else
 await app.RunAsync();
 return 0;
 
+static IEnumerable<Exception> Causes(Exception exception)
+{
+    for (Exception? cause = exception; cause is not null; cause = cause.InnerException)
+    {
+        yield return cause;
+    }
+}
+
 // A configuration the operator must fix: said in sentences, one per setting, not a stack trace.
 static async Task<int> RefuseAsync(IEnumerable<string> sentences)
 {
@@ -72,6 +80,11 @@ static IReadOnlyList<string> Refusals(Exception exception) => exception switch
     AggregateException several when several.InnerExceptions.All(inner => inner is OptionsValidationException) =>
         several.InnerExceptions.Cast<OptionsValidationException>().SelectMany(invalid => invalid.Failures).ToList(),
     InvalidOperationException unreadable when SettingText.Unreadable(unreadable) is { } sentence => [sentence],
+    // A database that does not exist or refuses these credentials: ConnectionStrings__Default must change, not the code.
+    _ when Causes(exception).OfType<Npgsql.PostgresException>().FirstOrDefault(
+            refusal => refusal.SqlState is Npgsql.PostgresErrorCodes.InvalidCatalogName or Npgsql.PostgresErrorCodes.InvalidPassword
+                or Npgsql.PostgresErrorCodes.InvalidAuthorizationSpecification) is { } refusal =>
+        [$"PostgreSQL refused the connection: {refusal.MessageText}. Check ConnectionStrings__Default."],
     _ => [],
 };
 

@@ -101,13 +101,31 @@ public sealed class CheckedSettingsCatalog
     internal static IReadOnlyList<string> Problem<T>(IConfiguration configuration, string sectionName)
         where T : class, ICheckedSettings, new()
     {
-        try
+        // Setting by setting, so that one not of its kind ("abc") hides neither the others of its section nor their ranges.
+        var section = configuration.GetSection(sectionName);
+        var settings = new T();
+        var unreadable = new List<string>();
+        foreach (var property in typeof(T).GetProperties().Where(p => p.SetMethod is { IsPublic: true }))
         {
-            return (configuration.GetSection(sectionName).Get<T>() ?? new T()).Problems();
+            var value = section.GetSection(property.Name);
+            if (!value.Exists())
+            {
+                continue;
+            }
+
+            try
+            {
+                if (value.Get(property.PropertyType) is { } read)
+                {
+                    property.SetValue(settings, read);
+                }
+            }
+            catch (InvalidOperationException error) when (SettingText.Unreadable(error) is { } sentence)
+            {
+                unreadable.Add(sentence);
+            }
         }
-        catch (InvalidOperationException unreadable) when (SettingText.Unreadable(unreadable) is { } sentence)
-        {
-            return [sentence];
-        }
+
+        return [.. unreadable, .. settings.Problems()];
     }
 }

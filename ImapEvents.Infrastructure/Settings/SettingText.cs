@@ -16,10 +16,10 @@ public static partial class SettingText
 
         var variable = match.Groups["key"].Value.Replace(":", "__", StringComparison.Ordinal);
         var value = match.Groups["value"].Value;
-        if (match.Groups["type"].Value is "System.Int32" && long.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out _))
+        if (match.Groups["type"].Value is "System.Int32" or "System.Int64" && WholeNumber().IsMatch(value))
         {
             // A whole number all the same, only beyond what any setting here takes.
-            return $"{variable} is {value}, which is far too large.";
+            return $"{variable} is {value.Trim()}, which is far too {(value.Trim().StartsWith('-') ? "small" : "large")}.";
         }
 
         var kind = match.Groups["type"].Value switch
@@ -32,6 +32,9 @@ public static partial class SettingText
         };
         return $"{variable} is \"{value}\", which is not {kind}.";
     }
+
+    [GeneratedRegex(@"^\s*[+-]?[0-9]+\s*$")]
+    private static partial Regex WholeNumber();
 
     [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
     private static partial Regex BinderMessage();

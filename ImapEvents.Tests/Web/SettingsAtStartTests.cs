@@ -101,6 +101,22 @@ public sealed class SettingsAtStartTests(TestDatabase database) : IClassFixture<
             "Bootstrap__AdminEmail and Bootstrap__AdminPassword could not create the first administrator: Passwords must be at least 12 characters.");
 
     [Fact]
+    public Task ASettingNotOfItsKind_HidesNoOtherOfItsSection() =>
+        AppProcess.AssertRefusedAtStartAsync(
+            database.ConnectionString,
+            new Dictionary<string, string> { ["Jobs__CheckWorkers"] = "abc", ["Jobs__InvisibilityTimeout"] = "00:00:04", ["Jobs__ActionWorkers"] = "99999999999999999999999" },
+            "Jobs__CheckWorkers is \"abc\", which is not a whole number.",
+            "Jobs__InvisibilityTimeout must be between 00:00:05 and 1.00:00:00.",
+            "Jobs__ActionWorkers is 99999999999999999999999, which is far too large.");
+
+    [Fact]
+    public Task ADatabaseThatDoesNotExist_IsSaidInOneSentence() =>
+        AppProcess.AssertRefusedAtStartAsync(
+            new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = "no_such_database" }.ConnectionString,
+            new Dictionary<string, string>(),
+            "PostgreSQL refused the connection: database \"no_such_database\" does not exist. Check ConnectionStrings__Default.");
+
+    [Fact]
     public Task ANumberFarTooLarge_IsSaidToBeSo() =>
         AppProcess.AssertRefusedAtStartAsync(
             database.ConnectionString, new Dictionary<string, string> { ["Imap__MaxMessagesPerCheck"] = "99999999999" }, "Imap__MaxMessagesPerCheck is 99999999999, which is far too large.");

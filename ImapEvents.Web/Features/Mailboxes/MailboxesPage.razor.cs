@@ -71,7 +71,7 @@ public sealed partial class MailboxesPage
         var now = Time.GetUtcNow();
         foreach (var row in page.Items)
         {
-            if (checksAsked.TryGetValue(row.Id, out var asked) && (row.LastCheckAt >= asked || now - asked > CheckAskedFor))
+            if (checksAsked.TryGetValue(row.Id, out var asked) && !row.CheckingNow && (row.LastCheckAt >= asked || now - asked > CheckAskedFor))
             {
                 checksAsked.Remove(row.Id);
             }
@@ -125,10 +125,43 @@ public sealed partial class MailboxesPage
 
     private bool CheckAsked(MailboxRow row) => checksAsked.ContainsKey(row.Id);
 
+    /// <summary>
+    /// Looks again every few seconds while a check asked for here is not done: a check that changes nothing (a mailbox
+    /// failing as before) says nothing to the pages, and the person waiting should still see it end.
+    /// </summary>
+    private async Task FollowAskedChecksAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2), Time);
+        try
+        {
+            var waiting = true;
+            while (waiting && await timer.WaitForNextTickAsync(Closing))
+            {
+                // On the page's dispatcher, like every other change of what it shows.
+                await InvokeAsync(async () =>
+                {
+                    await ReloadAsync();
+                    StateHasChanged();
+                    waiting = checksAsked.Count > 0;
+                });
+            }
+        }
+        catch (OperationCanceledException) when (Closing.IsCancellationRequested)
+        {
+            // The page went away.
+        }
+    }
+
     private void CheckNow(MailboxRow row)
     {
+        var following = checksAsked.Count > 0;
         checksAsked[row.Id] = Time.GetUtcNow();
         Mailboxes.CheckNow(row.Id);
+        if (!following)
+        {
+            _ = FollowAskedChecksAsync();
+        }
+
         Snackbar.Add($"A check of {row.DisplayName} is queued. Its result appears here and on the Events page.", Severity.Info);
     }
 
