@@ -16,6 +16,7 @@ namespace ImapEvents.Tests.Web;
 /// A setting the app cannot run with is refused when the app starts, in one sentence naming the environment variable,
 /// instead of a stage timeout of 0 failing every check or an unknown zone quietly turning every rule to the machine's time.
 /// </summary>
+[Collection(StartedAloneCollection.Name)]
 public sealed class SettingsAtStartTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
@@ -120,4 +121,14 @@ public sealed class SettingsAtStartTests(TestDatabase database) : IClassFixture<
     public Task ANumberFarTooLarge_IsSaidToBeSo() =>
         AppProcess.AssertRefusedAtStartAsync(
             database.ConnectionString, new Dictionary<string, string> { ["Imap__MaxMessagesPerCheck"] = "99999999999" }, "Imap__MaxMessagesPerCheck is 99999999999, which is far too large.");
+}
+
+/// <summary>
+/// Tests that start the app's own process a dozen times, each start seconds of CPU: run while no other test does, so
+/// they do not take the two cores from the browser journeys' clicks and waits.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StartedAloneCollection
+{
+    public const string Name = "Started alone";
 }
