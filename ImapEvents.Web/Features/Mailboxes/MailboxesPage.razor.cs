@@ -68,10 +68,16 @@ public sealed partial class MailboxesPage
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Closing);
         var page = await Mailboxes.ListAsync(new MailboxListQuery(search, state.Page, state.PageSize, health), both.Token);
+        // A check asked for long ago goes, listed or not (a search may hide its row), so the page stops looking again.
         var now = Time.GetUtcNow();
+        foreach (var (id, asked) in checksAsked.Where(ask => now - ask.Value > CheckAskedFor).ToList())
+        {
+            checksAsked.Remove(id);
+        }
+
         foreach (var row in page.Items)
         {
-            if (checksAsked.TryGetValue(row.Id, out var asked) && !row.CheckingNow && (row.LastCheckAt >= asked || now - asked > CheckAskedFor))
+            if (checksAsked.TryGetValue(row.Id, out var asked) && !row.CheckingNow && row.LastCheckAt >= asked)
             {
                 checksAsked.Remove(row.Id);
             }
